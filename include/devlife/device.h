@@ -1,0 +1,351 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#ifndef DEVLIFE_DEVICE_H
+#define DEVLIFE_DEVICE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct dl_tree;
+struct dl_device;
+
+/** Longest device name, without the terminating NUL. */
+#define DL_NAME_MAX 63
+
+/**
+ * enum dl_device_state - where a device is in its life
+ * @DL_STATE_NEW: built, not yet added; invisible; nobody can enter it
+ * @DL_STATE_LIVE: published, enterable; a driver may be bound
+ * @DL_STATE_REMOVING: one remover owns it; lookups fail; it may still go
+ *                     back to LIVE if a try-mode or deadline removal is
+ *                     refused
+ * @DL_STATE_DEAD: removed for good; only its memory remains, for as long
+ *                 as lifetime references do
+ */
+enum dl_device_state {
+	DL_STATE_NEW = 0,
+	DL_STATE_LIVE,
+	DL_STATE_REMOVING,
+	DL_STATE_DEAD,
+};
+
+/**
+ * struct dl_device_type - what a bus layer tells the core about its devices
+ * @name: the type's name ("pci", "mdev", ...), shown in traces; also used
+ *        by drivers to say which devices they can drive
+ * @release: called once, when the last lifetime reference is gone and no
+ *           RCU reader can see the device any more; frees what the bus
+ *           layer hung off the device (not the device itself). May be NULL.
+ *
+ * Context of @release: a call_rcu worker thread or the thread of the last
+ * put; no lock of this library held; must not block for long.
+ */
+struct dl_device_type {
+	const char *name;
+	void (*release)(struct dl_device *dev);
+};
+
+/**
+ * dl_device_new() - build a device, closed and unpublished
+ * @tree: the tree it will live in
+ * @type: its type; must outlive the device
+ * @name: unique name in @tree, 1 to DL_NAME_MAX printable bytes without '/'
+ * @priv_size: bytes of zeroed private memory for the bus layer, reachable
+ *             with dl_device_priv(); 0 for none
+ * @ret: where to store the device
+ *
+ * The device starts in DL_STATE_NEW with its active gate closed: nobody
+ * can enter it until dl_device_add() has linked and published it.
+ *
+ * Context: any thread; may block (allocates).
+ * Ownership: on success the caller owns the one lifetime reference. On
+ * failure nothing is allocated and *ret is untouched.
+ * Return: 0, -EINVAL (bad argument or name) or -ENOMEM.
+ */
+int dl_device_new(struct dl_tree *tree, const struct dl_device_type *type,
+		  const char *name, size_t priv_size, struct dl_device **ret);
+
+/**
+ * dl_device_add() - link a device under its parent, publish it, probe it
+ * @dev: a device in DL_STATE_NEW
+ * @parent: its parent, or NULL for a root device
+ *
+ * Takes an active reference on @parent for the whole operation, so a child
+ * can never be added under a parent whose removal has started: either this
+ * fails with -ENODEV, or it completes before the parent's removal drains
+ * and the parent's removal then removes the child too. Once linked and
+ * published the device's gate opens and, unless autoprobe was turned off,
+ * a matching driver is bound (its probe may fail; the add still succeeds).
+ *
+ * Context: any thread, including a driver's probe or remove callback of
+ * @parent (while holding device_lock(@parent)); must not hold the topology
+ * lock. May block.
+ * Ownership: on success the tree takes its own references (registry and
+ * parent link); the caller keeps its reference and must still put it. The
+ * device holds a lifetime reference on @parent until its memory is
+ * released. On failure the device stays NEW, the caller still owns it and
+ * dl_device_put() frees it.
+ * Return: 0; -EINVAL if @dev is not NEW or belongs to another tree than
+ * @parent; -EEXIST if the name is taken (also by a device still being
+ * removed); -ENODEV if @parent is not LIVE or is being removed.
+ */
+int dl_device_add(struct dl_device *dev, struct dl_device *parent);
+
+/**
+ * dl_device_get() - take a lifetime reference
+ * @dev: a device the caller already holds a reference on, or NULL
+ *
+ * Context: any thread; never blocks.
+ * Return: @dev.
+ */
+struct dl_device *dl_device_get(struct dl_device *dev);
+
+/**
+ * dl_device_put() - drop a lifetime reference
+ * @dev: the device, or NULL
+ *
+ * When the last reference goes, the device's memory is released after an
+ * RCU grace period (the type's release callback runs first). A put that
+ * would take the count below zero aborts with a message in builds with
+ * debug checks.
+ *
+ * Context: any thread; never blocks.
+ * Return: NULL, so that callers can write `dev = dl_device_put(dev);`.
+ */
+struct dl_device *dl_device_put(struct dl_device *dev);
+
+/**
+ * dl_device_lookup() - find a published device by name
+ * @tree: the tree
+ * @name: the name
+ * @ret: where to store the device
+ *
+ * Only LIVE devices are found: never one whose removal has started, never
+ * one whose last reference is being dropped.
+ *
+ * Context: any thread, registered with the library or not; lock-free.
+ * Ownership: on success the caller owns a lifetime reference.
+ * Return: 0, -EINVAL or -ENOENT. The device may start being removed as
+ * soon as this returns; use dl_device_enter() to use it.
+ */
+int dl_device_lookup(struct dl_tree *tree, const char *name,
+		     struct dl_device **ret);
+
+/**
+ * dl_device_enter() - start using a device (take an active reference)
+ * @dev: a device the caller holds a lifetime reference on
+ *
+ * Succeeds only while the device is LIVE and no removal has deactivated
+ * it. While the caller is inside, removal of @dev (and of its ancestors)
+ * waits, or refuses in try mode. Nests: a thread may enter the same device
+ * several times. The common case writes only thread-local memory.
+ *
+ * Context: any thread; never blocks. Must be paired with dl_device_exit()
+ * on the same thread. Do not hold an active reference while taking the
+ * device lock of one of @dev's ancestors.
+ * Return: 0, or -ENODEV if the device is not (or no longer) enterable.
+ */
+int dl_device_enter(struct dl_device *dev);
+
+/**
+ * dl_device_enter_tagged() - dl_device_enter() with a tag for diagnostics
+ * @dev: as dl_device_enter()
+ * @tag: a static string naming the user ("config-read", "sriov_numvfs"),
+ *       shown with the thread and call site when a removal waits too long
+ *
+ * Context and Return: as dl_device_enter().
+ */
+int dl_device_enter_tagged(struct dl_device *dev, const char *tag);
+
+/**
+ * dl_device_exit() - stop using a device (drop an active reference)
+ * @dev: a device this thread entered
+ *
+ * Wakes a removal waiting for @dev's users when this was the last one.
+ * Does not touch @dev's memory after the reference is dropped. Exiting a
+ * device that was not entered aborts with a message in builds with debug
+ * checks.
+ *
+ * Context: the thread that entered; never blocks.
+ */
+void dl_device_exit(struct dl_device *dev);
+
+/**
+ * dl_device_active_users() - count the active references on a device
+ * @dev: the device
+ *
+ * Exact at some instant during the call (it issues a memory barrier on
+ * every thread of the process, so it is slow: for diagnostics and busy
+ * checks, not for fast paths).
+ *
+ * Context: any thread; may block briefly.
+ * Return: the count (>= 0), or -EINVAL.
+ */
+long dl_device_active_users(struct dl_device *dev);
+
+/**
+ * enum dl_remove_flags - how dl_device_remove() treats users
+ * @DL_REMOVE_WAIT: wait for every active user of the subtree to leave;
+ *                  ask claimants to release and wait for them
+ * @DL_REMOVE_TRY: if any device of the subtree has an active user or a
+ *                 claim, change nothing and return -EBUSY; success means
+ *                 the subtree is gone and can be physically pulled
+ * @DL_REMOVE_SURPRISE: the hardware is already gone: mark the subtree gone
+ *                      first (dl_device_is_gone() turns true so in-flight
+ *                      operations fail fast with -ENODEV), then wait as in
+ *                      WAIT mode
+ */
+enum dl_remove_flags {
+	DL_REMOVE_WAIT = 0,
+	DL_REMOVE_TRY = 1,
+	DL_REMOVE_SURPRISE = 2,
+};
+
+/** Timeout value meaning "no deadline". */
+#define DL_NO_TIMEOUT ((int64_t)-1)
+
+/**
+ * dl_device_remove() - remove a device and its subtree
+ * @dev: the device (the caller holds a lifetime reference)
+ * @flags: one of enum dl_remove_flags
+ * @timeout_ns: how long to wait for users and claimants before giving up,
+ *              or DL_NO_TIMEOUT
+ *
+ * One caller wins the removal; every concurrent caller waits until the
+ * device is DEAD (or, if the winner's removal is refused, competes again).
+ * The winner unpublishes the device, deactivates and drains the subtree
+ * holding no device lock, negotiates claims, removes the children deepest
+ * first, cancels pending work, calls the driver's remove under the device
+ * lock, unlinks the device and marks it DEAD. A refused removal (-EBUSY,
+ * -ETIMEDOUT) rolls everything back: the subtree is LIVE, published and
+ * enterable again, exactly as before.
+ *
+ * Context: any thread, including a driver callback of an ancestor (while
+ * holding the ancestor's device lock: the PF driver removing its VFs).
+ * Must not be called while holding an active reference on @dev or on a
+ * descendant (use dl_device_remove_self()), @dev's device lock or a
+ * descendant's, or the topology lock. May block.
+ * Return: 0 once the device is DEAD (also when another caller removed it);
+ * -EBUSY (try mode, users or claims present); -ETIMEDOUT (deadline passed,
+ * rolled back); -EDEADLK if the calling thread holds an active reference
+ * on the subtree; -EINVAL for a NEW device or bad flags.
+ */
+int dl_device_remove(struct dl_device *dev, unsigned int flags,
+		     int64_t timeout_ns);
+
+/**
+ * dl_device_remove_self() - remove a device from inside its own user
+ * @dev: a device the calling thread entered exactly once (the handler of a
+ *       "remove" attribute)
+ * @flags: as for dl_device_remove()
+ *
+ * Drops the caller's own active reference first (as kernfs_remove_self()
+ * does), then removes the device. Two concurrent self-removals of one
+ * device both return only after it is DEAD.
+ *
+ * Context: the thread that entered @dev; may block.
+ * Ownership: on every return the caller's active reference is gone (do not
+ * call dl_device_exit()); its lifetime reference is untouched.
+ * Return: as dl_device_remove(). In try mode the caller's own reference is
+ * not counted as a user.
+ */
+int dl_device_remove_self(struct dl_device *dev, unsigned int flags);
+
+/**
+ * dl_device_state() - the state of a device, a snapshot
+ * @dev: the device
+ * Return: the state; may be stale as soon as it is read.
+ */
+enum dl_device_state dl_device_state(const struct dl_device *dev);
+
+/**
+ * dl_device_is_gone() - whether the hardware behind @dev was surprise-removed
+ * @dev: the device
+ *
+ * Bus layers check this in their I/O paths so that in-flight operations
+ * fail fast with -ENODEV instead of waiting on hardware that is not there.
+ *
+ * Context: any thread; lock-free.
+ * Return: true once a surprise removal of @dev or an ancestor has started.
+ */
+bool dl_device_is_gone(const struct dl_device *dev);
+
+/** dl_device_name() - the device's name (valid as long as the device is). */
+const char *dl_device_name(const struct dl_device *dev);
+
+/** dl_device_type() - the type the device was built with. */
+const struct dl_device_type *dl_device_type(const struct dl_device *dev);
+
+/** dl_device_tree() - the tree the device belongs to. */
+struct dl_tree *dl_device_tree(const struct dl_device *dev);
+
+/** dl_device_id() - a number unique to this device for the tree's life. */
+uint64_t dl_device_id(const struct dl_device *dev);
+
+/**
+ * dl_device_priv() - the bus layer's private memory of @dev
+ * Return: the priv_size bytes given to dl_device_new(), or NULL if 0.
+ */
+void *dl_device_priv(struct dl_device *dev);
+
+/**
+ * dl_device_parent() - the parent of @dev
+ * @dev: the device
+ *
+ * Context: any thread. A child pins its parent, so the returned pointer is
+ * valid as long as the caller's reference on @dev is.
+ * Ownership: borrowed; take dl_device_get() to keep it longer.
+ * Return: the parent or NULL for a root.
+ */
+struct dl_device *dl_device_parent(const struct dl_device *dev);
+
+/**
+ * dl_device_for_each_child() - call @fn for each child (a snapshot)
+ * @dev: the parent
+ * @fn: called with a lifetime reference held by the iterator, without any
+ *      lock of this library; return non-zero to stop
+ * @arg: passed to @fn
+ *
+ * Children of any state present when the snapshot was taken are visited;
+ * @fn checks the state if it cares.
+ *
+ * Context: any thread; takes the topology lock only to copy the list.
+ * Return: 0, the first non-zero value of @fn, -EINVAL or -ENOMEM.
+ */
+int dl_device_for_each_child(struct dl_device *dev,
+			     int (*fn)(struct dl_device *child, void *arg),
+			     void *arg);
+
+/**
+ * dl_device_lock() - take the device lock
+ * @dev: the device
+ *
+ * The device lock serializes lifecycle callbacks on @dev (probe, remove,
+ * online, offline, driver-initiated child changes). Order: active(D)
+ * before device_lock(D) before device_lock(child of D) before the
+ * topology lock. In builds with debug checks an acquisition that breaks
+ * this order aborts with a report naming both locks and both threads
+ * instead of hanging.
+ *
+ * Context: any thread; may block. Not recursive.
+ */
+void dl_device_lock(struct dl_device *dev);
+
+/** dl_device_unlock() - release the device lock taken by this thread. */
+void dl_device_unlock(struct dl_device *dev);
+
+/**
+ * dl_device_lock_held() - whether this thread holds @dev's device lock
+ * Return: 1 if held by the caller, 0 if not; in builds without debug
+ * checks, 1 whenever anybody holds it.
+ */
+int dl_device_lock_held(struct dl_device *dev);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

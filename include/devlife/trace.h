@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#ifndef DEVLIFE_TRACE_H
+#define DEVLIFE_TRACE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct dl_tree;
+
+/**
+ * enum dl_trace_event - lifecycle events recorded in a tree's trace ring
+ */
+enum dl_trace_event {
+	DL_EV_ADD = 1,        /* published and enterable; arg: 0 */
+	DL_EV_REMOVE_START,   /* removal won; arg: flags */
+	DL_EV_SURPRISE,       /* marked gone by a surprise removal */
+	DL_EV_DRAINED,        /* no active user left; arg: users waited for */
+	DL_EV_ROLLBACK,       /* removal refused and undone; arg: -errno */
+	DL_EV_DEAD,           /* unlinked, DEAD */
+	DL_EV_RELEASE,        /* memory released */
+	DL_EV_BIND,           /* driver bound; arg: 0 */
+	DL_EV_PROBE_FAIL,     /* probe failed; arg: -errno */
+	DL_EV_UNBIND,         /* driver's remove done */
+	DL_EV_ONLINE,
+	DL_EV_OFFLINE,
+	DL_EV_CLAIM,
+	DL_EV_UNCLAIM,
+	DL_EV_CLAIM_REQUEST,  /* claimant asked to release */
+	DL_EV_WORK_CANCEL,    /* arg: items cancelled */
+	DL_EV_DRAIN_SLOW,     /* a drain exceeded the report threshold */
+};
+
+/**
+ * struct dl_trace_record - one event
+ * @seq: position in the ring's history (starts at 1, increases by 1)
+ * @ts_ns: CLOCK_MONOTONIC time of the event, nanoseconds
+ * @dev_id: dl_device_id() of the device
+ * @event: enum dl_trace_event
+ * @arg: event-specific, see enum dl_trace_event
+ * @name: the device's name (NUL-terminated)
+ */
+struct dl_trace_record {
+	uint64_t seq;
+	uint64_t ts_ns;
+	uint64_t dev_id;
+	uint32_t event;
+	int32_t arg;
+	char name[64];
+};
+
+/**
+ * dl_trace_read() - copy events out of the trace ring
+ * @tree: the tree
+ * @cursor: in: the first sequence number wanted (0 or 1 for the oldest
+ *          kept); out: the sequence number to ask for next time
+ * @buf: where to copy
+ * @n: room in @buf
+ *
+ * The ring keeps the most recent DL_TRACE_RING events; older ones are
+ * gone, and @cursor jumps over them (compare the first record's seq with
+ * what you asked for to see how many were lost).
+ *
+ * Context: any thread; takes the ring's lock briefly.
+ * Return: the number of records copied, or 0 on bad arguments.
+ */
+size_t dl_trace_read(struct dl_tree *tree, uint64_t *cursor,
+		     struct dl_trace_record *buf, size_t n);
+
+/** Number of events the ring keeps. */
+#define DL_TRACE_RING 4096
+
+/** dl_trace_event_name() - a short name for an event, or "?" */
+const char *dl_trace_event_name(uint32_t event);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

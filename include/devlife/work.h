@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#ifndef DEVLIFE_WORK_H
+#define DEVLIFE_WORK_H
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct dl_tree;
+struct dl_device;
+struct dl_workqueue;
+
+/**
+ * typedef dl_work_fn - the body of a work item
+ * @dev: the device it is bound to; the worker holds an active reference on
+ *       it for the whole call, so the device cannot be removed meanwhile
+ * @arg: the argument given when queuing
+ */
+typedef void (*dl_work_fn)(struct dl_device *dev, void *arg);
+
+/**
+ * typedef dl_work_done_fn - called once when a work item is finished with
+ * @arg: the argument given when queuing
+ * @status: 0 if the body ran; -ECANCELED if it was cancelled before it
+ *          started (its device is being removed, or its queue closed
+ *          without draining); -ENODEV if it was skipped because its device
+ *          could no longer be entered when its turn came
+ *
+ * Runs without any active reference or lock; use it to free @arg.
+ */
+typedef void (*dl_work_done_fn)(void *arg, int status);
+
+/**
+ * dl_workqueue_new() - create a workqueue with its own worker threads
+ * @tree: the tree whose devices it serves
+ * @name: a name for diagnostics
+ * @max_active: how many items may run at once (threads); 1 makes an
+ *              ordered queue: items run one at a time in queuing order
+ * @ret: where to store it
+ *
+ * Context: any thread; may block.
+ * Ownership: the caller owns the queue; dl_workqueue_free() releases it.
+ * dl_tree_free() frees queues still open.
+ * Return: 0, -EINVAL, -ENOMEM or a thread-creation error.
+ */
+int dl_workqueue_new(struct dl_tree *tree, const char *name,
+		     unsigned int max_active, struct dl_workqueue **ret);
+
+/**
+ * dl_tree_workqueue() - the tree's shared worker pool (unordered)
+ * Return: the queue; owned by the tree.
+ */
+struct dl_workqueue *dl_tree_workqueue(struct dl_tree *tree);
+
+/**
+ * dl_work_queue() - queue work bound to a device
+ * @wq: the queue
+ * @dev: the device the work is for
+ * @fn: the body; runs only while @dev can be entered
+ * @done: called once afterwards (ran, cancelled or skipped), or NULL
+ * @arg: passed to both
+ *
+ * The item holds a lifetime reference on @dev until @done returns. When
+ * its turn comes the worker enters @dev; if that fails the body is skipped.
+ * Removing @dev cancels the items not yet started. No work ever runs on a
+ * device that is being removed or gone.
+ *
+ * Context: any thread, including a driver's probe (queue an asynchronous
+ * online) or another work item; never blocks except on allocation.
+ * Ownership: on failure neither @fn nor @done is called and @arg stays
+ * the caller's.
+ * Return: 0; -ENODEV if @dev is not LIVE or is being removed; -ESHUTDOWN
+ * if @wq is closed; -EINVAL; -ENOMEM.
+ */
+int dl_work_queue(struct dl_workqueue *wq, struct dl_device *dev,
+		  dl_work_fn fn, dl_work_done_fn done, void *arg);
+
+/**
+ * dl_workqueue_flush() - wait until everything queued before the call is done
+ * @wq: the queue
+ *
+ * Context: any thread except one of @wq's own workers (that would wait for
+ * itself: -EDEADLK); may block.
+ * Return: 0, -EINVAL or -EDEADLK.
+ */
+int dl_workqueue_flush(struct dl_workqueue *wq);
+
+/**
+ * dl_workqueue_close() - stop producers, then drain
+ * @wq: the queue
+ *
+ * First closes the queue to producers: every dl_work_queue() that starts
+ * after this point fails with -ESHUTDOWN and every one already in flight
+ * has finished queuing. Then waits until every queued item has run (or
+ * been skipped) and the workers are idle. This is the order a bus must
+ * follow when it goes away: close the event sources, drain, tear down.
+ *
+ * Context: any thread except @wq's own workers; may block.
+ * Return: 0, -EINVAL or -EDEADLK.
+ */
+int dl_workqueue_close(struct dl_workqueue *wq);
+
+/**
+ * dl_workqueue_free() - close a queue, stop its threads and free it
+ * @wq: the queue, or NULL
+ * Context: as dl_workqueue_close().
+ */
+void dl_workqueue_free(struct dl_workqueue *wq);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,607 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Active references: "I am using this device now".
+ *
+ * The fast path is liburcu's urcu-memb read side applied to a per-device
+ * count. Each thread owns DL_SLOTS slots (device pointer, count). enter()
+ * finds or claims a slot for the device in the calling thread's own slots,
+ * increments its count, and then checks the device's gate (deact). exit()
+ * decrements the count. Neither writes a cache line another thread writes.
+ *
+ * A remover closes the gate (deact++), then makes a process-wide barrier
+ * (membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED), one IPI per CPU running
+ * this process) and sums the device's slots over all threads. This is
+ * Dekker's protocol with the reader's full fence moved to the writer:
+ *
+ *   enter:  slot.count++ ; barrier() ; if (dev->deact) back out
+ *   remove: dev->deact++ ; membarrier() ; sum(slots of dev)
+ *
+ * For every reader, the membarrier falls either after its increment (the
+ * sum sees it) or before its check (it sees the closed gate and backs
+ * out). Without membarrier (old kernels) readers use a full fence.
+ *
+ * The count is exact when the remover asks: that is what try mode's busy
+ * check and the drain need; a global SRCU-like counter could not say
+ * which device is busy.
+ *
+ * Once deactivated, a device stays closed for every later sum, so one
+ * barrier covers any number of devices deactivated before it: a subtree
+ * teardown pays it once (deact_gen / gen_done below).
+ *
+ * exit() must not touch the device after its decrement (the remover may
+ * free it right after seeing zero). To wake a waiting remover it reads a
+ * process-wide "drainers" count instead, paired the same way with a
+ * barrier issued after that count is raised.
+ *
+ * A thread that holds more than DL_SLOTS devices at once (or whose slot
+ * record could not be allocated) falls back to a per-device atomic count,
+ * with full fences.
+ */
+#include <dlfcn.h>
+#include <linux/membarrier.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core.h"
+
+#if defined(__SANITIZE_THREAD__)
+#define DL_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define DL_TSAN 1
+#endif
+#endif
+#ifndef DL_TSAN
+#define DL_TSAN 0
+#endif
+
+static pthread_mutex_t threads_lock = PTHREAD_MUTEX_INITIALIZER;
+static CDS_LIST_HEAD(threads);               /* protected by threads_lock */
+static pthread_key_t thread_key;
+static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+static __thread struct dl__thread *self;
+
+static atomic_bool use_membarrier;           /* set once, at init */
+static atomic_uint_fast64_t gen_started;     /* barriers started */
+static atomic_uint_fast64_t gen_done;        /* highest barrier completed */
+
+static atomic_int drainers;                  /* drains waiting for exits */
+static pthread_mutex_t drain_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t drain_cond = PTHREAD_COND_INITIALIZER;
+
+/*
+ * The reader's half of the barrier pair. With membarrier registered, a
+ * compiler barrier suffices: the remover's membarrier() acts as a full
+ * fence on this thread. ThreadSanitizer does not model membarrier (nor
+ * fences), so under TSan the slot operations below are sequentially
+ * consistent read-modify-writes and this is a real fence.
+ */
+static inline void reader_fence(void)
+{
+	if (!DL_TSAN &&
+	    dl__likely(atomic_load_explicit(&use_membarrier,
+					    memory_order_relaxed)))
+		atomic_signal_fence(memory_order_seq_cst);
+	else
+		atomic_thread_fence(memory_order_seq_cst);
+}
+
+static inline void slot_set_count(struct dl__slot *s, long old, long val)
+{
+	if (DL_TSAN) {
+		if (val > old)
+			atomic_fetch_add(&s->count, val - old);
+		else
+			atomic_fetch_sub(&s->count, old - val);
+	} else {
+		/* release: the holder's accesses to the device come before
+		 * the decrement a remover may see (pairs with the acquire
+		 * load in dl__active_sum()). */
+		atomic_store_explicit(&s->count, val, memory_order_release);
+	}
+}
+
+static void thread_destructor(void *arg)
+{
+	struct dl__thread *t = arg;
+	bool busy = false;
+
+	for (int i = 0; i < DL_SLOTS; i++)
+		if (atomic_load(&t->slots[i].count) != 0)
+			busy = true;
+	self = NULL;
+	if (busy) {
+		/*
+		 * A thread that exits inside an active section is a bug of
+		 * the caller; its references stay counted (the record stays
+		 * on the list) so removal keeps waiting instead of freeing
+		 * a device somebody may still touch.
+		 */
+		fprintf(stderr,
+			"devlife: thread %d (%s) exited holding active "
+			"references; removals of those devices will wait\n",
+			(int)t->tid, t->name);
+		return;
+	}
+	pthread_mutex_lock(&threads_lock);
+	cds_list_del(&t->node);
+	pthread_mutex_unlock(&threads_lock);
+	free(t);
+}
+
+static void do_init(void)
+{
+	long r;
+
+	if (pthread_key_create(&thread_key, thread_destructor) != 0)
+		dl__die("pthread_key_create failed");
+	r = syscall(__NR_membarrier, MEMBARRIER_CMD_QUERY, 0, 0);
+	if (r > 0 && (r & MEMBARRIER_CMD_PRIVATE_EXPEDITED) &&
+	    getenv("DEVLIFE_NO_MEMBARRIER") == NULL &&
+	    syscall(__NR_membarrier,
+		    MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0)
+		atomic_store(&use_membarrier, true);
+}
+
+void dl__active_init(void)
+{
+	pthread_once(&init_once, do_init);
+}
+
+static struct dl__thread *thread_register(void)
+{
+	struct dl__thread *t;
+
+	dl__active_init();
+	/* Not dl__calloc: a thread record is not a constructor's
+	 * allocation and enter must keep working (fallback) without it. */
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return NULL;
+	t->tid = gettid();
+	if (pthread_getname_np(pthread_self(), t->name, sizeof(t->name)))
+		t->name[0] = '\0';
+	pthread_mutex_lock(&threads_lock);
+	cds_list_add(&t->node, &threads);
+	pthread_mutex_unlock(&threads_lock);
+	if (pthread_setspecific(thread_key, t) != 0) {
+		pthread_mutex_lock(&threads_lock);
+		cds_list_del(&t->node);
+		pthread_mutex_unlock(&threads_lock);
+		free(t);
+		return NULL;
+	}
+	self = t;
+	return t;
+}
+
+struct dl__thread *dl__thread_self_maybe(void)
+{
+	return self ? self : thread_register();
+}
+
+struct dl__thread *dl__thread_self(void)
+{
+	struct dl__thread *t = dl__thread_self_maybe();
+
+	if (!t)
+		dl__die("out of memory registering thread %d", (int)gettid());
+	return t;
+}
+
+static inline unsigned int slot_index(const struct dl_device *dev)
+{
+	uint64_t h = (uint64_t)(uintptr_t)dev * 0x9E3779B97F4A7C15ull;
+
+	return (unsigned int)(h >> 60) & (DL_SLOTS - 1);
+}
+
+#define DL_PROBE 4
+
+static void drain_wake(void)
+{
+	pthread_mutex_lock(&drain_lock);
+	pthread_cond_broadcast(&drain_cond);
+	pthread_mutex_unlock(&drain_lock);
+}
+
+static inline void maybe_wake(void)
+{
+	/* Pairs with the barrier after atomic_fetch_add(&drainers) in
+	 * dl__active_drain(). */
+	if (dl__unlikely(atomic_load_explicit(&drainers,
+					      memory_order_relaxed)))
+		drain_wake();
+}
+
+static int enter_fallback(struct dl_device *dev)
+{
+	atomic_fetch_add(&dev->fallback_active, 1);
+	if (atomic_load(&dev->deact) != 0) {
+		atomic_fetch_sub(&dev->fallback_active, 1);
+		maybe_wake();
+		return -ENODEV;
+	}
+	return 0;
+}
+
+static int enter_common(struct dl_device *dev, const char *tag, void *site)
+{
+	struct dl__thread *t = self;
+	struct dl__slot *s = NULL, *free_slot = NULL;
+	unsigned int idx;
+	long c = 0;
+
+	if (dl__unlikely(!t)) {
+		t = thread_register();
+		if (!t)
+			return enter_fallback(dev);
+	}
+	idx = slot_index(dev);
+	for (unsigned int i = 0; i < DL_PROBE; i++) {
+		struct dl__slot *p = &t->slots[(idx + i) & (DL_SLOTS - 1)];
+		long pc = atomic_load_explicit(&p->count,
+					       memory_order_relaxed);
+
+		if (atomic_load_explicit(&p->dev, memory_order_relaxed) ==
+		    dev) {
+			s = p;
+			c = pc;
+			break;
+		}
+		if (pc == 0 && !free_slot)
+			free_slot = p;
+	}
+	if (!s) {
+		if (!free_slot)
+			return enter_fallback(dev);
+		s = free_slot;
+		c = 0;
+		/* A remover reading (dev, 0) ignores the slot; the count is
+		 * published after the pointer. */
+		atomic_store_explicit(&s->dev, dev, memory_order_relaxed);
+	}
+	slot_set_count(s, c, c + 1);
+	reader_fence(); /* pairs with dl__active_barrier() */
+	if (dl__unlikely(atomic_load_explicit(&dev->deact,
+					      memory_order_relaxed) != 0)) {
+		slot_set_count(s, c + 1, c);
+		reader_fence();
+		maybe_wake();
+		return -ENODEV;
+	}
+	if (DL_DEBUG) {
+		s->tag = tag;
+		s->site = site;
+	}
+	return 0;
+}
+
+DL_EXPORT int dl_device_enter(struct dl_device *dev)
+{
+	assert_return(dev, -EINVAL);
+	return enter_common(dev, NULL, __builtin_return_address(0));
+}
+
+DL_EXPORT int dl_device_enter_tagged(struct dl_device *dev, const char *tag)
+{
+	assert_return(dev, -EINVAL);
+	return enter_common(dev, tag, __builtin_return_address(0));
+}
+
+DL_EXPORT void dl_device_exit(struct dl_device *dev)
+{
+	struct dl__thread *t = self;
+	long old;
+
+	if (dl__unlikely(!dev))
+		return;
+	if (dl__likely(t)) {
+		unsigned int idx = slot_index(dev);
+
+		for (unsigned int i = 0; i < DL_PROBE; i++) {
+			struct dl__slot *p =
+				&t->slots[(idx + i) & (DL_SLOTS - 1)];
+			long c = atomic_load_explicit(&p->count,
+						      memory_order_relaxed);
+
+			if (c > 0 && atomic_load_explicit(
+					     &p->dev, memory_order_relaxed) ==
+					     dev) {
+				slot_set_count(p, c, c - 1);
+				/* From here on, dev may be freed. */
+				reader_fence();
+				maybe_wake();
+				return;
+			}
+		}
+	}
+	old = atomic_fetch_sub(&dev->fallback_active, 1);
+	if (dl__unlikely(old <= 0)) {
+		if (DL_DEBUG)
+			dl__die("dl_device_exit(%s) without a matching "
+				"dl_device_enter on thread %d",
+				dev->name, (int)gettid());
+		atomic_fetch_add(&dev->fallback_active, 1);
+		return;
+	}
+	maybe_wake();
+}
+
+/* ------------------------------------------------------------------ */
+/* The remover's side.                                                 */
+
+void dl__deactivate_locked(struct dl_device *dev)
+{
+	if (atomic_fetch_add(&dev->deact, 1) == 0)
+		/* seq_cst after the increment: a barrier numbered above
+		 * this value started after the gate closed. */
+		atomic_store_explicit(&dev->deact_gen,
+				      atomic_load(&gen_started),
+				      memory_order_relaxed);
+}
+
+void dl__reactivate_locked(struct dl_device *dev)
+{
+	int old = atomic_fetch_sub(&dev->deact, 1);
+
+	if (old <= 0)
+		dl__die("reactivating %s which was not deactivated",
+			dev->name);
+}
+
+void dl__active_barrier(void)
+{
+	uint_fast64_t g = atomic_fetch_add(&gen_started, 1) + 1;
+	uint_fast64_t d;
+
+	if (atomic_load(&use_membarrier) &&
+	    syscall(__NR_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0,
+		    0) != 0)
+		dl__die("membarrier failed after registration");
+	atomic_thread_fence(memory_order_seq_cst);
+	d = atomic_load(&gen_done);
+	while (d < g && !atomic_compare_exchange_weak(&gen_done, &d, g))
+		;
+}
+
+static bool barrier_covers(struct dl_device *dev)
+{
+	uint64_t g = atomic_load_explicit(&dev->deact_gen,
+					  memory_order_relaxed);
+
+	return atomic_load(&gen_done) > g;
+}
+
+void dl__active_barrier_for(struct dl_device *dev)
+{
+	if (!barrier_covers(dev))
+		dl__active_barrier();
+}
+
+static long sum_locked(struct dl_device *dev)
+{
+	struct dl__thread *t;
+	long sum = atomic_load(&dev->fallback_active);
+
+	cds_list_for_each_entry(t, &threads, node) {
+		for (int i = 0; i < DL_SLOTS; i++) {
+			struct dl__slot *s = &t->slots[i];
+			long c = atomic_load_explicit(&s->count,
+						      memory_order_acquire);
+
+			if (c > 0 && atomic_load_explicit(
+					     &s->dev, memory_order_relaxed) ==
+					     dev)
+				sum += c;
+		}
+	}
+	return sum;
+}
+
+long dl__active_sum(struct dl_device *dev)
+{
+	long sum;
+
+	pthread_mutex_lock(&threads_lock);
+	sum = sum_locked(dev);
+	pthread_mutex_unlock(&threads_lock);
+	return sum;
+}
+
+static long sum_all(struct dl_device **devs, size_t n)
+{
+	long sum = 0;
+
+	pthread_mutex_lock(&threads_lock);
+	for (size_t i = 0; i < n; i++)
+		sum += sum_locked(devs[i]);
+	pthread_mutex_unlock(&threads_lock);
+	return sum;
+}
+
+DL_EXPORT long dl_device_active_users(struct dl_device *dev)
+{
+	assert_return(dev, -EINVAL);
+	dl__active_barrier();
+	return dl__active_sum(dev);
+}
+
+bool dl__is_ancestor(const struct dl_device *anc, const struct dl_device *dev)
+{
+	for (const struct dl_device *p = dev->parent; p; p = p->parent)
+		if (p == anc)
+			return true;
+	return false;
+}
+
+bool dl__self_holds_active_in(struct dl_device *dev, bool subtree)
+{
+	struct dl__thread *t = self;
+
+	if (!t)
+		return false;
+	for (int i = 0; i < DL_SLOTS; i++) {
+		struct dl_device *d;
+
+		if (atomic_load(&t->slots[i].count) <= 0)
+			continue;
+		d = atomic_load(&t->slots[i].dev);
+		/* d is pinned: this very thread holds an active ref. */
+		if (d == dev || (subtree && dl__is_ancestor(dev, d)))
+			return true;
+	}
+	return false;
+}
+
+static void describe_site(char *buf, size_t len, void *site)
+{
+	Dl_info info;
+
+	if (site && dladdr(site, &info) && info.dli_sname)
+		snprintf(buf, len, "%s+0x%lx", info.dli_sname,
+			 (unsigned long)((char *)site -
+					 (char *)info.dli_saddr));
+	else if (site)
+		snprintf(buf, len, "%p", site);
+	else
+		snprintf(buf, len, "?");
+}
+
+/* Build the "who holds it" report. Called without locks. */
+static char *holders_report(struct dl_device **devs, size_t n,
+			    uint64_t waited_ns)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	struct dl__thread *t;
+
+	if (!f)
+		return NULL;
+	fprintf(f, "removal of %s has waited %.3f s for active users:\n",
+		devs[0]->name, (double)waited_ns / 1e9);
+	pthread_mutex_lock(&threads_lock);
+	for (size_t k = 0; k < n; k++) {
+		struct dl_device *dev = devs[k];
+		long fb = atomic_load(&dev->fallback_active);
+
+		cds_list_for_each_entry(t, &threads, node) {
+			for (int i = 0; i < DL_SLOTS; i++) {
+				struct dl__slot *s = &t->slots[i];
+				long c = atomic_load(&s->count);
+				char site[128];
+
+				if (c <= 0 || atomic_load(&s->dev) != dev)
+					continue;
+				describe_site(site, sizeof(site),
+					      DL_DEBUG ? s->site : NULL);
+				fprintf(f,
+					"  %s: thread %d (%s) holds %ld, "
+					"tag %s, entered at %s\n",
+					dev->name, (int)t->tid, t->name, c,
+					DL_DEBUG && s->tag ? s->tag : "-",
+					DL_DEBUG ? site : "(build without "
+							  "debug checks)");
+			}
+		}
+		if (fb > 0)
+			fprintf(f, "  %s: %ld untracked (threads with all "
+				   "slots busy)\n",
+				dev->name, fb);
+	}
+	pthread_mutex_unlock(&threads_lock);
+	fclose(f);
+	return buf;
+}
+
+int dl__active_drain(struct dl_tree *tree, struct dl_device **devs,
+		     size_t n, uint64_t deadline_ns)
+{
+	bool need = false;
+	int ret = 0;
+	uint64_t start, report_at = 0;
+	bool reported = false;
+
+	for (size_t i = 0; i < n; i++) {
+		if (DL_DEBUG)
+			dl__lockdep_check_drain(devs[i]);
+		if (!need && !barrier_covers(devs[i]))
+			need = true;
+	}
+	if (need)
+		dl__active_barrier();
+	/* Fast path: nobody inside. No wake-up protocol needed. */
+	if (sum_all(devs, n) == 0)
+		return 0;
+
+	DL_TEST_POINT("drain:wait", devs[0]);
+	start = dl__now_ns();
+	pthread_mutex_lock(&tree->wait_lock);
+	if (tree->report_threshold_ns)
+		report_at = start + tree->report_threshold_ns;
+	pthread_mutex_unlock(&tree->wait_lock);
+
+	atomic_fetch_add(&drainers, 1);
+	dl__active_barrier(); /* pairs with maybe_wake() */
+	pthread_mutex_lock(&drain_lock);
+	for (;;) {
+		uint64_t now, until;
+		struct timespec ts;
+
+		if (sum_all(devs, n) == 0)
+			break;
+		now = dl__now_ns();
+		if (deadline_ns && now >= deadline_ns) {
+			ret = -ETIMEDOUT;
+			break;
+		}
+		if (report_at && !reported && now >= report_at) {
+			char *text;
+			dl_report_fn fn;
+			void *arg;
+
+			reported = true;
+			pthread_mutex_unlock(&drain_lock);
+			dl__trace(tree, devs[0], DL_EV_DRAIN_SLOW, 0);
+			text = holders_report(devs, n, now - start);
+			pthread_mutex_lock(&tree->wait_lock);
+			fn = tree->report_fn;
+			arg = tree->report_arg;
+			pthread_mutex_unlock(&tree->wait_lock);
+			if (text) {
+				if (fn)
+					fn(tree, text, arg);
+				else
+					fprintf(stderr, "devlife: %s", text);
+				free(text);
+			}
+			pthread_mutex_lock(&drain_lock);
+			continue;
+		}
+		until = 0;
+		if (deadline_ns)
+			until = deadline_ns;
+		if (report_at && !reported && (!until || report_at < until))
+			until = report_at;
+		if (until) {
+			/* drain_cond uses CLOCK_REALTIME; convert. */
+			struct timespec rt;
+			uint64_t rel = until - now, abs_ns;
+
+			clock_gettime(CLOCK_REALTIME, &rt);
+			abs_ns = (uint64_t)rt.tv_sec * 1000000000ull +
+				 (uint64_t)rt.tv_nsec + rel;
+			ts.tv_sec = (time_t)(abs_ns / 1000000000ull);
+			ts.tv_nsec = (long)(abs_ns % 1000000000ull);
+			pthread_cond_timedwait(&drain_cond, &drain_lock, &ts);
+		} else {
+			pthread_cond_wait(&drain_cond, &drain_lock);
+		}
+	}
+	pthread_mutex_unlock(&drain_lock);
+	atomic_fetch_sub(&drainers, 1);
+	return ret;
+}

@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Claims: one exclusive consumer per device (a VM, a dataplane). Removal
+ * negotiates with it (remove.c): try mode refuses, wait mode asks the
+ * claimant to release and waits. Protected by tree->wait_lock, the lock
+ * removal waits on, so an unclaim wakes the remover.
+ */
+#include <string.h>
+
+#include "core.h"
+
+DL_EXPORT int dl_device_claim(struct dl_device *dev, const char *owner,
+			      dl_claim_release_fn release, void *arg)
+{
+	struct dl_tree *tree;
+	struct dl_claim *c;
+	int r = 0;
+
+	assert_return(dev && owner, -EINVAL);
+	tree = dev->tree;
+	c = dl__calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	snprintf(c->owner, sizeof(c->owner), "%s", owner);
+	c->release = release;
+	c->arg = arg;
+	pthread_mutex_lock(&tree->wait_lock);
+	/* A removal closes the gate before it looks for claims under this
+	 * lock: either it sees this claim or this sees the closed gate. */
+	if (atomic_load(&dev->state) != DL_STATE_LIVE ||
+	    atomic_load(&dev->deact) != 0)
+		r = -ENODEV;
+	else if (dev->claim)
+		r = -EBUSY;
+	else
+		dev->claim = c;
+	pthread_mutex_unlock(&tree->wait_lock);
+	if (r < 0) {
+		free(c);
+		return r;
+	}
+	dl_device_get(dev);
+	dl__trace(tree, dev, DL_EV_CLAIM, 0);
+	return 0;
+}
+
+DL_EXPORT int dl_device_unclaim(struct dl_device *dev)
+{
+	struct dl_tree *tree;
+	struct dl_claim *c;
+
+	assert_return(dev, -EINVAL);
+	tree = dev->tree;
+	pthread_mutex_lock(&tree->wait_lock);
+	c = dev->claim;
+	dev->claim = NULL;
+	if (c)
+		pthread_cond_broadcast(&tree->wait_cond);
+	pthread_mutex_unlock(&tree->wait_lock);
+	if (!c)
+		return -EINVAL;
+	free(c);
+	dl__trace(tree, dev, DL_EV_UNCLAIM, 0);
+	dl_device_put(dev);
+	return 0;
+}
+
+DL_EXPORT int dl_device_claim_owner(struct dl_device *dev, char *buf,
+				    unsigned long len)
+{
+	int r = 0;
+
+	assert_return(dev && buf && len, -EINVAL);
+	pthread_mutex_lock(&dev->tree->wait_lock);
+	if (dev->claim) {
+		snprintf(buf, len, "%s", dev->claim->owner);
+		r = 1;
+	}
+	pthread_mutex_unlock(&dev->tree->wait_lock);
+	return r;
+}

@@ -1,0 +1,291 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Private definitions of libdevlife's core. Nothing here is part of the
+ * public ABI; bus layers of this project may include it, applications
+ * may not.
+ */
+#ifndef DEVLIFE_CORE_H
+#define DEVLIFE_CORE_H
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/types.h>
+
+#include <urcu-bp.h>
+#include <urcu/list.h>
+#include <urcu/rculfhash.h>
+
+#include <devlife/devlife.h>
+
+#define DL_EXPORT __attribute__((visibility("default")))
+
+/*
+ * assert_return() checks a caller's bug at a public entry point and turns
+ * it into an error return instead of a crash (systemd's idiom).
+ */
+#define assert_return(expr, r)                                                 \
+	do {                                                                   \
+		if (__builtin_expect(!(expr), 0))                              \
+			return (r);                                            \
+	} while (0)
+
+#define dl__likely(x) __builtin_expect(!!(x), 1)
+#define dl__unlikely(x) __builtin_expect(!!(x), 0)
+
+/* ------------------------------------------------------------------ */
+/* Debug checks and test pause points                                  */
+
+#ifdef DL_DEBUG_CHECKS
+#define DL_DEBUG 1
+#else
+#define DL_DEBUG 0
+#endif
+
+/* Abort with a message: reference misuse, broken lock order. */
+_Noreturn void dl__die(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+
+#ifdef DL_TEST_HOOKS
+/*
+ * Test-only pause points. The test variant of the library calls the hook
+ * at each named point of the lifecycle so that a test can stop a thread
+ * exactly there and force an interleaving. Compiled out of the shared
+ * library.
+ */
+typedef void (*dl__test_hook_fn)(const char *point, struct dl_device *dev);
+extern _Atomic(dl__test_hook_fn) dl__test_hook;
+#define DL_TEST_POINT(point, dev)                                              \
+	do {                                                                   \
+		dl__test_hook_fn h__ = atomic_load(&dl__test_hook);            \
+		if (h__)                                                       \
+			h__((point), (dev));                                   \
+	} while (0)
+void dl__test_set_hook(dl__test_hook_fn fn);
+#else
+#define DL_TEST_POINT(point, dev) ((void)0)
+#endif
+
+/* Counting allocator hook (tests inject allocation failures). */
+void *dl__malloc(size_t size);
+void *dl__calloc(size_t n, size_t size);
+char *dl__strdup(const char *s);
+#ifdef DL_TEST_HOOKS
+/* Fail the Nth allocation from now (1 = the next one); 0 disables. */
+void dl__test_fail_alloc_after(long n);
+long dl__test_alloc_count(void);
+#endif
+
+/* ------------------------------------------------------------------ */
+/* Tree                                                                */
+
+struct dl_tree {
+	struct cds_lfht *registry;         /* writers under topology_lock */
+
+	/*
+	 * The topology lock protects every children list, the roots list,
+	 * registry insertion and deletion, and every device's deact counter.
+	 * It is a leaf: never held across a callback, a drain or any wait.
+	 */
+	pthread_mutex_t topology_lock;
+	struct cds_list_head roots;        /* protected by topology_lock */
+
+	/*
+	 * wait_lock/wait_cond: state transitions (REMOVING -> DEAD/LIVE) and
+	 * claims. Leaf lock, held only to change or wait for those.
+	 */
+	pthread_mutex_t wait_lock;
+	pthread_cond_t wait_cond;
+
+	pthread_mutex_t drivers_lock;      /* leaf; protects drivers */
+	struct cds_list_head drivers;
+
+	pthread_mutex_t wq_lock;           /* protects workqueues list */
+	struct cds_list_head workqueues;
+	struct dl_workqueue *system_wq;    /* written once */
+
+	pthread_mutex_t trace_lock;        /* leaf; protects the ring */
+	struct dl_trace_record *ring;
+	uint64_t trace_seq;                /* last seq written */
+
+	atomic_uint_fast64_t next_id;
+	atomic_long refs;                  /* owner + one per allocated device */
+	atomic_bool freeing;
+
+	struct {
+		atomic_uint_fast64_t devices_live, devices_allocated, adds,
+			removes, remove_busy, remove_timeout, work_run,
+			work_cancelled;
+	} stats;
+
+	/* drain report, protected by wait_lock */
+	uint64_t report_threshold_ns;
+	dl_report_fn report_fn;
+	void *report_arg;
+};
+
+void dl__tree_put(struct dl_tree *tree);
+void dl__trace(struct dl_tree *tree, const struct dl_device *dev,
+	       enum dl_trace_event ev, int32_t arg);
+uint64_t dl__now_ns(void);
+
+/* ------------------------------------------------------------------ */
+/* Device                                                              */
+
+struct dl_claim {
+	char owner[64];
+	dl_claim_release_fn release;
+	void *arg;
+};
+
+struct dl_device {
+	struct cds_lfht_node node;         /* registry; topology_lock */
+	struct rcu_head rcu;               /* deferred free */
+	struct dl_tree *tree;              /* written once before add */
+	const struct dl_device_type *type; /* written once */
+	struct dl_device *parent;          /* written once at add; pinned */
+	struct cds_list_head children;     /* protected by topology_lock */
+	struct cds_list_head sibling;      /* protected by topology_lock */
+	uint64_t id;                       /* written once */
+	unsigned long hash;                /* written once */
+
+	atomic_long refcount;              /* lifetime references */
+	_Atomic int state;                 /* enum dl_device_state; written
+					    * under tree->wait_lock */
+	/*
+	 * Active gate. deact counts the removals that currently keep the
+	 * device closed; enter fails while it is non-zero. Written under
+	 * tree->topology_lock, read locklessly by enter (paired with the
+	 * barrier of dl__active_barrier()).
+	 */
+	atomic_int deact;
+	_Atomic uint64_t deact_gen;        /* topology_lock: barrier gen at
+					    * the last 0 -> 1 of deact */
+	atomic_long fallback_active;       /* enters of threads whose slots
+					    * were full */
+	atomic_bool adding;                /* dl_device_add() claimed it */
+	atomic_bool published;             /* lookup filter */
+	atomic_bool gone;                  /* surprise-removed */
+	atomic_bool online;                /* device lock for writers */
+	bool autoprobe;                    /* written before add */
+	bool linked;                       /* topology_lock */
+	uint64_t walk_tag;                 /* topology_lock: removal walk */
+
+	pthread_mutex_t lock;              /* the device lock */
+	atomic_int lock_owner;             /* debug: tid holding lock */
+	struct dl_driver *driver;          /* device lock */
+	void *drvdata;                     /* device lock (driver's) */
+
+	struct dl_claim *claim;            /* tree->wait_lock */
+	atomic_uint pending_work;          /* queued, not started items */
+
+	void *priv;                        /* written once */
+	char name[];                       /* then the private area */
+};
+
+static inline bool dl__get_unless_zero(struct dl_device *dev)
+{
+	long c = atomic_load_explicit(&dev->refcount, memory_order_relaxed);
+
+	while (c > 0) {
+		if (atomic_compare_exchange_weak_explicit(
+			    &dev->refcount, &c, c + 1, memory_order_acquire,
+			    memory_order_relaxed))
+			return true;
+	}
+	return false;
+}
+
+int dl__snapshot_list(struct dl_tree *tree, struct cds_list_head *head,
+		      struct dl_device ***ret, size_t *ret_n);
+int dl__for_each_in(struct dl_tree *tree, struct cds_list_head *head,
+		    int (*fn)(struct dl_device *, void *), void *arg);
+bool dl__is_ancestor(const struct dl_device *anc, const struct dl_device *dev);
+
+/* ------------------------------------------------------------------ */
+/* Active references (active.c)                                        */
+
+/*
+ * A thread's active references live in its own slots: the common enter
+ * and exit touch only the calling thread's cache lines. A remover makes
+ * the slots it reads coherent with one process-wide barrier
+ * (membarrier(2), as liburcu's urcu-memb) and sums the slots of every
+ * thread for the device.
+ */
+#define DL_SLOTS 16
+
+struct dl__slot {
+	_Atomic(struct dl_device *) dev;   /* written by owner only */
+	atomic_long count;                 /* written by owner only */
+	const char *tag;                   /* debug: owner only */
+	void *site;                        /* debug: owner only */
+};
+
+#define DL_HELD_LOCKS 16
+
+struct dl__thread {
+	struct dl__slot slots[DL_SLOTS];
+	struct cds_list_head node;         /* dl__threads, threads_lock */
+	pid_t tid;
+	char name[16];
+	/* debug lock tracking, owner only */
+	struct dl_device *held[DL_HELD_LOCKS];
+	int nheld;
+	int topology_held;
+	struct dl_workqueue *worker_of;    /* set in worker threads */
+};
+
+struct dl__thread *dl__thread_self(void);
+/* Returns the thread's record or NULL (allocation failed). */
+struct dl__thread *dl__thread_self_maybe(void);
+
+/* Close the gate (topology_lock held). Returns true on 0 -> 1. */
+void dl__deactivate_locked(struct dl_device *dev);
+void dl__reactivate_locked(struct dl_device *dev);
+/* Make every deactivation done so far visible to all enters. */
+void dl__active_barrier(void);
+/* Barrier only if no completed barrier covers dev's deactivation. */
+void dl__active_barrier_for(struct dl_device *dev);
+/* Sum of active references (callers made a covering barrier). */
+long dl__active_sum(struct dl_device *dev);
+/* Whether the calling thread holds an active ref on dev or below it. */
+bool dl__self_holds_active_in(struct dl_device *dev, bool subtree);
+/*
+ * Wait until every device of devs[] has no active user, or deadline
+ * (0: none). Returns 0 or -ETIMEDOUT.
+ */
+int dl__active_drain(struct dl_tree *tree, struct dl_device **devs,
+		     size_t n, uint64_t deadline_ns);
+void dl__active_init(void);
+
+/* ------------------------------------------------------------------ */
+/* Locks (lock.c)                                                      */
+
+void dl__topology_lock(struct dl_tree *tree);
+void dl__topology_unlock(struct dl_tree *tree);
+/* Debug: a drain of dev is about to wait; check no forbidden lock held. */
+void dl__lockdep_check_drain(struct dl_device *dev);
+
+/* ------------------------------------------------------------------ */
+/* Drivers, work, claims                                               */
+
+struct dl_driver {
+	struct cds_list_head node;         /* tree->drivers_lock */
+	struct dl_tree *tree;
+	const struct dl_driver_ops *ops;
+	void *data;
+	bool dying;                        /* tree->drivers_lock */
+};
+
+/* Call the driver's remove under the device lock (held by caller). */
+void dl__driver_detach_locked(struct dl_device *dev);
+void dl__drivers_free_all(struct dl_tree *tree);
+
+void dl__work_cancel_device(struct dl_device *dev);
+void dl__workqueues_free_all(struct dl_tree *tree);
+
+#endif

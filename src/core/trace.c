@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The trace ring: the last DL_TRACE_RING lifecycle events of a tree, with
+ * monotonic timestamps. Lifecycle events are rare next to enter/exit, so a
+ * mutex is the right tool.
+ */
+#include <string.h>
+#include <time.h>
+
+#include "core.h"
+
+uint64_t dl__now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+void dl__trace(struct dl_tree *tree, const struct dl_device *dev,
+	       enum dl_trace_event ev, int32_t arg)
+{
+	struct dl_trace_record *r;
+
+	if (!tree->ring)
+		return;
+	pthread_mutex_lock(&tree->trace_lock);
+	tree->trace_seq++;
+	r = &tree->ring[tree->trace_seq % DL_TRACE_RING];
+	r->seq = tree->trace_seq;
+	r->ts_ns = dl__now_ns();
+	r->dev_id = dev ? dev->id : 0;
+	r->event = (uint32_t)ev;
+	r->arg = arg;
+	if (dev)
+		snprintf(r->name, sizeof(r->name), "%s", dev->name);
+	else
+		r->name[0] = '\0';
+	pthread_mutex_unlock(&tree->trace_lock);
+}
+
+DL_EXPORT size_t dl_trace_read(struct dl_tree *tree, uint64_t *cursor,
+			       struct dl_trace_record *buf, size_t n)
+{
+	uint64_t seq, oldest;
+	size_t got = 0;
+
+	assert_return(tree && cursor && buf, 0);
+	pthread_mutex_lock(&tree->trace_lock);
+	oldest = tree->trace_seq >= DL_TRACE_RING ?
+			 tree->trace_seq - DL_TRACE_RING + 1 : 1;
+	seq = *cursor < oldest ? oldest : *cursor;
+	while (seq <= tree->trace_seq && got < n) {
+		buf[got++] = tree->ring[seq % DL_TRACE_RING];
+		seq++;
+	}
+	*cursor = seq;
+	pthread_mutex_unlock(&tree->trace_lock);
+	return got;
+}
+
+DL_EXPORT const char *dl_trace_event_name(uint32_t event)
+{
+	static const char *const names[] = {
+		[DL_EV_ADD] = "add",
+		[DL_EV_REMOVE_START] = "remove-start",
+		[DL_EV_SURPRISE] = "surprise",
+		[DL_EV_DRAINED] = "drained",
+		[DL_EV_ROLLBACK] = "rollback",
+		[DL_EV_DEAD] = "dead",
+		[DL_EV_RELEASE] = "release",
+		[DL_EV_BIND] = "bind",
+		[DL_EV_PROBE_FAIL] = "probe-fail",
+		[DL_EV_UNBIND] = "unbind",
+		[DL_EV_ONLINE] = "online",
+		[DL_EV_OFFLINE] = "offline",
+		[DL_EV_CLAIM] = "claim",
+		[DL_EV_UNCLAIM] = "unclaim",
+		[DL_EV_CLAIM_REQUEST] = "claim-request",
+		[DL_EV_WORK_CANCEL] = "work-cancel",
+		[DL_EV_DRAIN_SLOW] = "drain-slow",
+	};
+
+	if (event < sizeof(names) / sizeof(names[0]) && names[event])
+		return names[event];
+	return "?";
+}

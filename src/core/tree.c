@@ -1,0 +1,157 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Trees. The registry is liburcu's lock-free hash table (cds_lfht) tied to
+ * the "bulletproof" flavor, urcu-bp: FUSE, applications and the callers of
+ * this library create threads that the library never sees being born, and
+ * urcu-bp is the flavor that registers a reader thread on its first read
+ * lock instead of requiring rcu_register_thread() (urcu-qsbr would also
+ * require every thread to announce quiescent states).
+ */
+#include <string.h>
+#include <unistd.h>
+
+#include "core.h"
+
+static void tree_destroy(struct dl_tree *tree)
+{
+	pthread_mutex_destroy(&tree->topology_lock);
+	pthread_mutex_destroy(&tree->wait_lock);
+	pthread_cond_destroy(&tree->wait_cond);
+	pthread_mutex_destroy(&tree->drivers_lock);
+	pthread_mutex_destroy(&tree->wq_lock);
+	pthread_mutex_destroy(&tree->trace_lock);
+	free(tree->ring);
+	free(tree);
+}
+
+void dl__tree_put(struct dl_tree *tree)
+{
+	if (atomic_fetch_sub(&tree->refs, 1) == 1)
+		tree_destroy(tree);
+}
+
+DL_EXPORT int dl_tree_new(struct dl_tree **ret)
+{
+	struct dl_tree *tree;
+	long ncpu;
+	int r;
+
+	assert_return(ret, -EINVAL);
+	dl__active_init();
+	tree = dl__calloc(1, sizeof(*tree));
+	if (!tree)
+		return -ENOMEM;
+	pthread_mutex_init(&tree->topology_lock, NULL);
+	pthread_mutex_init(&tree->wait_lock, NULL);
+	pthread_cond_init(&tree->wait_cond, NULL);
+	pthread_mutex_init(&tree->drivers_lock, NULL);
+	pthread_mutex_init(&tree->wq_lock, NULL);
+	pthread_mutex_init(&tree->trace_lock, NULL);
+	CDS_INIT_LIST_HEAD(&tree->roots);
+	CDS_INIT_LIST_HEAD(&tree->drivers);
+	CDS_INIT_LIST_HEAD(&tree->workqueues);
+	atomic_init(&tree->refs, 1);
+	tree->ring = dl__calloc(DL_TRACE_RING, sizeof(*tree->ring));
+	if (!tree->ring) {
+		tree_destroy(tree);
+		return -ENOMEM;
+	}
+	tree->registry = cds_lfht_new_flavor(
+		64, 64, 0, CDS_LFHT_AUTO_RESIZE | CDS_LFHT_ACCOUNTING,
+		&urcu_bp_flavor, NULL);
+	if (!tree->registry) {
+		tree_destroy(tree);
+		return -ENOMEM;
+	}
+	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	if (ncpu < 2)
+		ncpu = 2;
+	if (ncpu > 64)
+		ncpu = 64;
+	r = dl_workqueue_new(tree, "system", (unsigned int)ncpu,
+			     &tree->system_wq);
+	if (r < 0) {
+		cds_lfht_destroy(tree->registry, NULL);
+		tree_destroy(tree);
+		return r;
+	}
+	*ret = tree;
+	return 0;
+}
+
+static int remove_root(struct dl_device *dev, void *arg)
+{
+	(void)arg;
+	dl_device_remove(dev, DL_REMOVE_WAIT, DL_NO_TIMEOUT);
+	return 0;
+}
+
+DL_EXPORT void dl_tree_free(struct dl_tree *tree)
+{
+	bool empty;
+
+	if (!tree)
+		return;
+	dl__topology_lock(tree);
+	atomic_store(&tree->freeing, true);
+	dl__topology_unlock(tree);
+	for (;;) {
+		while (dl__for_each_in(tree, &tree->roots, remove_root, NULL) ==
+		       -ENOMEM)
+			usleep(1000);
+		dl__topology_lock(tree);
+		empty = cds_list_empty(&tree->roots);
+		dl__topology_unlock(tree);
+		if (empty)
+			break;
+	}
+	dl__workqueues_free_all(tree);
+	dl__drivers_free_all(tree);
+	cds_lfht_destroy(tree->registry, NULL);
+	tree->registry = NULL;
+	dl__tree_put(tree);
+	/* Let the released devices' deferred frees run now, not at some
+	 * later grace period: freeing a tree is a quiescent point. */
+	urcu_bp_barrier();
+}
+
+DL_EXPORT int dl_tree_get_stats(struct dl_tree *tree,
+				struct dl_tree_stats *ret)
+{
+	assert_return(tree && ret, -EINVAL);
+	ret->devices_live = atomic_load(&tree->stats.devices_live);
+	ret->devices_allocated = atomic_load(&tree->stats.devices_allocated);
+	ret->adds = atomic_load(&tree->stats.adds);
+	ret->removes = atomic_load(&tree->stats.removes);
+	ret->remove_busy = atomic_load(&tree->stats.remove_busy);
+	ret->remove_timeout = atomic_load(&tree->stats.remove_timeout);
+	ret->work_run = atomic_load(&tree->stats.work_run);
+	ret->work_cancelled = atomic_load(&tree->stats.work_cancelled);
+	return 0;
+}
+
+DL_EXPORT int dl_tree_set_drain_report(struct dl_tree *tree,
+				       uint64_t threshold_ns, dl_report_fn fn,
+				       void *arg)
+{
+	assert_return(tree, -EINVAL);
+	pthread_mutex_lock(&tree->wait_lock);
+	tree->report_threshold_ns = threshold_ns;
+	tree->report_fn = fn;
+	tree->report_arg = arg;
+	pthread_mutex_unlock(&tree->wait_lock);
+	return 0;
+}
+
+DL_EXPORT int dl_tree_for_each_root(struct dl_tree *tree,
+				    int (*fn)(struct dl_device *, void *),
+				    void *arg)
+{
+	assert_return(tree && fn, -EINVAL);
+	return dl__for_each_in(tree, &tree->roots, fn, arg);
+}
+
+DL_EXPORT int dl_debug_checks_enabled(void)
+{
+	return DL_DEBUG;
+}
