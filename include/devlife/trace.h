@@ -18,7 +18,8 @@ enum dl_trace_event {
 	DL_EV_ADD = 1,        /* published and enterable; arg: 0 */
 	DL_EV_REMOVE_START,   /* removal won; arg: flags */
 	DL_EV_SURPRISE,       /* marked gone by a surprise removal */
-	DL_EV_DRAINED,        /* no active user left; arg: users waited for */
+	DL_EV_DRAINED,        /* no active user left in the subtree; arg:
+			       * devices in the subtree */
 	DL_EV_ROLLBACK,       /* removal refused and undone; arg: -errno */
 	DL_EV_DEAD,           /* unlinked, DEAD */
 	DL_EV_RELEASE,        /* memory released */

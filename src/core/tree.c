@@ -109,9 +109,18 @@ DL_EXPORT void dl_tree_free(struct dl_tree *tree)
 	dl__drivers_free_all(tree);
 	cds_lfht_destroy(tree->registry, NULL);
 	tree->registry = NULL;
+	/*
+	 * Let the released devices' deferred frees run now rather than at
+	 * some later grace period. A child's free drops its parent's last
+	 * reference and queues the parent's free, so repeat while that
+	 * makes progress; devices the caller still holds stop it.
+	 */
+	for (uint_fast64_t prev = UINT64_MAX, cur;
+	     (cur = atomic_load(&tree->stats.devices_allocated)) != 0 &&
+	     cur != prev;
+	     prev = cur)
+		urcu_bp_barrier();
 	dl__tree_put(tree);
-	/* Let the released devices' deferred frees run now, not at some
-	 * later grace period: freeing a tree is a quiescent point. */
 	urcu_bp_barrier();
 }
 

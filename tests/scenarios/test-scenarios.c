@@ -1209,6 +1209,7 @@ struct writer {
 	struct dl_device *dev;
 	int ret;
 	enum dl_device_state after;
+	pthread_barrier_t *both_inside;
 };
 
 /* The "remove" attribute's store: it runs inside an active section of
@@ -1222,6 +1223,8 @@ static void *remove_store(void *arg)
 		w->after = dl_device_state(w->dev);
 		return NULL;
 	}
+	if (w->both_inside)
+		pthread_barrier_wait(w->both_inside);
 	w->ret = dl_device_remove_self(w->dev, DL_REMOVE_WAIT);
 	w->after = dl_device_state(w->dev);
 	return NULL;
@@ -1235,6 +1238,7 @@ TEST(s11_remove_attribute_with_readers_and_two_writers)
 	struct reader rd[2];
 	struct writer w[2];
 	pthread_t tr[2], tw[2];
+	pthread_barrier_t both_inside;
 
 	atomic_store(&s11_driver_removes, 0);
 	ASSERT_EQ(dl_driver_register(tree, &s11_ops, NULL, NULL), 0);
@@ -1247,8 +1251,10 @@ TEST(s11_remove_attribute_with_readers_and_two_writers)
 	gate_wait_entered(&slow, 2);
 	/* Two writers inside their own active sections at once. */
 	pause_arm(0, "remove:won", dev);
+	pthread_barrier_init(&both_inside, NULL, 2);
 	for (int i = 0; i < 2; i++) {
-		w[i] = (struct writer){ .dev = dev };
+		w[i] = (struct writer){ .dev = dev,
+					.both_inside = &both_inside };
 		tw[i] = spawn(remove_store, &w[i]);
 	}
 	pause_wait(0);
@@ -1260,10 +1266,8 @@ TEST(s11_remove_attribute_with_readers_and_two_writers)
 		join(tr[i]);
 		ASSERT_EQ(rd[i].ret, 256);
 		join(tw[i]);
-		/* Both return after the device is gone. A writer that came
-		 * after the gate closed gets -ENODEV from its own enter, as
-		 * a write to a vanished sysfs file does; but with both inside
-		 * before the removal won, both report success. */
+		/* Both were inside before the removal won; both return
+		 * success, and only after the device is gone. */
 		ASSERT_EQ(w[i].ret, 0);
 		ASSERT_EQ(w[i].after, DL_STATE_DEAD);
 	}
