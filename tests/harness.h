@@ -126,6 +126,19 @@ static inline int run_captured(void (*fn)(void *), void *arg, char *out,
 	return status;
 }
 
+/* With LeakSanitizer linked in, check for leaks before a test's child
+ * exits (it leaves with _exit(), which skips the check at exit). */
+extern int __lsan_do_recoverable_leak_check(void) __attribute__((weak));
+
+static inline void test_leak_check(void)
+{
+	if (__lsan_do_recoverable_leak_check &&
+	    __lsan_do_recoverable_leak_check() != 0) {
+		fprintf(stderr, "LeakSanitizer found leaks\n");
+		_exit(1);
+	}
+}
+
 struct test_case {
 	const char *name;
 	void (*fn)(void);
@@ -158,6 +171,7 @@ static inline int test_run_all(const char *prog, struct test_case *tests,
 			alarm(timeout);
 			tests[i].fn();
 			fflush(NULL);
+			test_leak_check();
 			_exit(0);
 		}
 		waitpid(pid, &status, 0);
