@@ -1070,9 +1070,16 @@ static int ao_offline(struct dl_driver *drv, struct dl_device *dev)
 	return 0;
 }
 
+static atomic_int bodies_after_removal;
+
 static void online_work(struct dl_device *dev, void *arg)
 {
-	int r = dl_device_online(dev);
+	int r;
+
+	/* The body itself must never run once removal has begun. */
+	if (dl_device_state(dev) != DL_STATE_LIVE)
+		atomic_fetch_add(&bodies_after_removal, 1);
+	r = dl_device_online(dev);
 
 	ASSERT_TRUE(r == 0 || r == -ENODEV);
 }
@@ -1107,6 +1114,7 @@ static void s10_reset(void)
 	atomic_store(&overlaps, 0);
 	atomic_store(&onlined, 0);
 	atomic_store(&online_on_dead, 0);
+	atomic_store(&bodies_after_removal, 0);
 	online_gated = false;
 	online_gate = (struct gate)GATE_INIT;
 }
@@ -1129,6 +1137,7 @@ TEST(s10_async_online_vs_remove)
 		pause_release(0);
 		ASSERT_EQ(dl_workqueue_flush(dl_tree_workqueue(tree)), 0);
 		ASSERT_EQ(atomic_load(&onlined), 0);
+		ASSERT_EQ(atomic_load(&bodies_after_removal), 0);
 		ASSERT_FALSE(dl_device_is_online(dev));
 		dl_device_put(dev);
 		dl_tree_free(tree);
@@ -1155,6 +1164,7 @@ TEST(s10_async_online_vs_remove)
 		gate_open(&online_gate);
 		ASSERT_EQ(dl_workqueue_flush(ao_wq), 0);
 		ASSERT_EQ(atomic_load(&onlined), 0);
+		ASSERT_EQ(atomic_load(&bodies_after_removal), 0);
 		ASSERT_FALSE(dl_device_is_online(dev));
 		dl_workqueue_free(ao_wq);
 		ao_wq = NULL;
