@@ -56,6 +56,7 @@ int dl_device_unclaim(struct dl_device *dev);
  * @dev: the device
  * @buf: where to copy the owner's name
  * @len: size of @buf
+ * Context: any thread; takes the tree's wait lock briefly.
  * Return: 1 if claimed (name copied, truncated to fit), 0 if not, -EINVAL.
  */
 int dl_device_claim_owner(struct dl_device *dev, char *buf, unsigned long len);

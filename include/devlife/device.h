@@ -157,7 +157,8 @@ int dl_device_enter(struct dl_device *dev);
  * @tag: a static string naming the user ("config-read", "sriov_numvfs"),
  *       shown with the thread and call site when a removal waits too long
  *
- * Context and Return: as dl_device_enter().
+ * Context: as dl_device_enter().
+ * Return: as dl_device_enter().
  */
 int dl_device_enter_tagged(struct dl_device *dev, const char *tag);
 
@@ -258,6 +259,7 @@ int dl_device_remove_self(struct dl_device *dev, unsigned int flags);
 /**
  * dl_device_state() - the state of a device, a snapshot
  * @dev: the device
+ * Context: any thread; lock-free.
  * Return: the state; may be stale as soon as it is read.
  */
 enum dl_device_state dl_device_state(const struct dl_device *dev);
@@ -274,21 +276,47 @@ enum dl_device_state dl_device_state(const struct dl_device *dev);
  */
 bool dl_device_is_gone(const struct dl_device *dev);
 
-/** dl_device_name() - the device's name (valid as long as the device is). */
+/**
+ * dl_device_name() - the device's name
+ * @dev: the device
+ * Context: any thread; lock-free.
+ * Return: the name, valid as long as the caller's reference on @dev; NULL
+ * if @dev is NULL.
+ */
 const char *dl_device_name(const struct dl_device *dev);
 
-/** dl_device_type() - the type the device was built with. */
+/**
+ * dl_device_type() - the type the device was built with
+ * @dev: the device
+ * Context: any thread; lock-free.
+ * Return: the type given to dl_device_new(), or NULL if @dev is NULL.
+ */
 const struct dl_device_type *dl_device_type(const struct dl_device *dev);
 
-/** dl_device_tree() - the tree the device belongs to. */
+/**
+ * dl_device_tree() - the tree the device belongs to
+ * @dev: the device
+ * Context: any thread; lock-free.
+ * Return: the tree, or NULL if @dev is NULL.
+ */
 struct dl_tree *dl_device_tree(const struct dl_device *dev);
 
-/** dl_device_id() - a number unique to this device for the tree's life. */
+/**
+ * dl_device_id() - a number naming this device in traces
+ * @dev: the device
+ * Context: any thread; lock-free.
+ * Return: a number unique among the devices of the tree for the tree's
+ * life (never reused, unlike names), or 0 if @dev is NULL.
+ */
 uint64_t dl_device_id(const struct dl_device *dev);
 
 /**
  * dl_device_priv() - the bus layer's private memory of @dev
- * Return: the priv_size bytes given to dl_device_new(), or NULL if 0.
+ * @dev: the device
+ * Context: any thread; the memory lives as long as the device's memory
+ * (until the type's release callback returns).
+ * Return: the priv_size bytes given to dl_device_new(), or NULL if that
+ * was 0 or @dev is NULL.
  */
 void *dl_device_priv(struct dl_device *dev);
 
@@ -335,13 +363,19 @@ int dl_device_for_each_child(struct dl_device *dev,
  */
 void dl_device_lock(struct dl_device *dev);
 
-/** dl_device_unlock() - release the device lock taken by this thread. */
+/**
+ * dl_device_unlock() - release the device lock
+ * @dev: the device, locked by this thread
+ * Context: the thread that took the lock; never blocks. Unlocking a lock
+ * the thread does not hold aborts in builds with debug checks.
+ */
 void dl_device_unlock(struct dl_device *dev);
 
 /**
  * dl_device_lock_held() - whether this thread holds @dev's device lock
- * Return: 1 if held by the caller, 0 if not; in builds without debug
- * checks, 1 whenever anybody holds it.
+ * @dev: the device
+ * Context: any thread; lock-free. For assertions in driver callbacks.
+ * Return: 1 if the calling thread holds it, else 0 (also for NULL).
  */
 int dl_device_lock_held(struct dl_device *dev);
 

@@ -74,14 +74,23 @@ void dl_driver_unregister(struct dl_driver *drv);
  * dl_driver_find() - find a registered driver by name
  * @tree: the tree
  * @name: the name
+ * Context: any thread; takes the drivers lock briefly.
  * Return: the handle (valid until unregistered), or NULL.
  */
 struct dl_driver *dl_driver_find(struct dl_tree *tree, const char *name);
 
-/** dl_driver_name() - the driver's name. */
+/**
+ * dl_driver_name() - the driver's name
+ * @drv: the driver
+ * Context: any thread. Return: ops->name, or NULL if @drv is NULL.
+ */
 const char *dl_driver_name(const struct dl_driver *drv);
 
-/** dl_driver_data() - the data given at registration. */
+/**
+ * dl_driver_data() - the data given at registration
+ * @drv: the driver
+ * Context: any thread. Return: the data, or NULL if @drv is NULL.
+ */
 void *dl_driver_data(const struct dl_driver *drv);
 
 /**
@@ -111,21 +120,35 @@ int dl_device_unbind(struct dl_device *dev);
 
 /**
  * dl_device_driver() - the driver bound to @dev, a snapshot
+ * @dev: the device
+ * Context: any thread; lock-free.
  * Return: the driver or NULL. Stable only under the device lock.
  */
 struct dl_driver *dl_device_driver(struct dl_device *dev);
 
 /**
  * dl_device_set_autoprobe() - choose whether dl_device_add() binds a driver
- * @dev: a device, usually still NEW
+ * @dev: a device still NEW (NULL is ignored)
  * @autoprobe: true (the default) to probe on add
+ * Context: the thread building the device, before dl_device_add().
  */
 void dl_device_set_autoprobe(struct dl_device *dev, bool autoprobe);
 
-/** dl_device_set_drvdata() - store the bound driver's per-device data. */
+/**
+ * dl_device_set_drvdata() - store the bound driver's per-device data
+ * @dev: the device (NULL is ignored)
+ * @data: the data; cleared when the driver is unbound
+ * Context: the driver's callbacks, under the device lock.
+ */
 void dl_device_set_drvdata(struct dl_device *dev, void *data);
 
-/** dl_device_get_drvdata() - the bound driver's per-device data. */
+/**
+ * dl_device_get_drvdata() - the bound driver's per-device data
+ * @dev: the device
+ * Context: the driver's callbacks, or any thread inside an active section
+ * while the driver is bound.
+ * Return: what dl_device_set_drvdata() stored, or NULL.
+ */
 void *dl_device_get_drvdata(struct dl_device *dev);
 
 /**
@@ -142,10 +165,21 @@ void *dl_device_get_drvdata(struct dl_device *dev);
  */
 int dl_device_online(struct dl_device *dev);
 
-/** dl_device_offline() - the reverse of dl_device_online(); same rules. */
+/**
+ * dl_device_offline() - take a device offline through its driver
+ * @dev: the device
+ * Context: as dl_device_online().
+ * Return: 0 (also if already offline); -ENODEV if @dev is not LIVE;
+ * -EOPNOTSUPP if no driver or the driver has no offline; the driver's error.
+ */
 int dl_device_offline(struct dl_device *dev);
 
-/** dl_device_is_online() - whether the device is online, a snapshot. */
+/**
+ * dl_device_is_online() - whether the device is online
+ * @dev: the device
+ * Context: any thread; lock-free.
+ * Return: a snapshot; false for NULL and after the driver is unbound.
+ */
 bool dl_device_is_online(const struct dl_device *dev);
 
 #ifdef __cplusplus

@@ -74,7 +74,12 @@ size_t dl_trace_read(struct dl_tree *tree, uint64_t *cursor,
 /** Number of events the ring keeps. */
 #define DL_TRACE_RING 4096
 
-/** dl_trace_event_name() - a short name for an event, or "?" */
+/**
+ * dl_trace_event_name() - a short name for an event
+ * @event: an enum dl_trace_event value
+ * Context: any thread.
+ * Return: a static string ("add", "dead", ...), or "?" if unknown.
+ */
 const char *dl_trace_event_name(uint32_t event);
 
 #ifdef __cplusplus

@@ -120,6 +120,7 @@ int dl_tree_for_each_root(struct dl_tree *tree,
 
 /**
  * dl_debug_checks_enabled() - whether this build checks lock order
+ * Context: any thread.
  * Return: 1 when lock-order, holder-tracking and reference-misuse checks
  * are compiled in, else 0.
  */

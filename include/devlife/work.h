@@ -48,6 +48,8 @@ int dl_workqueue_new(struct dl_tree *tree, const char *name,
 
 /**
  * dl_tree_workqueue() - the tree's shared worker pool (unordered)
+ * @tree: the tree
+ * Context: any thread.
  * Return: the queue; owned by the tree.
  */
 struct dl_workqueue *dl_tree_workqueue(struct dl_tree *tree);
