@@ -10,6 +10,7 @@ extern "C" {
 #endif
 
 struct dl_tree;
+struct dl_device;
 
 /**
  * enum dl_trace_event - lifecycle events recorded in a tree's trace ring
@@ -81,6 +82,50 @@ size_t dl_trace_read(struct dl_tree *tree, uint64_t *cursor,
  * Return: a static string ("add", "dead", ...), or "?" if unknown.
  */
 const char *dl_trace_event_name(uint32_t event);
+
+/**
+ * typedef dl_watch_fn - receives each lifecycle event as it happens
+ * @dev: the device (valid during the call; for DL_EV_RELEASE, the memory
+ *       is about to be freed: read nothing but what @rec carries)
+ * @rec: the event, as it is recorded in the ring
+ * @arg: the argument given to dl_tree_watch()
+ *
+ * Context: the thread making the change, with no lock of this library
+ * held except, for DL_EV_BIND, DL_EV_PROBE_FAIL, DL_EV_UNBIND,
+ * DL_EV_ONLINE and DL_EV_OFFLINE, device_lock(@dev). Must not block for
+ * long, take device locks, or add or remove devices: hand such work to
+ * another thread.
+ */
+typedef void (*dl_watch_fn)(struct dl_device *dev,
+			    const struct dl_trace_record *rec, void *arg);
+
+/**
+ * dl_tree_watch() - call @fn for every lifecycle event of @tree
+ * @tree: the tree
+ * @fn: the callback
+ * @arg: passed to @fn
+ *
+ * For subsystems that mirror the tree (a filesystem view invalidating its
+ * cache, a host channel streaming the trace). At most 8 watchers.
+ *
+ * Context: any thread except from inside a watcher; may block briefly.
+ * Return: 0, -EINVAL, or -ENOSPC when 8 watchers are registered.
+ */
+int dl_tree_watch(struct dl_tree *tree, dl_watch_fn fn, void *arg);
+
+/**
+ * dl_tree_unwatch() - stop calling @fn
+ * @tree: the tree
+ * @fn: as given to dl_tree_watch()
+ * @arg: as given to dl_tree_watch()
+ *
+ * When this returns, @fn is not running and will not be called again.
+ *
+ * Context: any thread except from inside a watcher; may block until a
+ * running call of @fn returns.
+ * Return: 0, or -ENOENT if no such watcher.
+ */
+int dl_tree_unwatch(struct dl_tree *tree, dl_watch_fn fn, void *arg);
 
 #ifdef __cplusplus
 }

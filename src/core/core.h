@@ -108,6 +108,14 @@ struct dl_tree {
 	struct cds_list_head workqueues;
 	struct dl_workqueue *system_wq;    /* written once */
 
+	/* watchers: read-locked around calls, write-locked to change */
+	pthread_rwlock_t watch_lock;
+	struct {
+		dl_watch_fn fn;
+		void *arg;
+	} watchers[8];
+	atomic_int nwatchers;              /* fast check, watch_lock */
+
 	pthread_mutex_t trace_lock;        /* leaf; protects the ring */
 	struct dl_trace_record *ring;
 	uint64_t trace_seq;                /* last seq written */

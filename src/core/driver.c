@@ -234,7 +234,10 @@ DL_EXPORT int dl_device_unbind(struct dl_device *dev)
 	if (dl_device_enter(dev) < 0)
 		return -ENODEV;
 	dl_device_lock(dev);
-	if (!dev->driver)
+	/* As bind: a removal that has started owns the unbinding. */
+	if (atomic_load(&dev->state) != DL_STATE_LIVE)
+		r = -ENODEV;
+	else if (!dev->driver)
 		r = -ENOENT;
 	else
 		dl__driver_detach_locked(dev);

@@ -20,7 +20,7 @@ uint64_t dl__now_ns(void)
 void dl__trace(struct dl_tree *tree, const struct dl_device *dev,
 	       enum dl_trace_event ev, int32_t arg)
 {
-	struct dl_trace_record *r;
+	struct dl_trace_record *r, copy;
 
 	if (!tree->ring)
 		return;
@@ -36,7 +36,56 @@ void dl__trace(struct dl_tree *tree, const struct dl_device *dev,
 		snprintf(r->name, sizeof(r->name), "%s", dev->name);
 	else
 		r->name[0] = '\0';
+	copy = *r;
 	pthread_mutex_unlock(&tree->trace_lock);
+
+	if (atomic_load_explicit(&tree->nwatchers, memory_order_relaxed) == 0)
+		return;
+	pthread_rwlock_rdlock(&tree->watch_lock);
+	for (int i = 0; i < 8; i++)
+		if (tree->watchers[i].fn)
+			tree->watchers[i].fn((struct dl_device *)dev, &copy,
+					     tree->watchers[i].arg);
+	pthread_rwlock_unlock(&tree->watch_lock);
+}
+
+DL_EXPORT int dl_tree_watch(struct dl_tree *tree, dl_watch_fn fn, void *arg)
+{
+	int r = -ENOSPC;
+
+	assert_return(tree && fn, -EINVAL);
+	pthread_rwlock_wrlock(&tree->watch_lock);
+	for (int i = 0; i < 8; i++) {
+		if (!tree->watchers[i].fn) {
+			tree->watchers[i].fn = fn;
+			tree->watchers[i].arg = arg;
+			atomic_fetch_add(&tree->nwatchers, 1);
+			r = 0;
+			break;
+		}
+	}
+	pthread_rwlock_unlock(&tree->watch_lock);
+	return r;
+}
+
+DL_EXPORT int dl_tree_unwatch(struct dl_tree *tree, dl_watch_fn fn,
+			      void *arg)
+{
+	int r = -ENOENT;
+
+	assert_return(tree && fn, -EINVAL);
+	pthread_rwlock_wrlock(&tree->watch_lock);
+	for (int i = 0; i < 8; i++) {
+		if (tree->watchers[i].fn == fn && tree->watchers[i].arg == arg) {
+			tree->watchers[i].fn = NULL;
+			tree->watchers[i].arg = NULL;
+			atomic_fetch_sub(&tree->nwatchers, 1);
+			r = 0;
+			break;
+		}
+	}
+	pthread_rwlock_unlock(&tree->watch_lock);
+	return r;
 }
 
 DL_EXPORT size_t dl_trace_read(struct dl_tree *tree, uint64_t *cursor,

@@ -20,6 +20,7 @@ static void tree_destroy(struct dl_tree *tree)
 	pthread_mutex_destroy(&tree->drivers_lock);
 	pthread_mutex_destroy(&tree->wq_lock);
 	pthread_mutex_destroy(&tree->trace_lock);
+	pthread_rwlock_destroy(&tree->watch_lock);
 	free(tree->ring);
 	free(tree);
 }
@@ -47,6 +48,7 @@ DL_EXPORT int dl_tree_new(struct dl_tree **ret)
 	pthread_mutex_init(&tree->drivers_lock, NULL);
 	pthread_mutex_init(&tree->wq_lock, NULL);
 	pthread_mutex_init(&tree->trace_lock, NULL);
+	pthread_rwlock_init(&tree->watch_lock, NULL);
 	CDS_INIT_LIST_HEAD(&tree->roots);
 	CDS_INIT_LIST_HEAD(&tree->drivers);
 	CDS_INIT_LIST_HEAD(&tree->workqueues);

@@ -178,6 +178,12 @@ DL_EXPORT int dl_work_queue(struct dl_workqueue *wq, struct dl_device *dev,
 		free(it);
 		return -ENODEV;
 	}
+	/* Removal unpublishes (REMOVING) before it closes the gate. */
+	if (atomic_load(&dev->state) != DL_STATE_LIVE) {
+		dl_device_exit(dev);
+		free(it);
+		return -ENODEV;
+	}
 	it->dev = dl_device_get(dev);
 	it->fn = fn;
 	it->done = done;
