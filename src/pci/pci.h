@@ -1,0 +1,413 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * PCI functions as devlife devices.
+ *
+ * Two device types sit on the core:
+ *  - "pci_bus" (dl_pci_bus_type): a root bus "pciDDDD:BB", the root of a
+ *    PCI hierarchy in the tree (sysfs's /sys/devices/pciDDDD:BB);
+ *  - "pci" (dl_pci_type): a function "DDDD:BB:DD.F" whose private area
+ *    is a struct dl_pci_func. Functions on a root bus are children of the
+ *    root; functions behind a bridge are children of the bridge; SR-IOV
+ *    VFs are children of their PF (sysfs shows them beside the PF, under
+ *    the PF's parent: that mapping is the filesystem's business).
+ *
+ * Config space is accessed from outside only through dl_pci_config_read()
+ * and dl_pci_config_write(), which hold the function's active reference
+ * for the whole access (including the configured delay of a slow device),
+ * so a removal waits for accesses in flight and a surprise removal makes
+ * them fail with -ENODEV.
+ *
+ * A function that does not exist reads all-ones in real hardware; here a
+ * missing function is a missing device (lookup fails), and a bus layer
+ * that wants to emulate a scan must synthesize the 0xffff itself.
+ */
+#ifndef DEVLIFE_PCI_PCI_H
+#define DEVLIFE_PCI_PCI_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <devlife/devlife.h>
+
+#include "config.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** The type of PCI functions ("pci"). Drivers of PCI functions name it. */
+extern const struct dl_device_type dl_pci_type;
+
+/** The type of PCI root buses ("pci_bus"). */
+extern const struct dl_device_type dl_pci_bus_type;
+
+/**
+ * enum dl_pci_func_flags - what kind of function
+ * @DL_PCI_F_BRIDGE: type 1 header: it has secondary buses
+ * @DL_PCI_F_VF: an SR-IOV virtual function
+ * @DL_PCI_F_MDEV_PARENT: can be a mediated-device parent (mdev_types)
+ */
+enum dl_pci_func_flags {
+	DL_PCI_F_BRIDGE = 1u << 0,
+	DL_PCI_F_VF = 1u << 1,
+	DL_PCI_F_MDEV_PARENT = 1u << 2,
+};
+
+/**
+ * struct dl_pci_root - private area of a root bus device
+ * @domain: PCI domain; written once before add
+ * @bus: root bus number; written once before add
+ */
+struct dl_pci_root {
+	uint32_t domain;
+	uint8_t bus;
+};
+
+/**
+ * struct dl_pci_sriov - SR-IOV state of a PF
+ * @cap: offset of the SR-IOV capability; written once before add
+ * @total: TotalVFs; written once before add
+ * @numvfs: VFs currently enabled; written under the PF's device lock,
+ *          read lock-free (atomic)
+ * @vf_tmpl: the template all VFs share; written under the PF's device
+ *           lock (built at the first enable unless given at creation),
+ *           immutable once built; the PF holds a reference
+ */
+struct dl_pci_sriov {
+	unsigned int cap;
+	uint16_t total;
+	atomic_uint numvfs;
+	struct dl_pci_tmpl *vf_tmpl;
+};
+
+/**
+ * struct dl_pci_func - private area of a PCI function device
+ * @dev: the device; written once before add
+ * @domain: PCI domain; written once before add
+ * @bus: bus number; written once before add
+ * @devfn: device << 3 | function; written once before add
+ * @flags: enum dl_pci_func_flags; written once before add
+ * @vendor: Vendor ID as the OS sees it (a VF's is its PF's); written once
+ * @device: Device ID as the OS sees it (a VF's is the VF Device ID)
+ * @subvendor: Subsystem Vendor ID; written once
+ * @subdevice: Subsystem ID; written once
+ * @class: 24-bit class code; written once
+ * @rev: Revision ID; written once
+ * @cfg: config space; written once, internally locked, freed on release
+ * @delay_us: delay of each external config access (atomic; any time)
+ * @numa_node: NUMA node or -1; written once before add
+ * @irq: legacy IRQ, 0 for none; written once before add
+ * @driver_name: driver to bind, or NULL; written once before add; owned
+ * @mdev_types: "name:instances,..." or NULL; written once before add;
+ *              owned
+ * @physfn: VFs: the PF, which is also the parent in the tree (so it
+ *          outlives the VF); written once before add
+ * @vf_index: VFs: the VF number n (routing ID = PF + offset + n * stride);
+ *            written once before add
+ * @sriov: PFs: SR-IOV state, else NULL; the pointer is written once
+ *         before add, the state says what protects its fields
+ *
+ * The IDs are cached at creation as the kernel caches them in struct
+ * pci_dev: the sysfs attributes read them without touching config space.
+ */
+struct dl_pci_func {
+	struct dl_device *dev;
+	uint32_t domain;
+	uint8_t bus;
+	uint8_t devfn;
+	unsigned int flags;
+	uint16_t vendor;
+	uint16_t device;
+	uint16_t subvendor;
+	uint16_t subdevice;
+	uint32_t class;
+	uint8_t rev;
+	struct dl_pci_cfg *cfg;
+	atomic_uint delay_us;
+	int numa_node;
+	unsigned int irq;
+	char *driver_name;
+	char *mdev_types;
+	struct dl_device *physfn;
+	uint16_t vf_index;
+	struct dl_pci_sriov *sriov;
+};
+
+/**
+ * struct dl_pci_func_attrs - optional settings of a new function
+ * @numa_node: NUMA node, -1 for none
+ * @irq: legacy IRQ, 0 for none
+ * @delay_us: config access delay in microseconds (the slow device)
+ * @driver_name: driver to bind (copied), or NULL
+ * @mdev_types: mdev types "name:instances,..." (copied), or NULL; makes
+ *              the function an mdev parent
+ * @vf_tmpl: PFs: the template VFs will share (a reference is taken), or
+ *           NULL to derive one from the PF's at the first enable
+ */
+struct dl_pci_func_attrs {
+	int numa_node;
+	unsigned int irq;
+	uint32_t delay_us;
+	const char *driver_name;
+	const char *mdev_types;
+	struct dl_pci_tmpl *vf_tmpl;
+};
+
+/**
+ * dl_pci_root_new() - build a root bus device "pciDDDD:BB"
+ * @tree: the tree
+ * @domain: PCI domain
+ * @bus: root bus number
+ * @ret: where to store the device (NEW, to be added with a NULL parent)
+ *
+ * Context: any thread; allocates.
+ * Ownership: as dl_device_new(): the caller owns one lifetime reference.
+ * Return: 0, -EINVAL or -ENOMEM.
+ */
+int dl_pci_root_new(struct dl_tree *tree, uint32_t domain, uint8_t bus,
+		    struct dl_device **ret);
+
+/**
+ * dl_pci_root_of() - the root bus data of a device
+ * @dev: a device
+ * Context: any thread holding a lifetime reference on @dev.
+ * Return: the private area if @dev is a "pci_bus" device, else NULL.
+ */
+struct dl_pci_root *dl_pci_root_of(struct dl_device *dev);
+
+/**
+ * dl_pci_func_new() - build a PCI function device "DDDD:BB:DD.F"
+ * @tree: the tree
+ * @domain: PCI domain
+ * @bus: bus number
+ * @devfn: device << 3 | function
+ * @cfg: its config space
+ * @attrs: settings, or NULL for none
+ * @ret: where to store the device (NEW: add it with dl_device_add() under
+ *       its root bus or bridge)
+ *
+ * Caches the IDs and class from @cfg; a function with an SR-IOV
+ * capability becomes a PF with @sriov state.
+ *
+ * Context: any thread; allocates.
+ * Ownership: on success the device owns @cfg (freed when the device's
+ * memory is released) and the caller owns one lifetime reference. On
+ * failure the caller still owns @cfg.
+ * Return: 0, -EINVAL or -ENOMEM.
+ */
+int dl_pci_func_new(struct dl_tree *tree, uint32_t domain, uint8_t bus,
+		    uint8_t devfn, struct dl_pci_cfg *cfg,
+		    const struct dl_pci_func_attrs *attrs, struct dl_device **ret);
+
+/**
+ * dl_pci_func_of() - the PCI function behind a device
+ * @dev: a device, or NULL
+ * Context: any thread holding a lifetime reference on @dev.
+ * Return: the private area if @dev is a "pci" device, else NULL. Valid as
+ * long as the reference.
+ */
+struct dl_pci_func *dl_pci_func_of(struct dl_device *dev);
+
+/**
+ * dl_pci_func_set_delay() - set the config access delay (slow device)
+ * @dev: a PCI function
+ * @delay_us: microseconds each dl_pci_config_read()/write() waits while
+ *            holding the function's active reference; 0 for none
+ *
+ * Context: any thread; lock-free. Accesses already waiting keep their
+ * delay.
+ * Return: 0 or -EINVAL.
+ */
+int dl_pci_func_set_delay(struct dl_device *dev, uint32_t delay_us);
+
+/**
+ * dl_pci_config_size() - size of the `config` file of a function
+ * @dev: a PCI function
+ * Context: any thread holding a lifetime reference.
+ * Return: 256 or 4096, or -EINVAL.
+ */
+int dl_pci_config_size(struct dl_device *dev);
+
+/**
+ * dl_pci_config_read() - read config space from outside (sysfs, setpci)
+ * @dev: a PCI function the caller holds a lifetime reference on
+ * @off: first byte
+ * @buf: where to copy
+ * @len: bytes wanted (at most 4096)
+ *
+ * Enters @dev for the whole access: fails with -ENODEV if the device is
+ * being removed, or was surprise-removed (also while waiting out the
+ * delay, which is slept inside the active section in slices of at most
+ * 1 ms so that a surprise removal ends it early). A removal that is not
+ * a surprise waits for the access, which then returns full data. Reads
+ * are clamped at the config size, like pread() at the end of a file.
+ *
+ * Context: any thread; sleeps for the delay; must not hold a device lock
+ * of @dev or its descendants' (removal may be draining).
+ * Return: bytes read (0 at or past the end), -ENODEV, or -EINVAL.
+ */
+int dl_pci_config_read(struct dl_device *dev, unsigned int off, void *buf,
+		       size_t len);
+
+/**
+ * dl_pci_config_write() - write config space from outside
+ * @dev: a PCI function the caller holds a lifetime reference on
+ * @off: first byte
+ * @buf: the bytes
+ * @len: their number (at most 4096)
+ *
+ * As dl_pci_config_read(); each bit is written by the rules of its
+ * register (read-only, RW, RW1C).
+ *
+ * Context: as dl_pci_config_read().
+ * Return: bytes written (clamped at the config size), -ENODEV, -EINVAL.
+ */
+int dl_pci_config_write(struct dl_device *dev, unsigned int off,
+			const void *buf, size_t len);
+
+/**
+ * enum dl_pci_attr - sysfs attributes computed by dl_pci_attr_show()
+ */
+enum dl_pci_attr {
+	DL_PCI_ATTR_VENDOR = 0,
+	DL_PCI_ATTR_DEVICE,
+	DL_PCI_ATTR_CLASS,
+	DL_PCI_ATTR_REVISION,
+	DL_PCI_ATTR_SUBSYSTEM_VENDOR,
+	DL_PCI_ATTR_SUBSYSTEM_DEVICE,
+	DL_PCI_ATTR_IRQ,
+	DL_PCI_ATTR_RESOURCE,
+	DL_PCI_ATTR_MODALIAS,
+	DL_PCI_ATTR_NUMA_NODE,
+	DL_PCI_ATTR_SRIOV_TOTALVFS,
+	DL_PCI_ATTR_SRIOV_NUMVFS,
+	DL_PCI_ATTR_SRIOV_OFFSET,
+	DL_PCI_ATTR_SRIOV_STRIDE,
+	DL_PCI_ATTR_SRIOV_VF_DEVICE,
+	DL_PCI_ATTR_COUNT
+};
+
+/**
+ * dl_pci_attr_name() - the sysfs file name of an attribute
+ * @attr: enum dl_pci_attr
+ * Context: any thread.
+ * Return: "vendor", "resource", ..., or NULL for a bad value.
+ */
+const char *dl_pci_attr_name(enum dl_pci_attr attr);
+
+/**
+ * dl_pci_attr_lookup() - the attribute of a sysfs file name
+ * @name: "vendor", "sriov_numvfs", ...
+ * Context: any thread.
+ * Return: the enum dl_pci_attr, or -ENOENT.
+ */
+int dl_pci_attr_lookup(const char *name);
+
+/**
+ * dl_pci_attr_visible() - whether a function has an attribute
+ * @dev: a PCI function
+ * @attr: the attribute
+ * Context: any thread holding a lifetime reference.
+ * Return: true if the file exists for @dev (the sriov_* files only for
+ * PFs, as in Linux).
+ */
+bool dl_pci_attr_visible(struct dl_device *dev, enum dl_pci_attr attr);
+
+/**
+ * dl_pci_attr_show() - the contents of a sysfs attribute file
+ * @dev: a PCI function
+ * @attr: the attribute
+ * @buf: where to write the text (NUL-terminated)
+ * @len: size of @buf; 4096 (a page, as sysfs) is always enough
+ *
+ * The formats are the kernel's: "0x8086\n", "0x020000\n", "16\n",
+ * "pci:v00008086d000010FBsv00008086sd0000000Cbc02sc00i00\n", and for
+ * `resource` 13 lines (17 for bridges) of "0x%016llx 0x%016llx 0x%016llx"
+ * (start, end, flags) as pciutils' lib/sysfs.c parses them: BARs 0-5, the
+ * ROM, the SR-IOV VF BARs (whole VF regions), the bridge windows. A VF's
+ * BARs are computed from its PF's VF BARs.
+ *
+ * Context: any thread holding a lifetime reference on @dev; does not
+ * enter @dev (the caller, serving a file, does) and takes only config
+ * locks; never sleeps.
+ * Return: the length written (without the NUL), -ENOENT if @dev has no
+ * such attribute, -ENOSPC if @len is too small, -EINVAL.
+ */
+int dl_pci_attr_show(struct dl_device *dev, enum dl_pci_attr attr, char *buf,
+		     size_t len);
+
+/**
+ * dl_pci_bus_range() - buses decoded below a root bus or a bridge
+ * @dev: a "pci_bus" root or a bridge function
+ * @ret_sec: where to store the first bus (root: its bus; bridge: secondary)
+ * @ret_sub: where to store the last bus (root: 0xff; bridge: subordinate)
+ *
+ * A bridge's numbers are read from its config space, so they follow what
+ * software programmed.
+ *
+ * Context: any thread holding a lifetime reference.
+ * Return: 0; -ENOTDIR for an endpoint; -EINVAL.
+ */
+int dl_pci_bus_range(struct dl_device *dev, uint8_t *ret_sec, uint8_t *ret_sub);
+
+/**
+ * dl_pci_sriov_set_numvfs() - enable or disable a PF's VFs
+ * @pf: a PF (a function with an SR-IOV capability)
+ * @numvfs: VFs wanted; 0 disables
+ *
+ * Enabling writes NumVFs, sets VF Enable and VF MSE, and adds VF devices
+ * as children of @pf named by routing ID (PF + First VF Offset + n * VF
+ * Stride, read from the capability), all sharing one config template
+ * whose Vendor and Device read 0xffff as the spec says (their sysfs
+ * vendor/device are the PF's vendor and the VF Device ID). Disabling
+ * removes the VFs (last first, each in wait mode), then clears VF Enable
+ * and NumVFs. As in Linux, going from n to m VFs needs a pass through 0.
+ * A failed enable removes the VFs it added and leaves the PF disabled.
+ *
+ * Context: the caller holds @pf's device lock and no active reference on
+ * a VF: a PF driver's probe or remove, or an `sriov_numvfs` handler that
+ * entered @pf and then took its device lock. May block.
+ * Return: 0; -ERANGE (above TotalVFs); -EBUSY (VFs enabled and @numvfs
+ * is another non-zero count); -ENODEV (the PF is being removed: no VF can
+ * be added); -ENOSPC (a VF's bus is outside the parent's bus range);
+ * -EEXIST (a VF's name is taken); -EINVAL (not a PF, lock not held);
+ * -ENOMEM.
+ */
+int dl_pci_sriov_set_numvfs(struct dl_device *pf, unsigned int numvfs);
+
+/**
+ * dl_pci_sriov_get_vf() - find VF @n of a PF
+ * @pf: the PF
+ * @n: the VF number
+ * @ret: where to store the VF
+ * Context: any thread holding a lifetime reference on @pf; takes the
+ * topology lock briefly (child snapshot).
+ * Ownership: on success the caller owns a lifetime reference on *@ret.
+ * Return: 0; -ENOENT if VF @n does not exist (or no longer); -EINVAL.
+ */
+int dl_pci_sriov_get_vf(struct dl_device *pf, unsigned int n,
+			struct dl_device **ret);
+
+/**
+ * dl_pci_dump() - write a function's config as `lspci -n -D -x` does
+ * @dev: a PCI function
+ * @bytes: 64 (-x), 256 (-xxx) or 4096 (-xxxx; 256 for conventional
+ *         functions, as lspci)
+ * @f: where to write
+ *
+ * Writes "DDDD:BB:DD.F CCCC: VVVV:DDDD (rev RR)", the hex lines and a
+ * blank line, so the output is accepted by dl_pci_desc_parse_lspci() and
+ * by `lspci -F`. Reads through dl_pci_config_read() (delays included).
+ *
+ * Context: as dl_pci_config_read().
+ * Return: 0, -ENODEV, -EINVAL or -EIO (write error).
+ */
+int dl_pci_dump(struct dl_device *dev, unsigned int bytes, FILE *f);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
