@@ -32,14 +32,18 @@ DL_EXPORT int dl_device_claim(struct dl_device *dev, const char *owner,
 		r = -ENODEV;
 	else if (dev->claim)
 		r = -EBUSY;
-	else
+	else {
+		/* The claim's reference, before anyone (a removal's
+		 * release callback) can see the claim and unclaim it. */
+		dl_device_get(dev);
 		dev->claim = c;
+	}
 	pthread_mutex_unlock(&tree->wait_lock);
 	if (r < 0) {
 		free(c);
 		return r;
 	}
-	dl_device_get(dev);
+	DL_TEST_POINT("claim:claimed", dev);
 	dl__trace(tree, dev, DL_EV_CLAIM, 0);
 	return 0;
 }
