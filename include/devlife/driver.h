@@ -80,6 +80,23 @@ void dl_driver_unregister(struct dl_driver *drv);
 struct dl_driver *dl_driver_find(struct dl_tree *tree, const char *name);
 
 /**
+ * dl_tree_for_each_driver() - call @fn for each registered driver
+ * @tree: the tree
+ * @fn: called with the drivers lock held: it may read the driver's name
+ *      and data but must not register, unregister, find or bind; return
+ *      non-zero to stop
+ * @arg: passed to @fn
+ *
+ * Drivers being unregistered are skipped.
+ *
+ * Context: any thread; takes the drivers lock for the whole iteration.
+ * Return: 0, the first non-zero value of @fn, or -EINVAL.
+ */
+int dl_tree_for_each_driver(struct dl_tree *tree,
+			    int (*fn)(struct dl_driver *drv, void *arg),
+			    void *arg);
+
+/**
  * dl_driver_name() - the driver's name
  * @drv: the driver
  * Context: any thread. Return: ops->name, or NULL if @drv is NULL.

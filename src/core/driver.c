@@ -56,6 +56,26 @@ DL_EXPORT struct dl_driver *dl_driver_find(struct dl_tree *tree,
 	return found;
 }
 
+DL_EXPORT int dl_tree_for_each_driver(struct dl_tree *tree,
+				      int (*fn)(struct dl_driver *, void *),
+				      void *arg)
+{
+	struct dl_driver *d;
+	int r = 0;
+
+	assert_return(tree && fn, -EINVAL);
+	pthread_mutex_lock(&tree->drivers_lock);
+	cds_list_for_each_entry(d, &tree->drivers, node) {
+		if (d->dying)
+			continue;
+		r = fn(d, arg);
+		if (r)
+			break;
+	}
+	pthread_mutex_unlock(&tree->drivers_lock);
+	return r;
+}
+
 DL_EXPORT const char *dl_driver_name(const struct dl_driver *drv)
 {
 	assert_return(drv, NULL);
