@@ -14,6 +14,7 @@ DL_EXPORT int dl_device_claim(struct dl_device *dev, const char *owner,
 {
 	struct dl_tree *tree;
 	struct dl_claim *c;
+	struct dl_trace_record rec;
 	int r = 0;
 
 	assert_return(dev && owner, -EINVAL);
@@ -37,6 +38,7 @@ DL_EXPORT int dl_device_claim(struct dl_device *dev, const char *owner,
 		 * release callback) can see the claim and unclaim it. */
 		dl_device_get(dev);
 		dev->claim = c;
+		dl__trace_record(tree, dev, DL_EV_CLAIM, 0, &rec);
 	}
 	pthread_mutex_unlock(&tree->wait_lock);
 	if (r < 0) {
@@ -44,7 +46,7 @@ DL_EXPORT int dl_device_claim(struct dl_device *dev, const char *owner,
 		return r;
 	}
 	DL_TEST_POINT("claim:claimed", dev);
-	dl__trace(tree, dev, DL_EV_CLAIM, 0);
+	dl__trace_notify(tree, dev, &rec);
 	return 0;
 }
 
@@ -52,19 +54,22 @@ DL_EXPORT int dl_device_unclaim(struct dl_device *dev)
 {
 	struct dl_tree *tree;
 	struct dl_claim *c;
+	struct dl_trace_record rec;
 
 	assert_return(dev, -EINVAL);
 	tree = dev->tree;
 	pthread_mutex_lock(&tree->wait_lock);
 	c = dev->claim;
 	dev->claim = NULL;
-	if (c)
+	if (c) {
+		dl__trace_record(tree, dev, DL_EV_UNCLAIM, 0, &rec);
 		pthread_cond_broadcast(&tree->wait_cond);
+	}
 	pthread_mutex_unlock(&tree->wait_lock);
 	if (!c)
 		return -EINVAL;
 	free(c);
-	dl__trace(tree, dev, DL_EV_UNCLAIM, 0);
+	dl__trace_notify(tree, dev, &rec);
 	dl_device_put(dev);
 	return 0;
 }

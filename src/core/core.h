@@ -139,6 +139,17 @@ struct dl_tree {
 void dl__tree_put(struct dl_tree *tree);
 void dl__trace(struct dl_tree *tree, const struct dl_device *dev,
 	       enum dl_trace_event ev, int32_t arg);
+/*
+ * The two halves of dl__trace(): record into the ring (a leaf lock: may
+ * be called under the topology lock or wait_lock, so that the ring's
+ * order is the order of the state changes), then call the watchers (no
+ * lock of ours held).
+ */
+void dl__trace_record(struct dl_tree *tree, const struct dl_device *dev,
+		      enum dl_trace_event ev, int32_t arg,
+		      struct dl_trace_record *out);
+void dl__trace_notify(struct dl_tree *tree, const struct dl_device *dev,
+		      const struct dl_trace_record *rec);
 uint64_t dl__now_ns(void);
 
 /* ------------------------------------------------------------------ */

@@ -179,6 +179,7 @@ DL_EXPORT int dl_device_add(struct dl_device *dev, struct dl_device *parent)
 {
 	struct dl_tree *tree;
 	struct cds_lfht_node *got;
+	struct dl_trace_record rec;
 	int r = 0;
 	bool expected = false;
 
@@ -210,8 +211,17 @@ DL_EXPORT int dl_device_add(struct dl_device *dev, struct dl_device *parent)
 		r = -EINVAL;
 		goto unlock;
 	}
+	if (parent && atomic_load(&parent->state) != DL_STATE_LIVE) {
+		/* Its removal has started (the gate may not be closed yet). */
+		r = -ENODEV;
+		goto unlock;
+	}
+	/* liburcu's hash table wants its updaters in a read-side section
+	 * too (they walk bucket chains). */
+	rcu_read_lock();
 	got = cds_lfht_add_unique(tree->registry, dev->hash, match_name,
 				  dev->name, &dev->node);
+	rcu_read_unlock();
 	if (got != &dev->node) {
 		r = -EEXIST;
 		goto unlock;
@@ -227,6 +237,8 @@ DL_EXPORT int dl_device_add(struct dl_device *dev, struct dl_device *parent)
 	 * the acquire of whoever finds it: registry or children list). */
 	atomic_store(&dev->deact, 0);
 	atomic_store(&dev->published, true);
+	/* Recorded before anyone can start removing it. */
+	dl__trace_record(tree, dev, DL_EV_ADD, 0, &rec);
 unlock:
 	dl__topology_unlock(tree);
 	if (r < 0)
@@ -234,7 +246,7 @@ unlock:
 	if (r == 0) {
 		atomic_fetch_add(&tree->stats.adds, 1);
 		atomic_fetch_add(&tree->stats.devices_live, 1);
-		dl__trace(tree, dev, DL_EV_ADD, 0);
+		dl__trace_notify(tree, dev, &rec);
 		DL_TEST_POINT("add:published", dev);
 		if (dev->autoprobe)
 			(void)dl_device_bind(dev, NULL);

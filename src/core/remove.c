@@ -104,14 +104,20 @@ static void walk_release(struct walk *w)
 	w->n = w->cap = 0;
 }
 
-static void set_state(struct dl_device *dev, enum dl_device_state st)
+/* Change state and record the event in one step, so that the trace's
+ * order is the order of the transitions. */
+static void set_state(struct dl_device *dev, enum dl_device_state st,
+		      enum dl_trace_event ev, int32_t arg)
 {
 	struct dl_tree *tree = dev->tree;
+	struct dl_trace_record rec;
 
 	pthread_mutex_lock(&tree->wait_lock);
 	atomic_store(&dev->state, st);
+	dl__trace_record(tree, dev, ev, arg, &rec);
 	pthread_cond_broadcast(&tree->wait_cond);
 	pthread_mutex_unlock(&tree->wait_lock);
+	dl__trace_notify(tree, dev, &rec);
 }
 
 static void rollback(struct dl_device *dev, struct walk *w, int err)
@@ -123,8 +129,7 @@ static void rollback(struct dl_device *dev, struct walk *w, int err)
 		dl__reactivate_locked(w->v[i]);
 	dl__topology_unlock(tree);
 	atomic_store(&dev->published, true);
-	set_state(dev, DL_STATE_LIVE);
-	dl__trace(tree, dev, DL_EV_ROLLBACK, err);
+	set_state(dev, DL_STATE_LIVE, DL_EV_ROLLBACK, err);
 	if (err == -EBUSY)
 		atomic_fetch_add(&tree->stats.remove_busy, 1);
 	else if (err == -ETIMEDOUT)
@@ -244,7 +249,6 @@ static int do_remove(struct dl_device *dev, unsigned int flags,
 	size_t from = 0;
 	int r;
 
-	dl__trace(tree, dev, DL_EV_REMOVE_START, (int32_t)flags);
 	atomic_store(&dev->published, false);
 	DL_TEST_POINT("remove:unpublished", dev);
 
@@ -306,14 +310,15 @@ static int do_remove(struct dl_device *dev, unsigned int flags,
 
 	dl__topology_lock(tree);
 	cds_list_del_init(&dev->sibling);
+	rcu_read_lock();
 	cds_lfht_del(tree->registry, &dev->node);
+	rcu_read_unlock();
 	dev->linked = false;
 	dl__topology_unlock(tree);
 
-	set_state(dev, DL_STATE_DEAD);
+	set_state(dev, DL_STATE_DEAD, DL_EV_DEAD, 0);
 	atomic_fetch_sub(&tree->stats.devices_live, 1);
 	atomic_fetch_add(&tree->stats.removes, 1);
-	dl__trace(tree, dev, DL_EV_DEAD, 0);
 	walk_release(&w);
 	dl_device_put(dev); /* the tree's reference */
 	return 0;
@@ -324,6 +329,7 @@ static int remove_internal(struct dl_device *dev, unsigned int flags,
 			   uint64_t deadline)
 {
 	struct dl_tree *tree = dev->tree;
+	struct dl_trace_record rec;
 
 	pthread_mutex_lock(&tree->wait_lock);
 	for (;;) {
@@ -339,6 +345,8 @@ static int remove_internal(struct dl_device *dev, unsigned int flags,
 		}
 		if (st == DL_STATE_LIVE) {
 			atomic_store(&dev->state, DL_STATE_REMOVING);
+			dl__trace_record(tree, dev, DL_EV_REMOVE_START,
+					 (int32_t)flags, &rec);
 			break;
 		}
 		/* REMOVING: somebody else owns it. */
@@ -356,6 +364,7 @@ static int remove_internal(struct dl_device *dev, unsigned int flags,
 		}
 	}
 	pthread_mutex_unlock(&tree->wait_lock);
+	dl__trace_notify(tree, dev, &rec);
 	DL_TEST_POINT("remove:won", dev);
 	return do_remove(dev, flags, deadline);
 }

@@ -17,11 +17,13 @@ uint64_t dl__now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-void dl__trace(struct dl_tree *tree, const struct dl_device *dev,
-	       enum dl_trace_event ev, int32_t arg)
+void dl__trace_record(struct dl_tree *tree, const struct dl_device *dev,
+		      enum dl_trace_event ev, int32_t arg,
+		      struct dl_trace_record *out)
 {
-	struct dl_trace_record *r, copy;
+	struct dl_trace_record *r;
 
+	memset(out, 0, sizeof(*out));
 	if (!tree->ring)
 		return;
 	pthread_mutex_lock(&tree->trace_lock);
@@ -36,17 +38,31 @@ void dl__trace(struct dl_tree *tree, const struct dl_device *dev,
 		snprintf(r->name, sizeof(r->name), "%s", dev->name);
 	else
 		r->name[0] = '\0';
-	copy = *r;
+	*out = *r;
 	pthread_mutex_unlock(&tree->trace_lock);
+}
 
-	if (atomic_load_explicit(&tree->nwatchers, memory_order_relaxed) == 0)
+void dl__trace_notify(struct dl_tree *tree, const struct dl_device *dev,
+		      const struct dl_trace_record *rec)
+{
+	if (!rec->seq ||
+	    atomic_load_explicit(&tree->nwatchers, memory_order_relaxed) == 0)
 		return;
 	pthread_rwlock_rdlock(&tree->watch_lock);
 	for (int i = 0; i < 8; i++)
 		if (tree->watchers[i].fn)
-			tree->watchers[i].fn((struct dl_device *)dev, &copy,
+			tree->watchers[i].fn((struct dl_device *)dev, rec,
 					     tree->watchers[i].arg);
 	pthread_rwlock_unlock(&tree->watch_lock);
+}
+
+void dl__trace(struct dl_tree *tree, const struct dl_device *dev,
+	       enum dl_trace_event ev, int32_t arg)
+{
+	struct dl_trace_record rec;
+
+	dl__trace_record(tree, dev, ev, arg, &rec);
+	dl__trace_notify(tree, dev, &rec);
 }
 
 DL_EXPORT int dl_tree_watch(struct dl_tree *tree, dl_watch_fn fn, void *arg)

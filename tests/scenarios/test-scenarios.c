@@ -881,9 +881,41 @@ static void *adder_thread(void *arg)
 
 TEST(s8_child_added_during_parent_removal)
 {
-	/* Interleaving 1 (mdev issue-1): create_store is inside the parent
-	 * when the parent's unregistration starts. The removal waits for
-	 * the add, then removes the new child: never left behind. */
+	/* Interleaving 1 (mdev issue-1): create_store has linked the child
+	 * and is still inside the parent when the parent's unregistration
+	 * starts. The removal waits for the add, then removes the new
+	 * child: never left behind. */
+	{
+		struct dl_tree *tree = mktree();
+		struct dl_device *parent = mkdev(tree, NULL, "parent");
+		struct dl_device *child, *found;
+		struct adder ad;
+		struct remover *rm = remover(parent, DL_REMOVE_WAIT);
+		pthread_t ta, tr;
+
+		ASSERT_EQ(dl_device_new(tree, &test_type, "mdev-1", 0, &child),
+			  0);
+		ad = (struct adder){ .child = child, .parent = parent };
+		pause_arm(0, "add:published", child);
+		ta = spawn(adder_thread, &ad);
+		pause_wait(0);
+		tr = spawn(remover_thread, rm);
+		ASSERT_TRUE(still_running(tr, 200)); /* waits for the add */
+		pause_release(0);
+		join(ta);
+		join(tr);
+		ASSERT_EQ(ad.ret, 0);
+		ASSERT_EQ(rm->ret, 0);
+		ASSERT_EQ(dl_device_state(child), DL_STATE_DEAD);
+		ASSERT_EQ(dl_device_lookup(tree, "mdev-1", &found), -ENOENT);
+		dl_device_put(child);
+		dl_device_put(parent);
+		dl_tree_free(tree);
+		free(rm);
+	}
+	/* Interleaving 1b: create_store has entered the parent but not yet
+	 * linked the child when the removal starts: the removal waits for
+	 * it, and the add, seeing its parent going, refuses with -ENODEV. */
 	{
 		struct dl_tree *tree = mktree();
 		struct dl_device *parent = mkdev(tree, NULL, "parent");
@@ -903,9 +935,9 @@ TEST(s8_child_added_during_parent_removal)
 		pause_release(0);
 		join(ta);
 		join(tr);
-		ASSERT_EQ(ad.ret, 0);
+		ASSERT_EQ(ad.ret, -ENODEV);
 		ASSERT_EQ(rm->ret, 0);
-		ASSERT_EQ(dl_device_state(child), DL_STATE_DEAD);
+		ASSERT_EQ(dl_device_state(child), DL_STATE_NEW);
 		ASSERT_EQ(dl_device_lookup(tree, "mdev-1", &found), -ENOENT);
 		dl_device_put(child);
 		dl_device_put(parent);
