@@ -33,6 +33,14 @@ static int cmp_loc(const void *a, const void *b, void *arg)
 	return rx < ry ? -1 : rx > ry;
 }
 
+void dl_pci__desc_order(const struct dl_pci_desc *d, size_t *order)
+{
+	for (size_t i = 0; i < d->n; i++)
+		order[i] = i;
+	/* parents sit on lower bus numbers than their children */
+	qsort_r(order, d->n, sizeof(*order), cmp_loc, d->specs);
+}
+
 static int root_for(struct inst *in, const struct dl_pci_spec *s,
 		    struct dl_device **ret)
 {
@@ -64,9 +72,11 @@ static int root_for(struct inst *in, const struct dl_pci_spec *s,
 	return 0;
 }
 
-static int add_one(struct inst *in, size_t idx)
+int dl_pci__spec_add(const struct dl_pci_desc *d, size_t idx, struct dl_tree *tree,
+		     struct dl_device *parent, struct dl_pci_error *err,
+		     struct dl_device **ret)
 {
-	const struct dl_pci_spec *s = &in->d->specs[idx];
+	const struct dl_pci_spec *s = &d->specs[idx];
 	struct dl_pci_func_attrs a = {
 		.numa_node = s->numa_node,
 		.irq = s->irq,
@@ -74,21 +84,14 @@ static int add_one(struct inst *in, size_t idx)
 		.driver_name = s->driver,
 		.mdev_types = s->mdev_types,
 	};
-	struct dl_device *parent, *dev = NULL;
+	struct dl_device *dev = NULL;
 	struct dl_pci_tmpl *t = NULL;
 	struct dl_pci_cfg *cfg = NULL;
 	char name[24];
 	int r;
 
 	dl_pci_spec_name(s, name, sizeof(name));
-	if (s->parent >= 0) {
-		parent = in->devs[s->parent];
-	} else {
-		r = root_for(in, s, &parent);
-		if (r < 0)
-			return r;
-	}
-	r = dl_pci_spec_template(in->d, s, &t);
+	r = dl_pci_spec_template(d, s, &t);
 	if (r == 0)
 		r = dl_pci_cfg_new(t, &cfg);
 	dl_pci_tmpl_put(t);
@@ -99,12 +102,11 @@ static int add_one(struct inst *in, size_t idx)
 			dl_pci_tmpl_seal(a.vf_tmpl);
 	}
 	if (r == 0)
-		r = dl_pci_func_new(in->tree, s->domain, s->bus, s->devfn, cfg, &a, &dev);
+		r = dl_pci_func_new(tree, s->domain, s->bus, s->devfn, cfg, &a, &dev);
 	dl_pci_tmpl_put(a.vf_tmpl);
 	if (r < 0) {
 		dl_pci_cfg_free(cfg);
-		dl_pci__fail(in->err, in->d->source, s->line, "%s: %s", name,
-			     strerror(-r));
+		dl_pci__fail(err, d->source, s->line, "%s: %s", name, strerror(-r));
 		return r;
 	}
 	if (s->driver || s->sriov.numvfs)
@@ -112,24 +114,24 @@ static int add_one(struct inst *in, size_t idx)
 	r = dl_device_add(dev, parent);
 	if (r < 0) {
 		dl_device_put(dev);
-		dl_pci__fail(in->err, in->d->source, s->line, "cannot add %s: %s", name,
+		dl_pci__fail(err, d->source, s->line, "cannot add %s: %s", name,
 			     r == -EEXIST ? "the name is taken" : strerror(-r));
 		return r;
 	}
-	in->devs[idx] = dev;
+	*ret = dev;
 	if (s->sriov.numvfs) {
 		dl_device_lock(dev);
 		r = dl_pci_sriov_set_numvfs(dev, s->sriov.numvfs);
 		dl_device_unlock(dev);
 		if (r < 0) {
-			dl_pci__fail(in->err, in->d->source, s->line,
+			dl_pci__fail(err, d->source, s->line,
 				     "%s: cannot enable %u VFs: %s", name, s->sriov.numvfs,
 				     strerror(-r));
 			return r;
 		}
 	}
 	if (s->driver) {
-		struct dl_driver *drv = dl_driver_find(in->tree, s->driver);
+		struct dl_driver *drv = dl_driver_find(tree, s->driver);
 
 		/* a driver that is not registered (yet) leaves it unbound;
 		 * a failing probe leaves it unbound too, as an add does */
@@ -139,6 +141,22 @@ static int add_one(struct inst *in, size_t idx)
 		(void)dl_device_bind(dev, NULL);
 	}
 	return 0;
+}
+
+static int add_one(struct inst *in, size_t idx)
+{
+	const struct dl_pci_spec *s = &in->d->specs[idx];
+	struct dl_device *parent;
+	int r;
+
+	if (s->parent >= 0) {
+		parent = in->devs[s->parent];
+	} else {
+		r = root_for(in, s, &parent);
+		if (r < 0)
+			return r;
+	}
+	return dl_pci__spec_add(in->d, idx, in->tree, parent, in->err, &in->devs[idx]);
 }
 
 int dl_pci_desc_instantiate(const struct dl_pci_desc *d, struct dl_tree *tree,
@@ -160,10 +178,7 @@ int dl_pci_desc_instantiate(const struct dl_pci_desc *d, struct dl_tree *tree,
 		dl_pci__fail(err, d->source, 0, "out of memory");
 		goto out;
 	}
-	for (size_t i = 0; i < d->n; i++)
-		order[i] = i;
-	/* parents sit on lower bus numbers than their children */
-	qsort_r(order, d->n, sizeof(*order), cmp_loc, d->specs);
+	dl_pci__desc_order(d, order);
 	for (size_t k = 0; k < d->n; k++) {
 		r = add_one(&in, order[k]);
 		if (r < 0)

@@ -109,6 +109,10 @@ struct dl_pci_sriov {
  *            written once before add
  * @sriov: PFs: SR-IOV state, else NULL; the pointer is written once
  *         before add, the state says what protects its fields
+ * @driver_override: sysfs `driver_override`: the only driver allowed to
+ *                   bind, "" for none; read and written only through
+ *                   dl_pci_platform_driver_override() and the platform's
+ *                   match (under the platform's override lock)
  *
  * The IDs are cached at creation as the kernel caches them in struct
  * pci_dev: the sysfs attributes read them without touching config space.
@@ -134,6 +138,7 @@ struct dl_pci_func {
 	struct dl_device *physfn;
 	uint16_t vf_index;
 	struct dl_pci_sriov *sriov;
+	char driver_override[64];
 };
 
 /**

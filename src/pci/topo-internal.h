@@ -12,6 +12,8 @@
 
 #include "topology.h"
 
+struct dl_device;
+
 /* Fill @err with "SOURCE:LINE: message" (no line if 0); returns -EINVAL. */
 int dl_pci__fail(struct dl_pci_error *err, const char *source, unsigned int line,
 		 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
@@ -45,5 +47,31 @@ void dl_pci__spec_clear(struct dl_pci_spec *s);
 
 /* Read a whole file ("-": standard input), at most 64 MiB. */
 int dl_pci__read_all(const char *path, char **ret_buf, size_t *ret_len);
+
+/* Fill @order with 0..d->n-1 sorted by domain, bus and devfn: parents
+ * (lower buses) before their children, as instantiation adds them. */
+void dl_pci__desc_order(const struct dl_pci_desc *d, size_t *order);
+
+/*
+ * Build the function of spec @idx of the validated @d and add it under
+ * @parent (its root bus or bridge, which the caller holds a reference
+ * on), exactly as dl_pci_desc_instantiate() does: config from the spec's
+ * template, attributes, numvfs VFs enabled, the named driver bound.
+ * Returns 0 with the caller's reference in *@ret; or -errno with @err
+ * filled. If the device was added but enabling its VFs failed, the error
+ * is returned and *@ret is still set (the device stays in the tree).
+ */
+int dl_pci__spec_add(const struct dl_pci_desc *d, size_t idx, struct dl_tree *tree,
+		     struct dl_device *parent, struct dl_pci_error *err,
+		     struct dl_device **ret);
+
+/*
+ * Give spec @idx of the validated @d (a synthesized function that was
+ * just added to it) BAR, ROM and VF BAR addresses above everything the
+ * other specs use, so that the addresses of functions already built stay
+ * what they were; a new bridge gets closed windows. Returns 0 or -EINVAL
+ * (no address space left, @err says).
+ */
+int dl_pci__desc_place_new(struct dl_pci_desc *d, size_t idx, struct dl_pci_error *err);
 
 #endif

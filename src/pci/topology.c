@@ -433,6 +433,62 @@ static int assign_bus(struct dl_pci_desc *d, const size_t *order, long bridge,
 	return 0;
 }
 
+static void cursor_past(uint64_t *cur, uint64_t start, uint64_t size)
+{
+	if (size && start + size > *cur)
+		*cur = start + size;
+}
+
+int dl_pci__desc_place_new(struct dl_pci_desc *d, size_t idx, struct dl_pci_error *err)
+{
+	struct cursors c = { MEM32_START, MEM64_START, IO_START };
+	struct dl_pci_spec *s;
+	uint64_t end;
+
+	assert_return(d && idx < d->n, -EINVAL);
+	s = &d->specs[idx];
+	for (size_t i = 0; i < d->n; i++) {
+		const struct dl_pci_spec *o = &d->specs[i];
+
+		if (i == idx || o->config)
+			continue;
+		for (unsigned int b = 0; b < 6; b++) {
+			if (o->bars[b].size)
+				cursor_past(pick_cursor(&c, &o->bars[b], &end), o->bar_addr[b],
+					    o->bars[b].size);
+			if (o->sriov.total && o->sriov.vf_bars[b].size)
+				cursor_past(pick_cursor(&c, &o->sriov.vf_bars[b], &end),
+					    o->vf_bar_addr[b],
+					    o->sriov.vf_bars[b].size * o->sriov.total);
+		}
+		cursor_past(&c.mem32, o->bar_addr[6], o->rom_size);
+		if (is_bridge(o)) {
+			if (o->win.io_base <= o->win.io_limit)
+				cursor_past(&c.io, o->win.io_base,
+					    (uint64_t)o->win.io_limit - o->win.io_base + 1);
+			if (o->win.mem_base <= o->win.mem_limit)
+				cursor_past(&c.mem32, o->win.mem_base,
+					    (uint64_t)o->win.mem_limit - o->win.mem_base + 1);
+			if (o->win.pref_base <= o->win.pref_limit)
+				cursor_past(&c.mem64, o->win.pref_base,
+					    o->win.pref_limit - o->win.pref_base + 1);
+		}
+	}
+	if (s->config)
+		return 0;
+	memset(s->bar_addr, 0, sizeof(s->bar_addr));
+	memset(s->vf_bar_addr, 0, sizeof(s->vf_bar_addr));
+	if (is_bridge(s)) {
+		s->win.io_base = 0xf000;
+		s->win.io_limit = 0;
+		s->win.mem_base = 0xfff00000;
+		s->win.mem_limit = 0;
+		s->win.pref_base = 0xfff00000;
+		s->win.pref_limit = 0;
+	}
+	return assign_spec_bars(d, s, &c, err);
+}
+
 static unsigned int pcie_type_of(const struct dl_pci_desc *d,
 				 const struct dl_pci_spec *s)
 {

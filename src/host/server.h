@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The host channel server (docs/host-protocol.md): a Unix stream socket,
+ * owner-only, over which the hypervisor side adds, ejects and
+ * surprise-removes functions, announces bus relations, injects errors and
+ * reads the tree, the statistics and the trace.
+ *
+ * One accept thread and one thread per connection (at most
+ * DL_HOST_MAX_CLIENTS at once). Each request line gets zero or more data
+ * lines starting with ". " and a final "ok" or "error ENAME message".
+ * Hot-plug requests go through dl_pci_platform_host(), so the events of
+ * one bus run in order on that bus's queue.
+ */
+#ifndef DEVLIFE_HOST_SERVER_H
+#define DEVLIFE_HOST_SERVER_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+struct dl_pci_platform;
+struct dl_host_server;
+
+/** Where devlifed listens and devlifectl connects unless told otherwise
+ * ($DEVLIFE_SOCKET overrides it for devlifectl). */
+#define DL_HOST_DEFAULT_SOCKET "/run/devlife/devlifed.sock"
+
+/** Most connections served at once; more are told "error EBUSY". */
+#define DL_HOST_MAX_CLIENTS 32
+
+/** Trace events a following connection may have waiting before new ones
+ * are dropped (and counted). */
+#define DL_HOST_FOLLOW_BUFFER 1024
+
+/**
+ * dl_host_server_new() - listen on a Unix socket and serve the protocol
+ * @plat: the platform to drive; must outlive the server
+ * @path: the socket's path (at most 107 bytes). Its directory must exist.
+ *        An existing socket nobody listens on is replaced; anything else
+ *        at @path is refused.
+ * @ret: where to store the server
+ *
+ * The socket is created with mode 0600 (the umask is narrowed around
+ * bind(), then the mode is set again with chmod()). Peers are checked
+ * with SO_PEERCRED: only root and the server's own effective uid are
+ * served; others get one "error EACCES ..." line and are closed.
+ *
+ * Context: any thread; starts the accept thread and registers one trace
+ * watcher on the platform's tree. Changes the process umask for the
+ * duration of bind().
+ * Ownership: on success the caller owns the server (dl_host_server_free()).
+ * On failure nothing is left behind (no thread, no socket file).
+ * Return: 0; -EINVAL; -ENAMETOOLONG; -EEXIST (@path exists and is not a
+ * socket); -EADDRINUSE (a server is listening there); -ENOMEM; or the
+ * negative errno of socket(), bind(), listen() or thread creation.
+ */
+int dl_host_server_new(struct dl_pci_platform *plat, const char *path,
+		       struct dl_host_server **ret);
+
+/**
+ * dl_host_server_free() - stop serving and release everything
+ * @s: the server, or NULL
+ *
+ * Stops accepting, shuts every connection down (a request already being
+ * handled, such as an eject waiting for a reader, is finished first),
+ * joins every thread, removes the trace watcher and unlinks the socket.
+ *
+ * Context: any thread but the server's own; blocks until the threads are
+ * gone.
+ */
+void dl_host_server_free(struct dl_host_server *s);
+
+/**
+ * dl_host__server_set_peer_policy() - change who may connect (tests)
+ * @s: the server
+ * @uid: the uid served besides root
+ * @allow_root: whether root is served
+ *
+ * Context: any thread; applies to connections accepted afterwards.
+ */
+void dl_host__server_set_peer_policy(struct dl_host_server *s, uid_t uid,
+				     bool allow_root);
+
+#endif
