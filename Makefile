@@ -12,7 +12,7 @@ NINJA ?= ninja
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 TEST_ARGS ?=
 
-.PHONY: all deps run check check-sanitize check-asan check-tsan clean
+.PHONY: all deps run demo check check-sanitize check-asan check-tsan clean
 
 all: $(BUILD)/build.ninja
 	$(NINJA) -C $(BUILD)
@@ -24,6 +24,9 @@ $(BUILD)/build.ninja: | deps
 	meson setup $(BUILD) $(MESON_OPTS)
 
 run: all
+	BUILD=$(BUILD) ./scripts/run.sh
+
+demo: all
 	./$(BUILD)/tools/devlife-demo
 
 # meson test writes every program's TAP output to testlog.json; the

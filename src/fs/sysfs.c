@@ -1,0 +1,1809 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The sysfs view over FUSE (low-level API, multi-threaded session).
+ *
+ * Inodes. A few directories are static (fixed inode numbers). Everything
+ * else is a node created on lookup and freed on the kernel's last forget:
+ * a device directory, one of its attribute files, one of its links, the
+ * device's entry in bus/pci/devices, a driver directory and its files.
+ * A node that names a device holds a lifetime reference on it; the node
+ * table is liburcu's cds_lfht indexed twice (by inode number, and by what
+ * the node names, so that a second lookup of the same file finds the same
+ * inode), changed under one mutex and read lock-free.
+ *
+ * Active references. Every operation on a node that names a device
+ * enters the device first and leaves it when the reply is built, so a
+ * removal waits for operations in flight, and once it has begun lookups
+ * fail with ENOENT and I/O with ENODEV. The `remove` attribute removes
+ * its own device from inside its own active section with
+ * dl_device_remove_self(), which drops the operation's reference first.
+ *
+ * Caches. Attribute contents are never cached (direct I/O: they are
+ * computed on each read, as sysfs does); entries and attributes are cached
+ * for a second and invalidated when a device's removal starts or ends and
+ * when a driver binds or unbinds. The invalidations come from the tree's
+ * watcher, possibly inside a request (echo 1 > remove), so they are handed
+ * to a thread of their own: notifying the kernel from inside a request
+ * can deadlock on its directory locks.
+ */
+#define FUSE_USE_VERSION 312
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <fuse_lowlevel.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <urcu-bp.h>
+#include <urcu/rculfhash.h>
+
+#include <devlife/devlife.h>
+
+#include "pci.h"
+#include "platform.h"
+#include "sysfs.h"
+
+#define TIMEOUT 1.0
+#define ATTR_MAX 4096
+
+enum kind {
+	K_ROOT = 1,            /* /                       (static) */
+	K_BUS,                 /* bus                     (static) */
+	K_BUSPCI,              /* bus/pci                 (static) */
+	K_BUSPCI_DEVICES,      /* bus/pci/devices         (static) */
+	K_BUSPCI_DRIVERS,      /* bus/pci/drivers         (static) */
+	K_BUSPCI_RESCAN,       /* bus/pci/rescan          (static) */
+	K_DEVICES,             /* devices                 (static) */
+	K_STATIC_MAX,
+	K_DEVDIR = 16,         /* a root bus or function directory */
+	K_ATTR,                /* an attribute of a function */
+	K_LINK,                /* driver, subsystem, physfn, virtfnN */
+	K_BUSLINK,             /* bus/pci/devices/NAME */
+	K_DRVDIR,              /* bus/pci/drivers/NAME */
+	K_DRVATTR,             /* bus/pci/drivers/NAME/{bind,unbind} */
+	K_DRVLINK,             /* bus/pci/drivers/NAME/DEVICE */
+};
+
+/* The static inode numbers are the kinds themselves (FUSE_ROOT_ID is 1). */
+_Static_assert(K_ROOT == FUSE_ROOT_ID, "root inode");
+
+enum attr_op {
+	A_SHOW,       /* text from dl_pci_attr_show() */
+	A_CONFIG,     /* config space, binary */
+	A_REMOVE,
+	A_RESCAN,
+	A_OVERRIDE,
+	A_NUMVFS,     /* show + store */
+};
+
+struct attr {
+	const char *name;
+	unsigned int mode;
+	enum attr_op op;
+	int pci_attr; /* enum dl_pci_attr for A_SHOW/A_NUMVFS */
+};
+
+static const struct attr attrs[] = {
+	{ "config", 0644, A_CONFIG, -1 },
+	{ "vendor", 0444, A_SHOW, DL_PCI_ATTR_VENDOR },
+	{ "device", 0444, A_SHOW, DL_PCI_ATTR_DEVICE },
+	{ "class", 0444, A_SHOW, DL_PCI_ATTR_CLASS },
+	{ "revision", 0444, A_SHOW, DL_PCI_ATTR_REVISION },
+	{ "subsystem_vendor", 0444, A_SHOW, DL_PCI_ATTR_SUBSYSTEM_VENDOR },
+	{ "subsystem_device", 0444, A_SHOW, DL_PCI_ATTR_SUBSYSTEM_DEVICE },
+	{ "irq", 0444, A_SHOW, DL_PCI_ATTR_IRQ },
+	{ "resource", 0444, A_SHOW, DL_PCI_ATTR_RESOURCE },
+	{ "modalias", 0444, A_SHOW, DL_PCI_ATTR_MODALIAS },
+	{ "numa_node", 0444, A_SHOW, DL_PCI_ATTR_NUMA_NODE },
+	{ "driver_override", 0644, A_OVERRIDE, -1 },
+	{ "remove", 0200, A_REMOVE, -1 },
+	{ "rescan", 0200, A_RESCAN, -1 },
+	{ "sriov_totalvfs", 0444, A_SHOW, DL_PCI_ATTR_SRIOV_TOTALVFS },
+	{ "sriov_numvfs", 0664, A_NUMVFS, DL_PCI_ATTR_SRIOV_NUMVFS },
+	{ "sriov_offset", 0444, A_SHOW, DL_PCI_ATTR_SRIOV_OFFSET },
+	{ "sriov_stride", 0444, A_SHOW, DL_PCI_ATTR_SRIOV_STRIDE },
+	{ "sriov_vf_device", 0444, A_SHOW, DL_PCI_ATTR_SRIOV_VF_DEVICE },
+};
+#define NATTRS (int)(sizeof(attrs) / sizeof(attrs[0]))
+
+enum link_kind { L_DRIVER, L_SUBSYSTEM, L_PHYSFN, L_VIRTFN };
+
+struct node {
+	struct cds_lfht_node by_ino;       /* fs->nodes */
+	struct cds_lfht_node by_key;       /* fs->keys */
+	struct rcu_head rcu;
+	fuse_ino_t ino;                    /* written once */
+	enum kind kind;                    /* written once */
+	struct dl_device *dev;             /* written once; a reference */
+	int idx;                           /* attr index or link kind */
+	unsigned int n;                    /* virtfn number */
+	char drv[64];                      /* driver name (K_DRV*) */
+	uint64_t nlookup;                  /* fs->lock */
+	unsigned long hash;                /* of the key; written once */
+};
+
+struct inval {
+	struct inval *next;
+	fuse_ino_t parent;
+	char name[64];
+};
+
+struct dl_fs {
+	struct dl_tree *tree;
+	struct dl_pci_platform *plat;
+	struct fuse_session *se;
+	struct dl_fs_options opts;
+	char *mountpoint;
+	bool mounted;
+	time_t start;
+
+	pthread_mutex_t lock;              /* node creation and forget */
+	struct cds_lfht *nodes;            /* by inode number */
+	struct cds_lfht *keys;             /* by what they name */
+	uint64_t next_ino;                 /* lock */
+
+	/* invalidations for the kernel, done by notify_thread */
+	pthread_mutex_t inval_lock;
+	pthread_cond_t inval_cond;
+	struct inval *inval_head, **inval_tail;
+	bool inval_stop;
+	pthread_t notify_thread;
+	bool notify_started;
+	bool watching;
+};
+
+/* ------------------------------------------------------------------ */
+/* Node table                                                          */
+
+static unsigned long key_hash(enum kind kind, const struct dl_device *dev,
+			      int idx, unsigned int n, const char *drv)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	h = (h ^ (uint64_t)kind) * 0x100000001b3ull;
+	h = (h ^ (uint64_t)(uintptr_t)dev) * 0x100000001b3ull;
+	h = (h ^ (uint64_t)(unsigned int)idx) * 0x100000001b3ull;
+	h = (h ^ (uint64_t)n) * 0x100000001b3ull;
+	for (; drv && *drv; drv++)
+		h = (h ^ (unsigned char)*drv) * 0x100000001b3ull;
+	return (unsigned long)h;
+}
+
+struct key {
+	enum kind kind;
+	const struct dl_device *dev;
+	int idx;
+	unsigned int n;
+	const char *drv;
+};
+
+static int match_key(struct cds_lfht_node *ht, const void *arg)
+{
+	const struct node *nd = caa_container_of(ht, struct node, by_key);
+	const struct key *k = arg;
+
+	return nd->kind == k->kind && nd->dev == k->dev && nd->idx == k->idx &&
+	       nd->n == k->n && strcmp(nd->drv, k->drv ? k->drv : "") == 0;
+}
+
+static int match_ino(struct cds_lfht_node *ht, const void *arg)
+{
+	const struct node *nd = caa_container_of(ht, struct node, by_ino);
+
+	return nd->ino == *(const fuse_ino_t *)arg;
+}
+
+static unsigned long ino_hash(fuse_ino_t ino)
+{
+	return (unsigned long)(ino * 0x9E3779B97F4A7C15ull);
+}
+
+/* The node of a dynamic inode. Valid while the kernel holds a lookup
+ * count on the inode, i.e. during any request about it. */
+static struct node *node_of(struct dl_fs *fs, fuse_ino_t ino)
+{
+	struct cds_lfht_iter it;
+	struct cds_lfht_node *ht;
+	struct node *nd = NULL;
+
+	rcu_read_lock();
+	cds_lfht_lookup(fs->nodes, ino_hash(ino), match_ino, &ino, &it);
+	ht = cds_lfht_iter_get_node(&it);
+	if (ht)
+		nd = caa_container_of(ht, struct node, by_ino);
+	rcu_read_unlock();
+	return nd;
+}
+
+/* Find the node naming k, if the kernel knows it (for invalidations). */
+static fuse_ino_t ino_of_key(struct dl_fs *fs, const struct key *k)
+{
+	struct cds_lfht_iter it;
+	struct cds_lfht_node *ht;
+	fuse_ino_t ino = 0;
+
+	if (k->kind < K_STATIC_MAX)
+		return (fuse_ino_t)k->kind;
+	rcu_read_lock();
+	cds_lfht_lookup(fs->keys,
+			key_hash(k->kind, k->dev, k->idx, k->n, k->drv),
+			match_key, k, &it);
+	ht = cds_lfht_iter_get_node(&it);
+	if (ht)
+		ino = caa_container_of(ht, struct node, by_key)->ino;
+	rcu_read_unlock();
+	return ino;
+}
+
+/* Look up or create the node for k and count one kernel lookup. */
+static fuse_ino_t node_get(struct dl_fs *fs, const struct key *k)
+{
+	struct cds_lfht_iter it;
+	struct cds_lfht_node *ht;
+	struct node *nd;
+	unsigned long h;
+
+	if (k->kind < K_STATIC_MAX)
+		return (fuse_ino_t)k->kind;
+	h = key_hash(k->kind, k->dev, k->idx, k->n, k->drv);
+	pthread_mutex_lock(&fs->lock);
+	rcu_read_lock();
+	cds_lfht_lookup(fs->keys, h, match_key, k, &it);
+	ht = cds_lfht_iter_get_node(&it);
+	rcu_read_unlock();
+	if (ht) {
+		nd = caa_container_of(ht, struct node, by_key);
+		nd->nlookup++;
+		pthread_mutex_unlock(&fs->lock);
+		return nd->ino;
+	}
+	nd = calloc(1, sizeof(*nd));
+	if (!nd) {
+		pthread_mutex_unlock(&fs->lock);
+		return 0;
+	}
+	nd->ino = fs->next_ino++;
+	nd->kind = k->kind;
+	nd->dev = dl_device_get((struct dl_device *)k->dev);
+	nd->idx = k->idx;
+	nd->n = k->n;
+	snprintf(nd->drv, sizeof(nd->drv), "%s", k->drv ? k->drv : "");
+	nd->nlookup = 1;
+	nd->hash = h;
+	cds_lfht_node_init(&nd->by_ino);
+	cds_lfht_node_init(&nd->by_key);
+	rcu_read_lock();
+	cds_lfht_add(fs->nodes, ino_hash(nd->ino), &nd->by_ino);
+	cds_lfht_add(fs->keys, h, &nd->by_key);
+	rcu_read_unlock();
+	pthread_mutex_unlock(&fs->lock);
+	return nd->ino;
+}
+
+static void node_free_rcu(struct rcu_head *head)
+{
+	struct node *nd = caa_container_of(head, struct node, rcu);
+
+	dl_device_put(nd->dev);
+	free(nd);
+}
+
+static void node_forget(struct dl_fs *fs, fuse_ino_t ino, uint64_t n)
+{
+	struct node *nd;
+
+	if (ino < K_STATIC_MAX)
+		return;
+	pthread_mutex_lock(&fs->lock);
+	nd = node_of(fs, ino);
+	if (nd) {
+		nd->nlookup = nd->nlookup > n ? nd->nlookup - n : 0;
+		if (nd->nlookup == 0) {
+			rcu_read_lock();
+			cds_lfht_del(fs->nodes, &nd->by_ino);
+			cds_lfht_del(fs->keys, &nd->by_key);
+			rcu_read_unlock();
+			call_rcu(&nd->rcu, node_free_rcu);
+		}
+	}
+	pthread_mutex_unlock(&fs->lock);
+}
+
+/* ------------------------------------------------------------------ */
+/* Paths                                                               */
+
+static bool is_func(struct dl_device *dev)
+{
+	return dl_pci_func_of(dev) != NULL;
+}
+
+static bool is_vf(struct dl_device *dev)
+{
+	struct dl_pci_func *f = dl_pci_func_of(dev);
+
+	return f && (f->flags & DL_PCI_F_VF);
+}
+
+/* Where a device's directory lives: its parent, except that a VF sits
+ * beside its PF, under the PF's parent, as in Linux. */
+static struct dl_device *fs_parent(struct dl_device *dev)
+{
+	struct dl_device *p = dl_device_parent(dev);
+
+	if (p && is_vf(dev))
+		p = dl_device_parent(p);
+	return p;
+}
+
+/* "devices/pci0000:00/0000:00:01.0/0000:01:00.0"; returns its depth
+ * (number of components), or -ENAMETOOLONG. */
+static int dev_path(struct dl_device *dev, char *buf, size_t len)
+{
+	const char *names[64];
+	int depth = 0;
+	size_t used = 0;
+
+	for (struct dl_device *d = dev; d; d = fs_parent(d)) {
+		if (depth == 64)
+			return -ENAMETOOLONG;
+		names[depth++] = dl_device_name(d);
+	}
+	used = (size_t)snprintf(buf, len, "devices");
+	for (int i = depth - 1; i >= 0; i--) {
+		if (used >= len)
+			return -ENAMETOOLONG;
+		used += (size_t)snprintf(buf + used, len - used, "/%s",
+					 names[i]);
+	}
+	return used < len ? depth + 1 : -ENAMETOOLONG;
+}
+
+/* Symlink text from a directory at @depth below the root to @target. */
+static int rel_link(int depth, const char *target, char *buf, size_t len)
+{
+	size_t used = 0;
+
+	for (int i = 0; i < depth; i++) {
+		if (used + 3 >= len)
+			return -ENAMETOOLONG;
+		memcpy(buf + used, "../", 3);
+		used += 3;
+	}
+	if (used + strlen(target) + 1 > len)
+		return -ENAMETOOLONG;
+	strcpy(buf + used, target);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Device directories: attributes, links, children                     */
+
+static bool attr_visible(struct dl_device *dev, int i)
+{
+	const struct attr *a = &attrs[i];
+
+	if (!is_func(dev))
+		return false;
+	if (a->pci_attr >= 0)
+		return dl_pci_attr_visible(dev, (enum dl_pci_attr)a->pci_attr);
+	return true;
+}
+
+static int attr_index(struct dl_device *dev, const char *name)
+{
+	for (int i = 0; i < NATTRS; i++)
+		if (strcmp(attrs[i].name, name) == 0 && attr_visible(dev, i))
+			return i;
+	return -1;
+}
+
+/*
+ * The links of a device, by number: 0 driver, 1 subsystem, 2 physfn,
+ * 3 + n virtfn<n>. Fills the name and target; -ENOENT if it does not
+ * exist (now).
+ */
+static int link_get(struct dl_device *dev, enum link_kind kind, unsigned int n,
+		    char *name, size_t namelen, char *target, size_t tlen)
+{
+	char path[PATH_MAX];
+	int depth, r;
+
+	if (!is_func(dev))
+		return -ENOENT;
+	depth = dev_path(dev, path, sizeof(path));
+	if (depth < 0)
+		return depth;
+	switch (kind) {
+	case L_DRIVER: {
+		struct dl_driver *drv = dl_device_driver(dev);
+		char t[128];
+
+		if (!drv)
+			return -ENOENT;
+		snprintf(name, namelen, "driver");
+		snprintf(t, sizeof(t), "bus/pci/drivers/%s",
+			 dl_driver_name(drv));
+		return rel_link(depth, t, target, tlen);
+	}
+	case L_SUBSYSTEM:
+		snprintf(name, namelen, "subsystem");
+		return rel_link(depth, "bus/pci", target, tlen);
+	case L_PHYSFN: {
+		struct dl_pci_func *f = dl_pci_func_of(dev);
+
+		if (!(f->flags & DL_PCI_F_VF) || !f->physfn)
+			return -ENOENT;
+		snprintf(name, namelen, "physfn");
+		snprintf(target, tlen, "../%s", dl_device_name(f->physfn));
+		return 0;
+	}
+	case L_VIRTFN: {
+		struct dl_device *vf;
+
+		r = dl_pci_sriov_get_vf(dev, n, &vf);
+		if (r < 0)
+			return -ENOENT;
+		r = dl_device_state(vf) == DL_STATE_LIVE ? 0 : -ENOENT;
+		snprintf(name, namelen, "virtfn%u", n);
+		snprintf(target, tlen, "../%s", dl_device_name(vf));
+		dl_device_put(vf);
+		return r;
+	}
+	}
+	return -ENOENT;
+}
+
+static int parse_link_name(const char *name, enum link_kind *kind,
+			   unsigned int *n)
+{
+	*n = 0;
+	if (strcmp(name, "driver") == 0)
+		*kind = L_DRIVER;
+	else if (strcmp(name, "subsystem") == 0)
+		*kind = L_SUBSYSTEM;
+	else if (strcmp(name, "physfn") == 0)
+		*kind = L_PHYSFN;
+	else if (strncmp(name, "virtfn", 6) == 0 && name[6] >= '0' &&
+		 name[6] <= '9') {
+		char *end;
+		unsigned long v = strtoul(name + 6, &end, 10);
+
+		if (*end || v > 0xffff || (name[6] == '0' && name[7]))
+			return -ENOENT;
+		*kind = L_VIRTFN;
+		*n = (unsigned int)v;
+	} else {
+		return -ENOENT;
+	}
+	return 0;
+}
+
+/* Children shown in a device directory: its own non-VF children, and
+ * the VFs of those of them that are PFs. */
+struct kids {
+	struct dl_device **v;
+	size_t n, cap;
+};
+
+static int kids_push(struct kids *k, struct dl_device *dev)
+{
+	if (dl_device_state(dev) != DL_STATE_LIVE)
+		return 0;
+	if (k->n == k->cap) {
+		size_t cap = k->cap ? k->cap * 2 : 32;
+		struct dl_device **v = realloc(k->v, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		k->v = v;
+		k->cap = cap;
+	}
+	k->v[k->n++] = dl_device_get(dev);
+	return 0;
+}
+
+static int push_vf(struct dl_device *vf, void *arg)
+{
+	return is_vf(vf) ? kids_push(arg, vf) : 0;
+}
+
+static int push_kid(struct dl_device *c, void *arg)
+{
+	struct dl_pci_func *f = dl_pci_func_of(c);
+	int r;
+
+	if (is_vf(c))
+		return 0;
+	r = kids_push(arg, c);
+	if (r == 0 && f && f->sriov)
+		r = dl_device_for_each_child(c, push_vf, arg);
+	return r;
+}
+
+static void kids_free(struct kids *k)
+{
+	for (size_t i = 0; i < k->n; i++)
+		dl_device_put(k->v[i]);
+	free(k->v);
+}
+
+/* Every PCI function of the tree, depth first. */
+static int push_all(struct dl_device *dev, void *arg)
+{
+	int r = 0;
+
+	if (is_func(dev))
+		r = kids_push(arg, dev);
+	if (r == 0)
+		r = dl_device_for_each_child(dev, push_all, arg);
+	return r;
+}
+
+/* A child of dir (by fs placement) named name, with a reference. */
+static struct dl_device *find_kid(struct dl_fs *fs, struct dl_device *dir,
+				  const char *name)
+{
+	struct dl_device *c;
+
+	if (dl_device_lookup(fs->tree, name, &c) < 0)
+		return NULL;
+	if (fs_parent(c) != dir) {
+		dl_device_put(c);
+		return NULL;
+	}
+	return c;
+}
+
+/* ------------------------------------------------------------------ */
+/* Attributes of nodes                                                 */
+
+static void fill_stat(struct dl_fs *fs, fuse_ino_t ino, mode_t mode,
+		      off_t size, struct stat *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->st_ino = ino;
+	st->st_mode = mode;
+	st->st_nlink = S_ISDIR(mode) ? 2 : 1;
+	st->st_size = size;
+	st->st_blksize = 4096;
+	st->st_atime = st->st_mtime = st->st_ctime = fs->start;
+}
+
+/*
+ * stat of a node. Called inside the node device's active section when it
+ * names one. Returns 0 or -ENOENT.
+ */
+static int node_stat(struct dl_fs *fs, fuse_ino_t ino, enum kind kind,
+		     struct dl_device *dev, int idx, unsigned int n,
+		     const char *drv, struct stat *st)
+{
+	char name[64], target[PATH_MAX];
+	int r;
+
+	switch (kind) {
+	case K_ROOT:
+	case K_BUS:
+	case K_BUSPCI:
+	case K_BUSPCI_DEVICES:
+	case K_BUSPCI_DRIVERS:
+	case K_DEVICES:
+	case K_DEVDIR:
+	case K_DRVDIR:
+		fill_stat(fs, ino, S_IFDIR | 0755, 0, st);
+		return 0;
+	case K_BUSPCI_RESCAN:
+		fill_stat(fs, ino, S_IFREG | 0200, 4096, st);
+		return 0;
+	case K_ATTR:
+		if (attrs[idx].op == A_CONFIG) {
+			r = dl_pci_config_size(dev);
+			fill_stat(fs, ino, S_IFREG | attrs[idx].mode,
+				  r > 0 ? r : 256, st);
+		} else {
+			fill_stat(fs, ino, S_IFREG | attrs[idx].mode, 4096, st);
+		}
+		return 0;
+	case K_DRVATTR:
+		fill_stat(fs, ino, S_IFREG | 0200, 4096, st);
+		return 0;
+	case K_LINK:
+		r = link_get(dev, (enum link_kind)idx, n, name, sizeof(name),
+			     target, sizeof(target));
+		if (r < 0)
+			return r;
+		fill_stat(fs, ino, S_IFLNK | 0777, (off_t)strlen(target), st);
+		return 0;
+	case K_BUSLINK:
+	case K_DRVLINK:
+		r = dev_path(dev, target, sizeof(target));
+		if (r < 0)
+			return r;
+		if (kind == K_DRVLINK) {
+			struct dl_driver *d = dl_device_driver(dev);
+
+			if (!d || strcmp(dl_driver_name(d), drv) != 0)
+				return -ENOENT;
+		}
+		fill_stat(fs, ino, S_IFLNK | 0777,
+			  (off_t)strlen(target) + (kind == K_BUSLINK ? 9 : 12),
+			  st);
+		return 0;
+	default:
+		return -ENOENT;
+	}
+}
+
+/* Enter the device a node names (if any). 0, or -ENOENT if it is going
+ * or gone. */
+static int node_enter(struct dl_device *dev)
+{
+	if (!dev)
+		return 0;
+	return dl_device_enter_tagged(dev, "sysfs") < 0 ? -ENOENT : 0;
+}
+
+static void node_exit(struct dl_device *dev)
+{
+	if (dev)
+		dl_device_exit(dev);
+}
+
+struct driver_find {
+	const char *name;
+	bool found;
+};
+
+static int find_driver_cb(struct dl_driver *d, void *arg)
+{
+	struct driver_find *f = arg;
+
+	if (strcmp(dl_driver_name(d), f->name) == 0)
+		f->found = true;
+	return f->found;
+}
+
+static bool driver_exists(struct dl_fs *fs, const char *name)
+{
+	struct driver_find f = { name, false };
+
+	dl_tree_for_each_driver(fs->tree, find_driver_cb, &f);
+	return f.found;
+}
+
+/* ------------------------------------------------------------------ */
+/* FUSE operations                                                     */
+
+static void reply_entry(fuse_req_t req, struct dl_fs *fs, const struct key *k)
+{
+	struct fuse_entry_param e;
+	int r;
+
+	memset(&e, 0, sizeof(e));
+	r = node_stat(fs, 0, k->kind, (struct dl_device *)k->dev, k->idx, k->n,
+		      k->drv, &e.attr);
+	if (r < 0) {
+		fuse_reply_err(req, -r);
+		return;
+	}
+	e.ino = node_get(fs, k);
+	if (!e.ino) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	e.attr.st_ino = e.ino;
+	e.attr_timeout = TIMEOUT;
+	e.entry_timeout = TIMEOUT;
+	if (fuse_reply_entry(req, &e) != 0)
+		node_forget(fs, e.ino, 1); /* the kernel never got it */
+}
+
+static void op_init(void *userdata, struct fuse_conn_info *conn)
+{
+	(void)userdata;
+	if (conn->capable & FUSE_CAP_ATOMIC_O_TRUNC)
+		conn->want |= FUSE_CAP_ATOMIC_O_TRUNC;
+	/* Attribute files are generated per read; no readdir cache. */
+	conn->want &= ~(unsigned int)FUSE_CAP_READDIRPLUS;
+	conn->want &= ~(unsigned int)FUSE_CAP_READDIRPLUS_AUTO;
+}
+
+static void lookup_devdir(fuse_req_t req, struct dl_fs *fs,
+			  struct dl_device *dir, const char *name)
+{
+	struct key k = { 0 };
+	struct dl_device *kid;
+	enum link_kind lk;
+	unsigned int n;
+	int i;
+
+	i = attr_index(dir, name);
+	if (i >= 0) {
+		k = (struct key){ K_ATTR, dir, i, 0, NULL };
+		reply_entry(req, fs, &k);
+		return;
+	}
+	if (parse_link_name(name, &lk, &n) == 0) {
+		k = (struct key){ K_LINK, dir, (int)lk, n, NULL };
+		reply_entry(req, fs, &k);
+		return;
+	}
+	kid = find_kid(fs, dir, name);
+	if (!kid) {
+		fuse_reply_err(req, ENOENT);
+		return;
+	}
+	k = (struct key){ K_DEVDIR, kid, 0, 0, NULL };
+	if (node_enter(kid) < 0) {
+		fuse_reply_err(req, ENOENT);
+	} else {
+		reply_entry(req, fs, &k);
+		node_exit(kid);
+	}
+	dl_device_put(kid);
+}
+
+static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	struct dl_fs *fs = fuse_req_userdata(req);
+	struct key k = { 0 };
+	struct node *pn;
+	struct dl_device *dev;
+
+	switch (parent) {
+	case K_ROOT:
+		if (strcmp(name, "bus") == 0)
+			k.kind = K_BUS;
+		else if (strcmp(name, "devices") == 0)
+			k.kind = K_DEVICES;
+		break;
+	case K_BUS:
+		if (strcmp(name, "pci") == 0)
+			k.kind = K_BUSPCI;
+		break;
+	case K_BUSPCI:
+		if (strcmp(name, "devices") == 0)
+			k.kind = K_BUSPCI_DEVICES;
+		else if (strcmp(name, "drivers") == 0)
+			k.kind = K_BUSPCI_DRIVERS;
+		else if (strcmp(name, "rescan") == 0)
+			k.kind = K_BUSPCI_RESCAN;
+		break;
+	case K_BUSPCI_DEVICES:
+		if (dl_device_lookup(fs->tree, name, &dev) < 0)
+			break;
+		if (is_func(dev) && node_enter(dev) == 0) {
+			k = (struct key){ K_BUSLINK, dev, 0, 0, NULL };
+			reply_entry(req, fs, &k);
+			node_exit(dev);
+			dl_device_put(dev);
+			return;
+		}
+		dl_device_put(dev);
+		break;
+	case K_BUSPCI_DRIVERS:
+		if (strlen(name) < 64 && driver_exists(fs, name))
+			k = (struct key){ K_DRVDIR, NULL, 0, 0, name };
+		break;
+	case K_DEVICES:
+		if (dl_device_lookup(fs->tree, name, &dev) < 0)
+			break;
+		if (!dl_device_parent(dev) && node_enter(dev) == 0) {
+			k = (struct key){ K_DEVDIR, dev, 0, 0, NULL };
+			reply_entry(req, fs, &k);
+			node_exit(dev);
+			dl_device_put(dev);
+			return;
+		}
+		dl_device_put(dev);
+		break;
+	default:
+		pn = node_of(fs, parent);
+		if (!pn)
+			break;
+		if (pn->kind == K_DEVDIR) {
+			if (node_enter(pn->dev) < 0)
+				break;
+			lookup_devdir(req, fs, pn->dev, name);
+			node_exit(pn->dev);
+			return;
+		}
+		if (pn->kind == K_DRVDIR) {
+			if (strcmp(name, "bind") == 0) {
+				k = (struct key){ K_DRVATTR, NULL, 0, 0,
+						  pn->drv };
+			} else if (strcmp(name, "unbind") == 0) {
+				k = (struct key){ K_DRVATTR, NULL, 1, 0,
+						  pn->drv };
+			} else if (dl_device_lookup(fs->tree, name, &dev) ==
+				   0) {
+				if (node_enter(dev) == 0) {
+					k = (struct key){ K_DRVLINK, dev, 0, 0,
+							  pn->drv };
+					reply_entry(req, fs, &k);
+					node_exit(dev);
+					dl_device_put(dev);
+					return;
+				}
+				dl_device_put(dev);
+			}
+		}
+		break;
+	}
+	if (!k.kind) {
+		fuse_reply_err(req, ENOENT);
+		return;
+	}
+	reply_entry(req, fs, &k);
+}
+
+static void op_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
+{
+	node_forget(fuse_req_userdata(req), ino, nlookup);
+	fuse_reply_none(req);
+}
+
+static void op_forget_multi(fuse_req_t req, size_t count,
+			    struct fuse_forget_data *forgets)
+{
+	struct dl_fs *fs = fuse_req_userdata(req);
+
+	for (size_t i = 0; i < count; i++)
+		node_forget(fs, forgets[i].ino, forgets[i].nlookup);
+	fuse_reply_none(req);
+}
+
+static void op_getattr(fuse_req_t req, fuse_ino_t ino,
+		       struct fuse_file_info *fi)
+{
+	struct dl_fs *fs = fuse_req_userdata(req);
+	struct stat st;
+	struct node *nd;
+	int r;
+
+	(void)fi;
+	if (ino < K_STATIC_MAX) {
+		node_stat(fs, ino, (enum kind)ino, NULL, 0, 0, NULL, &st);
+		fuse_reply_attr(req, &st, TIMEOUT);
+		return;
+	}
+	nd = node_of(fs, ino);
+	if (!nd) {
+		fuse_reply_err(req, ENOENT);
+		return;
+	}
+	r = node_enter(nd->dev);
+	if (r == 0) {
+		r = node_stat(fs, ino, nd->kind, nd->dev, nd->idx, nd->n,
+			      nd->drv, &st);
+		node_exit(nd->dev);
+	}
+	if (r < 0)
+		fuse_reply_err(req, -r);
+	else
+		fuse_reply_attr(req, &st, TIMEOUT);
+}
+
+static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
+		       int to_set, struct fuse_file_info *fi)
+{
+	/* Only truncation of attribute files (O_TRUNC on kernels that do
+	 * not pass it in open): nothing to truncate, as in sysfs. */
+	if (to_set & ~(FUSE_SET_ATTR_SIZE | FUSE_SET_ATTR_ATIME |
+		       FUSE_SET_ATTR_MTIME | FUSE_SET_ATTR_ATIME_NOW |
+		       FUSE_SET_ATTR_MTIME_NOW | FUSE_SET_ATTR_CTIME)) {
+		fuse_reply_err(req, EPERM);
+		return;
+	}
+	(void)attr;
+	op_getattr(req, ino, fi);
+}
+
+static void op_readlink(fuse_req_t req, fuse_ino_t ino)
+{
+	struct dl_fs *fs = fuse_req_userdata(req);
+	char name[64], target[PATH_MAX], path[PATH_MAX];
+	struct node *nd = node_of(fs, ino);
+	int r;
+
+	if (!nd) {
+		fuse_reply_err(req, ENOENT);
+		return;
+	}
+	r = node_enter(nd->dev);
+	if (r < 0) {
+		fuse_reply_err(req, ENOENT);
+		return;
+	}
+	switch (nd->kind) {
+	case K_LINK:
+		r = link_get(nd->dev, (enum link_kind)nd->idx, nd->n, name,
+			     sizeof(name), target, sizeof(target));
+		break;
+	case K_BUSLINK: /* from bus/pci/devices (depth 3) */
+	case K_DRVLINK: /* from bus/pci/drivers/NAME (depth 4) */
+		r = dev_path(nd->dev, path, sizeof(path));
+		if (r >= 0)
+			r = rel_link(nd->kind == K_BUSLINK ? 3 : 4, path,
+				     target, sizeof(target));
+		break;
+	default:
+		r = -EINVAL;
+	}
+	node_exit(nd->dev);
+	if (r < 0)
+		fuse_reply_err(req, -r);
+	else
+		fuse_reply_readlink(req, target);
+}
+
+/* Directory listings: built at opendir into a buffer of dirents, in the
+ * kernel's format (struct fuse_dirent: ino, off, namelen, type, name). */
+struct dirent_hdr {
+	uint64_t ino;
+	uint64_t off;
+	uint32_t namelen;
+	uint32_t type;
+};
+
+struct dirbuf {
+	char *p;
+	size_t size, cap;
+	fuse_req_t req;
+	int err;
+};
+
+static void dirbuf_add(struct dirbuf *b, const char *name, fuse_ino_t ino,
+		       mode_t mode)
+{
+	/* Some readers skip entries with inode 0: give every entry one. */
+	struct stat st = { .st_ino = ino ? ino : 0xffffffffu, .st_mode = mode };
+	size_t need;
+
+	if (b->err)
+		return;
+	need = fuse_add_direntry(b->req, NULL, 0, name, NULL, 0);
+	if (b->size + need > b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 4096;
+		char *p;
+
+		while (cap < b->size + need)
+			cap *= 2;
+		p = realloc(b->p, cap);
+		if (!p) {
+			b->err = ENOMEM;
+			return;
+		}
+		b->p = p;
+		b->cap = cap;
+	}
+	fuse_add_direntry(b->req, b->p + b->size, need, name, &st,
+			  (off_t)(b->size + need));
+	b->size += need;
+}
+
+static int list_driver_cb(struct dl_driver *d, void *arg)
+{
+	dirbuf_add(arg, dl_driver_name(d), 0, S_IFDIR);
+	return 0;
+}
+
+static void list_devdir(struct dl_fs *fs, struct dirbuf *b,
+			struct dl_device *dev)
+{
+	struct kids kids = { 0 };
+	char name[64], target[PATH_MAX];
+
+	for (int i = 0; i < NATTRS; i++)
+		if (attr_visible(dev, i))
+			dirbuf_add(b, attrs[i].name, 0, S_IFREG);
+	if (is_func(dev)) {
+		struct dl_pci_func *f = dl_pci_func_of(dev);
+
+		for (int k = L_DRIVER; k <= L_PHYSFN; k++)
+			if (link_get(dev, (enum link_kind)k, 0, name,
+				     sizeof(name), target, sizeof(target)) == 0)
+				dirbuf_add(b, name, 0, S_IFLNK);
+		if (f->sriov) {
+			unsigned int nvf = atomic_load(&f->sriov->numvfs);
+
+			for (unsigned int n = 0; n < nvf; n++)
+				if (link_get(dev, L_VIRTFN, n, name,
+					     sizeof(name), target,
+					     sizeof(target)) == 0)
+					dirbuf_add(b, name, 0, S_IFLNK);
+		}
+	}
+	if (dl_device_for_each_child(dev, push_kid, &kids) < 0)
+		b->err = ENOMEM;
+	for (size_t i = 0; i < kids.n; i++)
+		dirbuf_add(b, dl_device_name(kids.v[i]), 0, S_IFDIR);
+	kids_free(&kids);
+	(void)fs;
+}
+
+static int push_root(struct dl_device *dev, void *arg)
+{
+	return kids_push(arg, dev);
+}
+
+static void op_opendir(fuse_req_t req, fuse_ino_t ino,
+		       struct fuse_file_info *fi)
+{
+	struct dl_fs *fs = fuse_req_userdata(req);
+	struct dirbuf *b = calloc(1, sizeof(*b));
+	struct kids kids = { 0 };
+	struct node *nd = NULL;
+
+	if (!b) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	b->req = req;
+	dirbuf_add(b, ".", ino, S_IFDIR);
+	dirbuf_add(b, "..", 0, S_IFDIR);
+	switch (ino) {
+	case K_ROOT:
+		dirbuf_add(b, "bus", K_BUS, S_IFDIR);
+		dirbuf_add(b, "devices", K_DEVICES, S_IFDIR);
+		break;
+	case K_BUS:
+		dirbuf_add(b, "pci", K_BUSPCI, S_IFDIR);
+		break;
+	case K_BUSPCI:
+		dirbuf_add(b, "devices", K_BUSPCI_DEVICES, S_IFDIR);
+		dirbuf_add(b, "drivers", K_BUSPCI_DRIVERS, S_IFDIR);
+		dirbuf_add(b, "rescan", K_BUSPCI_RESCAN, S_IFREG);
+		break;
+	case K_BUSPCI_DEVICES:
+		if (dl_tree_for_each_root(fs->tree, push_all, &kids) < 0)
+			b->err = ENOMEM;
+		for (size_t i = 0; i < kids.n; i++)
+			dirbuf_add(b, dl_device_name(kids.v[i]), 0, S_IFLNK);
+		kids_free(&kids);
+		break;
+	case K_BUSPCI_DRIVERS:
+		dl_tree_for_each_driver(fs->tree, list_driver_cb, b);
+		break;
+	case K_DEVICES:
+		if (dl_tree_for_each_root(fs->tree, push_root, &kids) < 0)
+			b->err = ENOMEM;
+		for (size_t i = 0; i < kids.n; i++)
+			dirbuf_add(b, dl_device_name(kids.v[i]), 0, S_IFDIR);
+		kids_free(&kids);
+		break;
+	default:
+		nd = node_of(fs, ino);
+		if (!nd || (nd->kind != K_DEVDIR && nd->kind != K_DRVDIR)) {
+			b->err = nd ? ENOTDIR : ENOENT;
+			break;
+		}
+		if (nd->kind == K_DRVDIR) {
+			dirbuf_add(b, "bind", 0, S_IFREG);
+			dirbuf_add(b, "unbind", 0, S_IFREG);
+			if (dl_tree_for_each_root(fs->tree, push_all, &kids) <
+			    0)
+				b->err = ENOMEM;
+			for (size_t i = 0; i < kids.n; i++) {
+				struct dl_driver *d =
+					dl_device_driver(kids.v[i]);
+
+				if (d && strcmp(dl_driver_name(d), nd->drv) ==
+						 0)
+					dirbuf_add(b,
+						   dl_device_name(kids.v[i]), 0,
+						   S_IFLNK);
+			}
+			kids_free(&kids);
+			break;
+		}
+		if (node_enter(nd->dev) < 0) {
+			b->err = ENOENT;
+			break;
+		}
+		list_devdir(fs, b, nd->dev);
+		node_exit(nd->dev);
+		break;
+	}
+	if (b->err) {
+		int err = b->err;
+
+		free(b->p);
+		free(b);
+		fuse_reply_err(req, err);
+		return;
+	}
+	fi->fh = (uint64_t)(uintptr_t)b;
+	if (fuse_reply_open(req, fi) != 0) {
+		free(b->p);
+		free(b);
+	}
+}
+
+static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		       struct fuse_file_info *fi)
+{
+	struct dirbuf *b = (struct dirbuf *)(uintptr_t)fi->fh;
+
+	(void)ino;
+	if ((size_t)off >= b->size) {
+		fuse_reply_buf(req, NULL, 0);
+		return;
+	}
+	/* Whole entries only. fuse_add_direntry() stored each entry's end
+	 * as its offset: walk to the last boundary that fits. */
+	{
+		size_t end = (size_t)off, lim = (size_t)off + size;
+
+		if (lim > b->size)
+			lim = b->size;
+		while (end < lim) {
+			const struct dirent_hdr *h =
+				(const void *)(b->p + end);
+
+			if ((size_t)h->off > lim)
+				break;
+			end = (size_t)h->off;
+		}
+		fuse_reply_buf(req, b->p + off, end - (size_t)off);
+	}
+}
+
+static void op_releasedir(fuse_req_t req, fuse_ino_t ino,
+			  struct fuse_file_info *fi)
+{
+	struct dirbuf *b = (struct dirbuf *)(uintptr_t)fi->fh;
+
+	(void)ino;
+	free(b->p);
+	free(b);
+	fuse_reply_err(req, 0);
+}
+
+static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct dl_fs *fs = fuse_req_userdata(req);
+	struct node *nd;
+
+	if (ino == K_BUSPCI_RESCAN) {
+		fi->direct_io = 1;
+		fuse_reply_open(req, fi);
+		return;
+	}
+	if (ino < K_STATIC_MAX) {
+		fuse_reply_err(req, EISDIR);
+		return;
+	}
+	nd = node_of(fs, ino);
+	if (!nd || (nd->kind != K_ATTR && nd->kind != K_DRVATTR)) {
+		fuse_reply_err(req, nd ? EISDIR : ENOENT);
+		return;
+	}
+	if (node_enter(nd->dev) < 0) {
+		fuse_reply_err(req, ENOENT);
+		return;
+	}
+	node_exit(nd->dev);
+	/* Contents are computed on every read, as sysfs does. */
+	fi->direct_io = 1;
+	fi->nonseekable = 0;
+	fuse_reply_open(req, fi);
+}
+
+static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		    struct fuse_file_info *fi)
+{
+	struct dl_fs *fs = fuse_req_userdata(req);
+	char buf[ATTR_MAX];
+	struct node *nd = node_of(fs, ino);
+	const struct attr *a;
+	int r = 0;
+
+	(void)fi;
+	if (!nd || nd->kind != K_ATTR) {
+		fuse_reply_err(req, nd || ino == K_BUSPCI_RESCAN ? EACCES
+								 : ENOENT);
+		return;
+	}
+	a = &attrs[nd->idx];
+	if (!(a->mode & 0444)) {
+		fuse_reply_err(req, EACCES);
+		return;
+	}
+	if (dl_device_enter_tagged(nd->dev, a->name) < 0) {
+		fuse_reply_err(req, ENODEV);
+		return;
+	}
+	if (off < 0 || off >= ATTR_MAX) {
+		r = 0;
+	} else if (a->op == A_CONFIG) {
+		size_t want = size;
+
+		/* Unprivileged readers see only the standard header. */
+		if (fuse_req_ctx(req)->uid != 0) {
+			if (off >= 64)
+				want = 0;
+			else if (off + (off_t)want > 64)
+				want = (size_t)(64 - off);
+		}
+		if (want > sizeof(buf) - (size_t)off)
+			want = sizeof(buf) - (size_t)off;
+		r = want ? dl_pci_config_read(nd->dev, (unsigned int)off, buf,
+					      want)
+			 : 0;
+		if (r >= 0) {
+			/* Reply from inside: the reader has its data before
+			 * a removal waiting for us can complete. */
+			fuse_reply_buf(req, buf, (size_t)r);
+			dl_device_exit(nd->dev);
+			return;
+		}
+	} else {
+		int len;
+
+		if (a->op == A_OVERRIDE)
+			len = dl_pci_platform_driver_override(nd->dev, NULL, buf,
+							      sizeof(buf) - 1) < 0
+				      ? -EIO
+				      : (int)strlen(strcat(buf, "\n"));
+		else
+			len = dl_pci_attr_show(nd->dev,
+					       (enum dl_pci_attr)a->pci_attr,
+					       buf, sizeof(buf));
+		if (len < 0) {
+			r = len;
+		} else {
+			size_t n = off < len ? (size_t)(len - off) : 0;
+
+			if (n > size)
+				n = size;
+			fuse_reply_buf(req, buf + off, n);
+			dl_device_exit(nd->dev);
+			return;
+		}
+	}
+	dl_device_exit(nd->dev);
+	fuse_reply_err(req, r == -ENOENT ? ENODEV : -r);
+}
+
+/* A sysfs store's text: at most a page, trailing newline ignored. */
+static int store_text(const char *data, size_t size, char *out, size_t outlen)
+{
+	if (size == 0 || size >= outlen)
+		return -EINVAL;
+	memcpy(out, data, size);
+	out[size] = '\0';
+	if (out[size - 1] == '\n')
+		out[--size] = '\0';
+	if (strlen(out) != size) /* an embedded NUL */
+		return -EINVAL;
+	return (int)size;
+}
+
+/* kstrtobool-ish for remove/rescan: "1"/"0", with kstrtoul's bases. */
+static int store_bool(const char *s, bool *ret)
+{
+	char *end;
+	unsigned long v;
+
+	if (!*s || *s == '-' || *s == '+' || *s == ' ')
+		return -EINVAL;
+	errno = 0;
+	v = strtoul(s, &end, 0);
+	if (errno || *end)
+		return -EINVAL;
+	*ret = v != 0;
+	return 0;
+}
+
+static int store_numvfs(struct dl_device *dev, const char *s)
+{
+	char *end;
+	unsigned long v;
+	int r;
+
+	if (!*s || *s == '-' || *s == '+' || *s == ' ')
+		return -EINVAL;
+	errno = 0;
+	v = strtoul(s, &end, 0);
+	if (errno || *end || v > 0xffff)
+		return -EINVAL;
+	/* active(PF) is held by the request; then the device lock, as a
+	 * PF driver's own callbacks would hold it. */
+	dl_device_lock(dev);
+	r = dl_pci_sriov_set_numvfs(dev, (unsigned int)v);
+	dl_device_unlock(dev);
+	return r;
+}
+
+static void write_drvattr(fuse_req_t req, struct dl_fs *fs, struct node *nd,
+			  const char *text, size_t size)
+{
+	struct dl_device *dev;
+	struct dl_driver *drv;
+	int r;
+
+	drv = dl_driver_find(fs->tree, nd->drv);
+	if (!drv) {
+		fuse_reply_err(req, ENODEV);
+		return;
+	}
+	if (dl_device_lookup(fs->tree, text, &dev) < 0) {
+		fuse_reply_err(req, ENODEV);
+		return;
+	}
+	if (!is_func(dev)) {
+		r = -ENODEV;
+	} else if (nd->idx == 0) {
+		r = dl_device_bind(dev, drv);
+		if (r == -ENXIO)
+			r = -ENODEV; /* Linux: the driver does not match */
+	} else {
+		r = dl_device_driver(dev) == drv ? dl_device_unbind(dev)
+						 : -ENODEV;
+		if (r == -ENOENT)
+			r = -ENODEV;
+	}
+	dl_device_put(dev);
+	if (r < 0)
+		fuse_reply_err(req, -r);
+	else
+		fuse_reply_write(req, size);
+}
+
+static void op_write(fuse_req_t req, fuse_ino_t ino, const char *data,
+		     size_t size, off_t off, struct fuse_file_info *fi)
+{
+	struct dl_fs *fs = fuse_req_userdata(req);
+	char text[ATTR_MAX + 1];
+	struct node *nd;
+	const struct attr *a;
+	bool on;
+	int r;
+
+	(void)fi;
+	if (fuse_req_ctx(req)->uid != 0) {
+		fuse_reply_err(req, EACCES);
+		return;
+	}
+	if (ino == K_BUSPCI_RESCAN) {
+		r = store_text(data, size, text, sizeof(text));
+		if (r >= 0)
+			r = store_bool(text, &on);
+		if (r >= 0 && on && fs->plat)
+			r = dl_pci_platform_rescan(fs->plat, NULL);
+		if (r < 0)
+			fuse_reply_err(req, -r);
+		else
+			fuse_reply_write(req, size);
+		return;
+	}
+	nd = node_of(fs, ino);
+	if (!nd || (nd->kind != K_ATTR && nd->kind != K_DRVATTR)) {
+		fuse_reply_err(req, nd ? EISDIR : ENOENT);
+		return;
+	}
+	if (nd->kind == K_DRVATTR) {
+		r = store_text(data, size, text, sizeof(text));
+		if (r < 0 || strlen(text) > DL_NAME_MAX) {
+			fuse_reply_err(req, r < 0 ? -r : ENODEV);
+			return;
+		}
+		write_drvattr(req, fs, nd, text, size);
+		return;
+	}
+	a = &attrs[nd->idx];
+	if (!(a->mode & 0222)) {
+		fuse_reply_err(req, EACCES);
+		return;
+	}
+	if (dl_device_enter_tagged(nd->dev, a->name) < 0) {
+		/*
+		 * A second `echo 1 > remove` while the device is already
+		 * going: as kernfs_remove_self(), wait until it is gone and
+		 * report success; a write that "removed" something returns
+		 * only once it is really gone.
+		 */
+		if (a->op == A_REMOVE &&
+		    store_text(data, size, text, sizeof(text)) >= 0 &&
+		    store_bool(text, &on) == 0 && on &&
+		    dl_device_state(nd->dev) != DL_STATE_LIVE &&
+		    dl_device_remove(nd->dev, DL_REMOVE_WAIT, DL_NO_TIMEOUT) ==
+			    0) {
+			fuse_reply_write(req, size);
+			return;
+		}
+		fuse_reply_err(req, ENODEV);
+		return;
+	}
+	if (a->op == A_CONFIG) {
+		if (off < 0 || off >= ATTR_MAX)
+			r = 0;
+		else
+			r = dl_pci_config_write(
+				nd->dev, (unsigned int)off, data,
+				size > (size_t)(ATTR_MAX - off)
+					? (size_t)(ATTR_MAX - off)
+					: size);
+		dl_device_exit(nd->dev);
+		if (r < 0)
+			fuse_reply_err(req, -r);
+		else
+			fuse_reply_write(req, (size_t)r);
+		return;
+	}
+	r = store_text(data, size, text, sizeof(text));
+	if (r >= 0) {
+		switch (a->op) {
+		case A_REMOVE:
+			r = store_bool(text, &on);
+			if (r == 0 && on) {
+				/* Drops this request's active reference
+				 * first, then removes; returns once the
+				 * device is gone. */
+				r = dl_device_remove_self(nd->dev,
+							  DL_REMOVE_WAIT);
+				if (r < 0)
+					fuse_reply_err(req, -r);
+				else
+					fuse_reply_write(req, size);
+				return;
+			}
+			break;
+		case A_RESCAN:
+			r = store_bool(text, &on);
+			if (r == 0 && on && fs->plat)
+				r = dl_pci_platform_rescan(fs->plat, nd->dev);
+			break;
+		case A_OVERRIDE:
+			r = dl_pci_platform_driver_override(nd->dev, text, NULL,
+							    0);
+			break;
+		case A_NUMVFS:
+			r = store_numvfs(nd->dev, text);
+			break;
+		default:
+			r = -EACCES;
+		}
+	}
+	dl_device_exit(nd->dev);
+	if (r < 0)
+		fuse_reply_err(req, -r);
+	else
+		fuse_reply_write(req, size);
+}
+
+static void op_release(fuse_req_t req, fuse_ino_t ino,
+		       struct fuse_file_info *fi)
+{
+	(void)ino;
+	(void)fi;
+	fuse_reply_err(req, 0);
+}
+
+static void op_statfs(fuse_req_t req, fuse_ino_t ino)
+{
+	struct statvfs st = { .f_bsize = 4096, .f_namemax = 255 };
+
+	(void)ino;
+	fuse_reply_statfs(req, &st);
+}
+
+static const struct fuse_lowlevel_ops ops = {
+	.init = op_init,
+	.lookup = op_lookup,
+	.forget = op_forget,
+	.forget_multi = op_forget_multi,
+	.getattr = op_getattr,
+	.setattr = op_setattr,
+	.readlink = op_readlink,
+	.opendir = op_opendir,
+	.readdir = op_readdir,
+	.releasedir = op_releasedir,
+	.open = op_open,
+	.read = op_read,
+	.write = op_write,
+	.release = op_release,
+	.statfs = op_statfs,
+};
+
+/* ------------------------------------------------------------------ */
+/* Invalidation                                                        */
+
+static void inval_push(struct dl_fs *fs, fuse_ino_t parent, const char *name)
+{
+	struct inval *iv;
+
+	if (!parent)
+		return; /* the kernel never looked up the directory */
+	iv = calloc(1, sizeof(*iv));
+	if (!iv)
+		return; /* the entry expires after TIMEOUT anyway */
+	iv->parent = parent;
+	snprintf(iv->name, sizeof(iv->name), "%s", name);
+	pthread_mutex_lock(&fs->inval_lock);
+	if (fs->inval_stop) {
+		pthread_mutex_unlock(&fs->inval_lock);
+		free(iv);
+		return;
+	}
+	*fs->inval_tail = iv;
+	fs->inval_tail = &iv->next;
+	pthread_cond_signal(&fs->inval_cond);
+	pthread_mutex_unlock(&fs->inval_lock);
+}
+
+static void *notify_main(void *arg)
+{
+	struct dl_fs *fs = arg;
+	bool stop;
+
+	pthread_setname_np(pthread_self(), "dl-fs-inval");
+	pthread_mutex_lock(&fs->inval_lock);
+	for (;;) {
+		struct inval *iv;
+
+		while (!fs->inval_head && !fs->inval_stop)
+			pthread_cond_wait(&fs->inval_cond, &fs->inval_lock);
+		iv = fs->inval_head;
+		if (!iv)
+			break; /* stopped and drained */
+		fs->inval_head = iv->next;
+		if (!fs->inval_head)
+			fs->inval_tail = &fs->inval_head;
+		stop = fs->inval_stop;
+		pthread_mutex_unlock(&fs->inval_lock);
+		if (!stop)
+			fuse_lowlevel_notify_inval_entry(fs->se, iv->parent,
+							 iv->name,
+							 strlen(iv->name));
+		free(iv);
+		pthread_mutex_lock(&fs->inval_lock);
+	}
+	pthread_mutex_unlock(&fs->inval_lock);
+	return NULL;
+}
+
+/* Called by the tree as things happen (never blocks). */
+static void on_event(struct dl_device *dev, const struct dl_trace_record *rec,
+		     void *arg)
+{
+	struct dl_fs *fs = arg;
+	struct key k;
+	struct dl_device *p;
+
+	if (!dev || rec->event == DL_EV_RELEASE)
+		return;
+	switch (rec->event) {
+	case DL_EV_REMOVE_START:
+	case DL_EV_DEAD:
+		p = fs_parent(dev);
+		if (p) {
+			k = (struct key){ K_DEVDIR, p, 0, 0, NULL };
+			inval_push(fs, ino_of_key(fs, &k), dl_device_name(dev));
+		} else {
+			inval_push(fs, K_DEVICES, dl_device_name(dev));
+		}
+		if (is_func(dev))
+			inval_push(fs, K_BUSPCI_DEVICES, dl_device_name(dev));
+		if (is_vf(dev) && rec->event == DL_EV_DEAD) {
+			struct dl_pci_func *f = dl_pci_func_of(dev);
+			char name[24];
+
+			k = (struct key){ K_DEVDIR, f->physfn, 0, 0, NULL };
+			snprintf(name, sizeof(name), "virtfn%u", f->vf_index);
+			inval_push(fs, ino_of_key(fs, &k), name);
+		}
+		break;
+	case DL_EV_BIND:
+	case DL_EV_UNBIND:
+		k = (struct key){ K_DEVDIR, dev, 0, 0, NULL };
+		inval_push(fs, ino_of_key(fs, &k), "driver");
+		break;
+	default:
+		break;
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Setup                                                               */
+
+int dl_fs_check_mountpoint(const char *path, char *why, size_t whylen)
+{
+	struct stat st, pst;
+	char parent[PATH_MAX];
+	DIR *d;
+	struct dirent *e;
+	bool empty = true;
+
+	if (stat(path, &st) < 0) {
+		int err = errno;
+
+		if (err == ENOTCONN)
+			snprintf(why, whylen,
+				 "%s is a stale FUSE mount (its daemon died); "
+				 "run: fusermount3 -u %s",
+				 path, path);
+		else
+			snprintf(why, whylen, "%s: %s", path, strerror(err));
+		return err == ENOTCONN ? -EBUSY : -err;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		snprintf(why, whylen, "%s is not a directory", path);
+		return -ENOTDIR;
+	}
+	snprintf(parent, sizeof(parent), "%s/..", path);
+	if (stat(parent, &pst) == 0 &&
+	    (pst.st_dev != st.st_dev || pst.st_ino == st.st_ino)) {
+		snprintf(why, whylen,
+			 "%s is already a mount point (unmount it first)",
+			 path);
+		return -EBUSY;
+	}
+	d = opendir(path);
+	if (!d) {
+		snprintf(why, whylen, "%s: %s", path, strerror(errno));
+		return -errno;
+	}
+	while ((e = readdir(d)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+			empty = false;
+	closedir(d);
+	if (!empty) {
+		snprintf(why, whylen, "%s is not empty", path);
+		return -ENOTEMPTY;
+	}
+	return 0;
+}
+
+int dl_fs_new(struct dl_tree *tree, struct dl_pci_platform *plat,
+	      const struct dl_fs_options *opts, struct dl_fs **ret)
+{
+	struct fuse_args args = FUSE_ARGS_INIT(0, NULL);
+	struct dl_fs *fs;
+	char optstr[256];
+	int r = -ENOMEM;
+
+	if (!tree || !opts || !opts->mountpoint || !ret)
+		return -EINVAL;
+	if (access("/dev/fuse", R_OK | W_OK) < 0)
+		return -ENODEV;
+	fs = calloc(1, sizeof(*fs));
+	if (!fs)
+		return -ENOMEM;
+	fs->tree = tree;
+	fs->plat = plat;
+	fs->opts = *opts;
+	fs->start = time(NULL);
+	fs->next_ino = 1000;
+	fs->inval_tail = &fs->inval_head;
+	pthread_mutex_init(&fs->lock, NULL);
+	pthread_mutex_init(&fs->inval_lock, NULL);
+	pthread_cond_init(&fs->inval_cond, NULL);
+	fs->mountpoint = realpath(opts->mountpoint, NULL);
+	fs->nodes = cds_lfht_new_flavor(1024, 1024, 0, CDS_LFHT_AUTO_RESIZE,
+					&urcu_bp_flavor, NULL);
+	fs->keys = cds_lfht_new_flavor(1024, 1024, 0, CDS_LFHT_AUTO_RESIZE,
+				       &urcu_bp_flavor, NULL);
+	if (!fs->mountpoint || !fs->nodes || !fs->keys)
+		goto fail;
+	snprintf(optstr, sizeof(optstr),
+		 "-odefault_permissions,fsname=devlife,subtype=devlife%s",
+		 opts->allow_other ? ",allow_other" : "");
+	if (fuse_opt_add_arg(&args, "devlifed") ||
+	    fuse_opt_add_arg(&args, optstr) ||
+	    (opts->debug && fuse_opt_add_arg(&args, "-d")))
+		goto fail;
+	fs->se = fuse_session_new(&args, &ops, sizeof(ops), fs);
+	fuse_opt_free_args(&args);
+	if (!fs->se) {
+		r = -EINVAL;
+		goto fail;
+	}
+	if (fuse_session_mount(fs->se, fs->mountpoint) != 0) {
+		r = -ENODEV;
+		goto fail;
+	}
+	fs->mounted = true;
+	if (pthread_create(&fs->notify_thread, NULL, notify_main, fs) != 0)
+		goto fail;
+	fs->notify_started = true;
+	r = dl_tree_watch(tree, on_event, fs);
+	if (r < 0)
+		goto fail;
+	fs->watching = true;
+	*ret = fs;
+	return 0;
+fail:
+	dl_fs_free(fs);
+	return r;
+}
+
+int dl_fs_run(struct dl_fs *fs)
+{
+	struct fuse_loop_config *cfg = fuse_loop_cfg_create();
+	int r;
+
+	if (!cfg)
+		return -ENOMEM;
+	fuse_loop_cfg_set_clone_fd(cfg, 0);
+	fuse_loop_cfg_set_idle_threads(cfg, 4);
+	if (fs->opts.max_threads)
+		fuse_loop_cfg_set_max_threads(cfg, fs->opts.max_threads);
+	r = fuse_session_loop_mt(fs->se, cfg);
+	fuse_loop_cfg_destroy(cfg);
+	/*
+	 * Nobody answers the kernel any more: an invalidation could now wait
+	 * forever for a directory lock held by a process whose request will
+	 * never be answered. Stop sending them.
+	 */
+	pthread_mutex_lock(&fs->inval_lock);
+	fs->inval_stop = true;
+	pthread_cond_signal(&fs->inval_cond);
+	pthread_mutex_unlock(&fs->inval_lock);
+	return r < 0 ? r : 0;
+}
+
+struct fuse_session *dl_fs_session(struct dl_fs *fs)
+{
+	return fs->se;
+}
+
+void dl_fs_exit(struct dl_fs *fs)
+{
+	if (fs && fs->se)
+		fuse_session_exit(fs->se);
+}
+
+static void free_all_nodes(struct dl_fs *fs)
+{
+	struct cds_lfht_iter it;
+	struct node *nd;
+
+	if (!fs->nodes)
+		return;
+	rcu_read_lock();
+	cds_lfht_for_each_entry(fs->nodes, &it, nd, by_ino) {
+		cds_lfht_del(fs->nodes, &nd->by_ino);
+		cds_lfht_del(fs->keys, &nd->by_key);
+		call_rcu(&nd->rcu, node_free_rcu);
+	}
+	rcu_read_unlock();
+}
+
+void dl_fs_free(struct dl_fs *fs)
+{
+	if (!fs)
+		return;
+	if (fs->watching)
+		dl_tree_unwatch(fs->tree, on_event, fs);
+	if (fs->notify_started) {
+		pthread_mutex_lock(&fs->inval_lock);
+		fs->inval_stop = true;
+		pthread_cond_signal(&fs->inval_cond);
+		pthread_mutex_unlock(&fs->inval_lock);
+		pthread_join(fs->notify_thread, NULL);
+	}
+	if (fs->mounted)
+		fuse_session_unmount(fs->se);
+	if (fs->se)
+		fuse_session_destroy(fs->se);
+	free_all_nodes(fs);
+	urcu_bp_barrier();
+	if (fs->nodes)
+		cds_lfht_destroy(fs->nodes, NULL);
+	if (fs->keys)
+		cds_lfht_destroy(fs->keys, NULL);
+	pthread_mutex_destroy(&fs->lock);
+	pthread_mutex_destroy(&fs->inval_lock);
+	pthread_cond_destroy(&fs->inval_cond);
+	free(fs->mountpoint);
+	free(fs);
+}

@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The sysfs view: a FUSE filesystem laid out like /sys for the PCI tree of
+ * a dl_tree, so that lspci, setpci, shell scripts and tools written
+ * against /sys/bus/pci use it as they use the kernel's.
+ *
+ *   bus/pci/devices/DDDD:BB:DD.F -> ../../../devices/pciDDDD:BB/.../DDDD:BB:DD.F
+ *   bus/pci/drivers/NAME/{bind,unbind,DDDD:BB:DD.F -> device}
+ *   bus/pci/rescan
+ *   devices/pciDDDD:BB/DDDD:BB:DD.F/{config,vendor,device,...,remove,
+ *                                    rescan,driver -> ...,physfn,virtfnN}
+ *
+ * Every operation on a device's file holds the device's active reference
+ * for its duration: a removal waits for it, and once a removal has begun
+ * the files fail (lookups ENOENT, I/O ENODEV). Removals and additions
+ * invalidate the kernel's cached entries through a notification thread
+ * (never from inside a request, which could deadlock on the kernel's
+ * directory locks).
+ */
+#ifndef DEVLIFE_FS_SYSFS_H
+#define DEVLIFE_FS_SYSFS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct dl_tree;
+struct dl_fs;
+struct dl_pci_platform;
+struct fuse_session;
+
+/**
+ * struct dl_fs_options - how to serve
+ * @mountpoint: where to mount (an existing empty directory)
+ * @allow_other: let other users than the mounting one in (allow_other)
+ * @debug: FUSE debug output on stderr
+ * @max_threads: most FUSE worker threads (0: libfuse's default)
+ */
+struct dl_fs_options {
+	const char *mountpoint;
+	bool allow_other;
+	bool debug;
+	unsigned int max_threads;
+};
+
+/**
+ * dl_fs_new() - create the filesystem and mount it
+ * @tree: the tree to serve
+ * @plat: the PCI platform (rescan, remove keep the hardware), or NULL
+ * @opts: options
+ * @ret: where to store it
+ *
+ * Context: any thread; mounts (needs /dev/fuse and fusermount3 or root).
+ * Return: 0; -EINVAL; -ENOTDIR/-ENOENT (mountpoint); -ENOTEMPTY;
+ * -EBUSY (already a mount point); -ENODEV (FUSE unavailable); -ENOMEM.
+ */
+int dl_fs_new(struct dl_tree *tree, struct dl_pci_platform *plat,
+	      const struct dl_fs_options *opts, struct dl_fs **ret);
+
+/**
+ * dl_fs_run() - serve requests until dl_fs_exit() or a signal
+ * @fs: the filesystem
+ * Context: the thread that will block serving; starts worker threads.
+ * Return: 0, or a negative errno from the FUSE loop.
+ */
+int dl_fs_run(struct dl_fs *fs);
+
+/**
+ * dl_fs_session() - the FUSE session (for signal handlers)
+ * @fs: the filesystem
+ * Context: any thread. Return: the session.
+ */
+struct fuse_session *dl_fs_session(struct dl_fs *fs);
+
+/**
+ * dl_fs_exit() - make dl_fs_run() return
+ * @fs: the filesystem
+ * Context: any thread, including a signal handler's deferred work.
+ */
+void dl_fs_exit(struct dl_fs *fs);
+
+/**
+ * dl_fs_free() - unmount and free
+ * @fs: the filesystem, or NULL
+ * Context: after dl_fs_run() returned.
+ */
+void dl_fs_free(struct dl_fs *fs);
+
+/**
+ * dl_fs_check_mountpoint() - whether a directory can be mounted on
+ * @path: the directory
+ * @why: where to write a reason
+ * @whylen: its size
+ * Context: any thread.
+ * Return: 0, or -ENOENT, -ENOTDIR, -ENOTEMPTY, -EBUSY (already a mount
+ * point, stale FUSE mounts included: "Transport endpoint is not
+ * connected" is reported as such), with @why filled in.
+ */
+int dl_fs_check_mountpoint(const char *path, char *why, size_t whylen);
+
+#endif

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Garbage into every writable file and the host channel: a clear error,
+# nothing changed.
+. "$(dirname "$0")/lib.sh"
+require_env
+start_daemon || { echo "Bail out! devlifed did not start"; exit 1; }
+D=$MNT/bus/pci/devices
+before=$($LSPCI -vvv 2>/dev/null | md5sum)
+
+# write_err FILE TEXT -> prints the errno name of the write; TEXT may
+# hold Python escapes (\x00) for bytes a shell argument cannot carry.
+write_err() {
+	python3 - "$1" "$2" <<'PY'
+import codecs, errno, os, sys
+try:
+    fd = os.open(sys.argv[1], os.O_WRONLY)
+    os.write(fd, codecs.decode(sys.argv[2], "unicode_escape").encode("latin-1"))
+    print("OK")
+except OSError as e:
+    print(errno.errorcode[e.errno])
+PY
+}
+
+expect_eq "garbage > remove: EINVAL" "$(write_err "$D/0000:00:03.0/remove" garbage)" EINVAL
+expect_eq "-1 > remove: EINVAL" "$(write_err "$D/0000:00:03.0/remove" -1)" EINVAL
+expect_eq "overlong > remove: EINVAL" "$(write_err "$D/0000:00:03.0/remove" "$(head -c 5000 /dev/zero | tr '\0' 1)")" EINVAL
+expect_eq "NUL inside > remove: EINVAL" "$(write_err "$D/0000:00:03.0/remove" '1\x00')" EINVAL
+expect_eq "garbage > rescan: EINVAL" "$(write_err "$MNT/bus/pci/rescan" yes)" EINVAL
+expect_eq "unknown device > bind: ENODEV" "$(write_err "$MNT/bus/pci/drivers/pci-stub/bind" 0000:0f:1f.7)" ENODEV
+expect_eq "garbage > bind: ENODEV" "$(write_err "$MNT/bus/pci/drivers/pci-stub/bind" '../../etc')" ENODEV
+expect_eq "overlong > bind: ENODEV or EINVAL" "$(write_err "$MNT/bus/pci/drivers/pci-stub/bind" "$(head -c 300 /dev/zero | tr '\0' a)" | sed 's/EINVAL/ENODEV/')" ENODEV
+expect_eq "unbind of a device bound elsewhere: ENODEV" "$(write_err "$MNT/bus/pci/drivers/pci-stub/unbind" 0000:00:03.0)" ENODEV
+expect_eq "garbage > sriov_numvfs: EINVAL" "$(write_err "$D/0000:01:00.0/sriov_numvfs" four)" EINVAL
+expect_eq "-1 > sriov_numvfs: EINVAL" "$(write_err "$D/0000:01:00.0/sriov_numvfs" -1)" EINVAL
+expect_eq "above TotalVFs > sriov_numvfs: ERANGE" "$(write_err "$D/0000:01:00.0/sriov_numvfs" 65)" ERANGE
+expect_eq "bad name > driver_override: EINVAL" "$(write_err "$D/0000:00:03.0/driver_override" 'a b\x01')" EINVAL
+expect_eq "write to a read-only attribute: EACCES" "$(write_err "$D/0000:00:03.0/vendor" 0x1234 | sed 's/EPERM/EACCES/')" EACCES
+after=$($LSPCI -vvv 2>/dev/null | md5sum)
+expect_eq "nothing changed" "$after" "$before"
+
+# The host channel.
+ctl_err() { CTL "$@" 2>&1 >/dev/null; echo "rc=$?"; }
+check "unknown command: error, exit 1" bash -c "$(declare -f CTL ctl_err); DEVLIFECTL='$DEVLIFECTL' SOCK='$SOCK' ctl_err frobnicate | grep -q 'rc=1'"
+check "bad address: EINVAL" bash -c "'$DEVLIFECTL' -s '$SOCK' eject 0000:zz:00.0 2>&1 | grep -q EINVAL"
+check "eject of a missing device: ENODEV" bash -c "'$DEVLIFECTL' -s '$SOCK' eject 0000:00:1f.0 2>&1 | grep -q ENODEV"
+check "add with a bad key: EINVAL with a reason" bash -c "'$DEVLIFECTL' -s '$SOCK' add 0000:00:10.0 bogus=1 2>&1 | grep -q EINVAL"
+check "add on an occupied address: EEXIST" bash -c "'$DEVLIFECTL' -s '$SOCK' add 0000:00:03.0 vendor=0x1af4 device=0x1041 class=0x020000 2>&1 | grep -q EEXIST"
+check "garbage bytes on the socket get an error line" bash -c "printf 'tr\x00ee\n' | python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(sys.stdin.buffer.read())
+print(s.recv(4096).decode(errors=\"replace\"))' '$SOCK' | grep -q '^error EINVAL'"
+after=$($LSPCI -vvv 2>/dev/null | md5sum)
+expect_eq "still nothing changed" "$after" "$before"
+check "the daemon still serves" CTL tree
+check "devlifed exits 0 on SIGTERM" stop_daemon
+finish
