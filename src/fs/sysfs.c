@@ -1176,7 +1176,25 @@ static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 				break;
 			end = (size_t)h->off;
 		}
-		fuse_reply_buf(req, b->p + off, end - (size_t)off);
+		/*
+		 * Reply from a copy: once the kernel has the reply, the
+		 * reader may close the directory and our releasedir free the
+		 * listing while this thread is still returning from writev()
+		 * (the sanitizers' writev interceptors read the buffer after
+		 * the call and would see freed memory).
+		 */
+		{
+			size_t len = end - (size_t)off;
+			char *copy = malloc(len ? len : 1);
+
+			if (!copy) {
+				fuse_reply_err(req, ENOMEM);
+				return;
+			}
+			memcpy(copy, b->p + off, len);
+			fuse_reply_buf(req, copy, len);
+			free(copy);
+		}
 	}
 }
 

@@ -86,6 +86,11 @@ stop_daemon() {
 }
 
 cleanup() {
+	# A sanitizer report or a crash of the daemon: show it.
+	if grep -qE 'Sanitizer|runtime error|fatal' "$WORK/daemon.log" 2>/dev/null; then
+		echo "# devlifed's log:"
+		tail -60 "$WORK/daemon.log" | diag
+	fi
 	if [ -n "$PID" ]; then
 		kill -KILL "$PID" 2>/dev/null
 		wait "$PID" 2>/dev/null
@@ -112,17 +117,21 @@ wait_reads() {
 	return 1
 }
 
-# A reader that prints the time right after its read returns.
-# timed_read FILE OUT: writes "<bytes> <time>" to OUT
+# A reader that notes when it started and when its read returned.
+# timed_read FILE OUT: writes "<bytes> <end time> <first 4 bytes> <start
+# time>" to OUT. On a slow device (delay D) a read that started at S is
+# served no earlier than S + D: whatever waited for it returns after that,
+# however late the reader itself is scheduled.
 timed_read() {
 	python3 - "$1" >"$2" 2>&1 <<'PY'
 import os, sys, time
+start = time.time()
 fd = os.open(sys.argv[1], os.O_RDONLY)
 try:
     data = os.pread(fd, 4096, 0)
-    print(len(data), time.time(), data[:4].hex())
+    print(len(data), time.time(), data[:4].hex(), start)
 except OSError as e:
-    print("error", time.time(), e.errno)
+    print("error", time.time(), e.errno, start)
 PY
 }
 
@@ -144,3 +153,81 @@ except OSError as e:
     print("error", time.time(), e.errno)
 PY
 }
+
+# --- helpers of the SR-IOV, mdev and seed scenario tests ---------------
+
+# write_errno FILE TEXT [OUT [READY GO]]: one write; prints "OK <time>" or
+# "<ENAME> <time>" (to OUT if given). With READY and GO: opens FILE,
+# creates READY, waits until GO exists, then writes (to write through a
+# file opened before something else happened).
+write_errno() {
+	python3 - "$@" <<'PY'
+import errno, os, sys, time
+out = open(sys.argv[3], "w") if len(sys.argv) > 3 else sys.stdout
+try:
+    fd = os.open(sys.argv[1], os.O_WRONLY)
+    if len(sys.argv) > 5:
+        open(sys.argv[4], "w").close()
+        while not os.path.exists(sys.argv[5]):
+            time.sleep(0.005)
+    os.write(fd, sys.argv[2].encode())
+    print("OK", time.time(), file=out)
+except OSError as e:
+    print(errno.errorcode.get(e.errno, str(e.errno)), time.time(), file=out)
+PY
+}
+# write_err FILE TEXT: the errno name of one write, or OK
+write_err() { write_errno "$1" "$2" | awk '{ print $1 }'; }
+# state_of NAME: the state devlifectl shows for a device, or "absent"
+state_of() {
+	CTL tree | awk -v d="$1" '$1 == d { for (i = 2; i <= NF; i++) if ($i ~ /^(NEW|LIVE|REMOVING|DEAD)$/) { print $i; f = 1; exit } } END { if (!f) print "absent" }'
+}
+# is_state NAME STATE: whether devlifectl shows NAME in STATE (the tree
+# waits for the device lock: a driver callback in progress holds it)
+is_state() { [ "$(state_of "$1")" = "$2" ]; }
+# removal_begun NAME [N]: whether NAME's Nth removal (default the first)
+# has started, from the trace (which never waits for a device)
+removal_begun() { [ "$(trace_count remove-start "$1")" -ge "${2:-1}" ]; }
+# wait_until CMD...: poll for up to 10 s until CMD succeeds
+wait_until() {
+	for _ in $(seq 1 400); do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.025
+	done
+	echo "timed out waiting for: $*"
+	return 1
+}
+# violations: what the sample drivers saw go wrong (devlifectl stats)
+violations() { CTL stats | awk '$1 == "violations" { print $2 }'; }
+# trace_count EVENT NAME: how many EVENT records NAME has in the trace
+trace_count() { CTL trace | awk -v e="$1" -v d="$2" '$3 == e && $4 == d { n++ } END { print n + 0 }'; }
+# trace_seq EVENT NAME: the sequence number of NAME's last EVENT, or 0
+trace_seq() { CTL trace | awk -v e="$1" -v d="$2" '$3 == e && $4 == d { s = $1 } END { print s + 0 }'; }
+# before T1 T2: whether time T1 <= T2
+before() { python3 -c "import sys; sys.exit(not float(sys.argv[1]) <= float(sys.argv[2]))" "$1" "$2"; }
+# uuid N: a fixed UUID per small number
+uuid() { printf '%08x-0000-4000-8000-%012x\n' "$1" "$1"; }
+# wait_pids SECONDS PID...: wait for the test's background jobs; fails,
+# and ends them (by pid), if one still runs after SECONDS: a deadlock
+wait_pids() {
+	local secs=$1 p alive
+	shift
+	for _ in $(seq 1 $((secs * 20))); do
+		alive=0
+		for p in "$@"; do
+			kill -0 "$p" 2>/dev/null && alive=1
+		done
+		if [ $alive = 0 ]; then
+			wait "$@" 2>/dev/null
+			return 0
+		fi
+		sleep 0.05
+	done
+	echo "still running after ${secs} s (a deadlock?): $*"
+	CTL tree
+	kill "$@" 2>/dev/null
+	return 1
+}
+# users_is DBDF N: whether the function has exactly N active users now
+users_is() { [ "$(users_of "$1")" = "$2" ]; }
+users_ge() { [ "$(users_of "$1")" -ge "$2" ] 2>/dev/null; }
