@@ -4,6 +4,10 @@
 #   make run             build and start the demo / daemon
 #   make check           build and run the whole test suite
 #   make check-sanitize  the suite under ASan+UBSan, then under TSan
+#   make torture         the stress suite, STRESS_SECONDS long, under
+#                        ASan+UBSan, then under TSan
+#   make fuzz            each fuzz target for FUZZ_SECONDS (clang)
+#   make verify          Spin on the model of the removal protocol
 #   make bench           benchmarks side by side with their baselines
 
 BUILD ?= build
@@ -55,5 +59,40 @@ check-tsan: deps
 
 check-sanitize: check-asan check-tsan
 
+# Verification (docs/reliability.md). The stress suite is the core's S12
+# and devlifed under torture, each for STRESS_SECONDS, under ASan+UBSan
+# and then TSan; meson's deadline grows with the run.
+STRESS_SECONDS ?= 60
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?= host-proto attr-write topology lspci
+STRESS_TIMEOUT = --timeout-multiplier $$(( $(STRESS_SECONDS) / 300 + 1 ))
+
+.PHONY: torture torture-asan torture-tsan fuzz verify
+
+torture: torture-asan torture-tsan
+
+torture-asan torture-tsan: export DL_STRESS_SECONDS := $(STRESS_SECONDS)
+
+torture-asan: deps
+	@[ -f build-asan/build.ninja ] || meson setup build-asan -Db_sanitize=address,undefined -Db_lundef=false $(MESON_OPTS)
+	$(NINJA) -C build-asan
+	$(call run_tests,build-asan,--suite stress $(STRESS_TIMEOUT))
+
+torture-tsan: deps
+	@[ -f build-tsan/build.ninja ] || meson setup build-tsan -Db_sanitize=thread -Db_lundef=false $(MESON_OPTS)
+	$(NINJA) -C build-tsan
+	$(call run_tests,build-tsan,--suite stress $(STRESS_TIMEOUT))
+
+# libFuzzer needs clang: a build of its own (build-fuzz/, -Dfuzz=true).
+fuzz:
+	@DEVLIFE_EXTRA_PKGS=clang ./scripts/deps.sh
+	@[ -f build-fuzz/build.ninja ] || CC=clang meson setup build-fuzz -Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false $(MESON_OPTS)
+	$(NINJA) -C build-fuzz $(addprefix fuzz/fuzz-,$(FUZZ_TARGETS))
+	./fuzz/run.sh build-fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+verify:
+	@DEVLIFE_EXTRA_PKGS="spin gcc" ./scripts/deps.sh
+	./verify/run.sh
+
 clean:
-	rm -rf $(BUILD) build-asan build-tsan
+	rm -rf $(BUILD) build-asan build-tsan build-fuzz

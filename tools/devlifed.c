@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include <devlife/devlife.h>
+#include <urcu-bp.h>
 
 #include "pci.h"
 #include "platform.h"
@@ -166,6 +167,31 @@ static int ensure_socket_dir(const char *path)
 		return -errno;
 	}
 	return 0;
+}
+
+/*
+ * Device objects still allocated once every device is removed and the
+ * filesystem's nodes are gone; reported on standard error. Deferred frees
+ * run after RCU grace periods, and a child's free drops its parent's last
+ * reference, so wait until the count stops falling.
+ */
+static uint64_t count_leaked(struct dl_tree *tree)
+{
+	struct dl_tree_stats st = { 0 };
+	uint64_t prev = UINT64_MAX;
+
+	for (;;) {
+		urcu_bp_barrier();
+		if (dl_tree_get_stats(tree, &st) < 0 || st.devices_allocated == prev ||
+		    st.devices_allocated == 0)
+			break;
+		prev = st.devices_allocated;
+	}
+	if (st.devices_allocated)
+		fprintf(stderr, "devlifed: %llu device objects still allocated at exit "
+				"(a leaked reference)\n",
+			(unsigned long long)st.devices_allocated);
+	return st.devices_allocated;
 }
 
 int main(int argc, char **argv)
@@ -357,6 +383,11 @@ out:
 	dl_host_server_free(srv);
 	dl_pci_platform_free(plat);
 	dl_fs_free(fs);
+	if (tree && count_leaked(tree)) {
+		/* Every device is removed and no node of the filesystem is
+		 * left: a device still allocated is a reference leaked. */
+		r = -1;
+	}
 	dl_tree_free(tree);
 	return r < 0 ? 1 : 0;
 }

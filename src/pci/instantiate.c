@@ -83,6 +83,7 @@ int dl_pci__spec_add(const struct dl_pci_desc *d, size_t idx, struct dl_tree *tr
 		.delay_us = s->delay_us,
 		.driver_name = s->driver,
 		.mdev_types = s->mdev_types,
+		.params = s->params,
 	};
 	struct dl_device *dev = NULL;
 	struct dl_pci_tmpl *t = NULL;

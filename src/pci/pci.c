@@ -13,6 +13,7 @@
 #include <linux/pci_regs.h>
 
 #include "internal.h"
+#include "mdev.h"
 #include "pci.h"
 #include "topology.h"
 
@@ -27,6 +28,7 @@ static void pci_release(struct dl_device *dev)
 	dl_pci_cfg_free(f->cfg);
 	free(f->driver_name);
 	free(f->mdev_types);
+	dl_mdev__parent_free(f->mdev);
 	if (f->sriov) {
 		dl_pci_tmpl_put(f->sriov->vf_tmpl);
 		free(f->sriov);
@@ -106,6 +108,7 @@ int dl_pci_func_new(struct dl_tree *tree, uint32_t domain, uint8_t bus,
 		sr->cap = cap;
 		sr->total = (uint16_t)cfg_rd(cfg, cap + PCI_SRIOV_TOTAL_VF, 2);
 		atomic_init(&sr->numvfs, 0);
+		atomic_init(&sr->drivers_autoprobe, true);
 		if (attrs && attrs->vf_tmpl)
 			sr->vf_tmpl = dl_pci_tmpl_get(attrs->vf_tmpl);
 	}
@@ -136,8 +139,14 @@ int dl_pci_func_new(struct dl_tree *tree, uint32_t domain, uint8_t bus,
 		if (attrs->mdev_types) {
 			if (!(f->mdev_types = strdup(attrs->mdev_types)))
 				goto nomem;
+			r = dl_mdev__parent_new(attrs->mdev_types, &f->mdev);
+			if (r < 0) {
+				dl_device_put(dev); /* the release frees what was set */
+				return r;
+			}
 			f->flags |= DL_PCI_F_MDEV_PARENT;
 		}
+		f->params = attrs->params;
 	}
 	f->vendor = (uint16_t)cfg_rd(cfg, PCI_VENDOR_ID, 2);
 	f->device = (uint16_t)cfg_rd(cfg, PCI_DEVICE_ID, 2);
@@ -311,6 +320,7 @@ static const char *const attr_names[DL_PCI_ATTR_COUNT] = {
 	[DL_PCI_ATTR_SRIOV_OFFSET] = "sriov_offset",
 	[DL_PCI_ATTR_SRIOV_STRIDE] = "sriov_stride",
 	[DL_PCI_ATTR_SRIOV_VF_DEVICE] = "sriov_vf_device",
+	[DL_PCI_ATTR_SRIOV_DRIVERS_AUTOPROBE] = "sriov_drivers_autoprobe",
 };
 
 const char *dl_pci_attr_name(enum dl_pci_attr attr)
@@ -543,6 +553,10 @@ int dl_pci_attr_show(struct dl_device *dev, enum dl_pci_attr attr, char *buf,
 	case DL_PCI_ATTR_SRIOV_VF_DEVICE:
 		k = snprintf(buf, len, "%x\n", cfg_rd(f->cfg, sr->cap + PCI_SRIOV_VF_DID, 2));
 		break;
+	case DL_PCI_ATTR_SRIOV_DRIVERS_AUTOPROBE:
+		k = snprintf(buf, len, "%u\n",
+			     (unsigned int)atomic_load(&sr->drivers_autoprobe));
+		break;
 	default:
 		return -EINVAL;
 	}
@@ -590,6 +604,10 @@ static int vf_new(struct dl_device *pf, struct dl_pci_func *pff, unsigned int n,
 	f->physfn = pf;
 	f->vf_index = (uint16_t)n;
 	f->cfg = cfg;
+	/* sriov_drivers_autoprobe: read when the VF is built, as Linux does
+	 * when it adds the VF to the bus */
+	if (!atomic_load_explicit(&pff->sriov->drivers_autoprobe, memory_order_relaxed))
+		dl_device_set_autoprobe(dev, false);
 	*ret = dev;
 	return 0;
 }
@@ -733,6 +751,15 @@ int dl_pci_sriov_set_numvfs(struct dl_device *pf, unsigned int numvfs)
 	if (!numvfs)
 		return sriov_disable(pf, f);
 	return sriov_enable(pf, f, numvfs);
+}
+
+int dl_pci_sriov_set_drivers_autoprobe(struct dl_device *pf, bool on)
+{
+	struct dl_pci_func *f = dl_pci_func_of(pf);
+
+	assert_return(f && f->sriov, -EINVAL);
+	atomic_store(&f->sriov->drivers_autoprobe, on);
+	return 0;
 }
 
 struct vf_find {

@@ -33,6 +33,7 @@
 #include <devlife/devlife.h>
 
 #include "config.h"
+#include "topology.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -72,6 +73,9 @@ struct dl_pci_root {
  * @total: TotalVFs; written once before add
  * @numvfs: VFs currently enabled; written under the PF's device lock,
  *          read lock-free (atomic)
+ * @drivers_autoprobe: sysfs `sriov_drivers_autoprobe`: whether VFs are
+ *                     probed by drivers when they are added (atomic; read
+ *                     when a VF is built and by the platform's match)
  * @vf_tmpl: the template all VFs share; written under the PF's device
  *           lock (built at the first enable unless given at creation),
  *           immutable once built; the PF holds a reference
@@ -80,8 +84,11 @@ struct dl_pci_sriov {
 	unsigned int cap;
 	uint16_t total;
 	atomic_uint numvfs;
+	atomic_bool drivers_autoprobe;
 	struct dl_pci_tmpl *vf_tmpl;
 };
+
+struct dl_mdev_parent;
 
 /**
  * struct dl_pci_func - private area of a PCI function device
@@ -109,6 +116,10 @@ struct dl_pci_sriov {
  *            written once before add
  * @sriov: PFs: SR-IOV state, else NULL; the pointer is written once
  *         before add, the state says what protects its fields
+ * @mdev: mdev parents: the mediated-device types and their state (see
+ *        mdev.h), else NULL; the pointer is written once before add and
+ *        the state freed with the function's memory
+ * @params: what the sample drivers read; written once before add
  * @driver_override: sysfs `driver_override`: the only driver allowed to
  *                   bind, "" for none; read and written only through
  *                   dl_pci_platform_driver_override() and the platform's
@@ -138,6 +149,8 @@ struct dl_pci_func {
 	struct dl_device *physfn;
 	uint16_t vf_index;
 	struct dl_pci_sriov *sriov;
+	struct dl_mdev_parent *mdev;
+	struct dl_pci_drv_params params;
 	char driver_override[64];
 };
 
@@ -151,6 +164,7 @@ struct dl_pci_func {
  *              the function an mdev parent
  * @vf_tmpl: PFs: the template VFs will share (a reference is taken), or
  *           NULL to derive one from the PF's at the first enable
+ * @params: what the sample drivers read (copied)
  */
 struct dl_pci_func_attrs {
 	int numa_node;
@@ -159,6 +173,7 @@ struct dl_pci_func_attrs {
 	const char *driver_name;
 	const char *mdev_types;
 	struct dl_pci_tmpl *vf_tmpl;
+	struct dl_pci_drv_params params;
 };
 
 /**
@@ -292,6 +307,7 @@ enum dl_pci_attr {
 	DL_PCI_ATTR_SRIOV_OFFSET,
 	DL_PCI_ATTR_SRIOV_STRIDE,
 	DL_PCI_ATTR_SRIOV_VF_DEVICE,
+	DL_PCI_ATTR_SRIOV_DRIVERS_AUTOPROBE,
 	DL_PCI_ATTR_COUNT
 };
 
@@ -367,7 +383,10 @@ int dl_pci_bus_range(struct dl_device *dev, uint8_t *ret_sec, uint8_t *ret_sub);
  * as children of @pf named by routing ID (PF + First VF Offset + n * VF
  * Stride, read from the capability), all sharing one config template
  * whose Vendor and Device read 0xffff as the spec says (their sysfs
- * vendor/device are the PF's vendor and the VF Device ID). Disabling
+ * vendor/device are the PF's vendor and the VF Device ID); each is
+ * probed by drivers as it is added unless the PF's drivers_autoprobe is
+ * off. Each add enters @pf: once the PF's removal has begun no VF can be
+ * added (-ENODEV), and the enable takes back what it added. Disabling
  * removes the VFs (last first, each in wait mode), then clears VF Enable
  * and NumVFs. As in Linux, going from n to m VFs needs a pass through 0.
  * A failed enable removes the VFs it added and leaves the PF disabled.
@@ -382,6 +401,20 @@ int dl_pci_bus_range(struct dl_device *dev, uint8_t *ret_sec, uint8_t *ret_sub);
  * -ENOMEM.
  */
 int dl_pci_sriov_set_numvfs(struct dl_device *pf, unsigned int numvfs);
+
+/**
+ * dl_pci_sriov_set_drivers_autoprobe() - sysfs `sriov_drivers_autoprobe`
+ * @pf: a PF
+ * @on: whether VFs added from now on are probed by drivers (the default)
+ *
+ * As in Linux, a VF added while this is off is bound only by an explicit
+ * bind of a driver named in its driver_override. VFs already there are
+ * not affected.
+ *
+ * Context: any thread; lock-free.
+ * Return: 0, or -EINVAL if @pf is not a PF.
+ */
+int dl_pci_sriov_set_drivers_autoprobe(struct dl_device *pf, bool on);
 
 /**
  * dl_pci_sriov_get_vf() - find VF @n of a PF

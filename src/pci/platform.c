@@ -28,8 +28,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "drivers/drivers.h"
 #include "internal.h"
+#include "mdev.h"
 #include "pci.h"
 #include "platform.h"
 #include "topo-internal.h"
@@ -74,6 +77,9 @@ struct dl_pci_platform {
 	pthread_mutex_t drv_lock;
 	struct pdrv *drivers;      /* drv_lock */
 	struct dl_driver *root_drv; /* written once */
+	struct dl_driver *mdev_drv; /* written once */
+	struct dl_workqueue *online_wq; /* drv_lock; made at the first use */
+	atomic_uint_fast64_t violations;
 };
 
 static pthread_mutex_t override_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -180,6 +186,18 @@ static void nic_remove(struct dl_device *dev, void *data)
 		(void)dl_pci_sriov_set_numvfs(dev, 0);
 }
 
+static int nic_sriov_configure(struct dl_device *dev, unsigned int numvfs, void *data)
+{
+	struct dl_pci_func *f = dl_pci_func_of(dev);
+	int r;
+
+	if (!f || !f->sriov)
+		return -ENODEV;
+	dl_pci__sleep_us(f->params.op_delay_us);
+	r = dl_pci_sriov_set_numvfs(dev, numvfs);
+	return r < 0 ? r : (int)numvfs;
+}
+
 static const struct dl_pci_driver port_driver = {
 	.name = "pcieport",
 	.match = port_match,
@@ -195,6 +213,7 @@ static const struct dl_pci_driver virtio_driver = {
 static const struct dl_pci_driver nic_driver = {
 	.name = "devlife-nic",
 	.remove = nic_remove,
+	.sriov_configure = nic_sriov_configure,
 };
 
 static const struct dl_pci_driver stub_driver = {
@@ -217,6 +236,12 @@ static bool pdrv_match(struct dl_driver *drv, struct dl_device *dev)
 	pthread_mutex_unlock(&override_lock);
 	if (ov[0])
 		return strcmp(ov, pd->pci->name) == 0;
+	/* Linux's pci_device_can_probe(): with the PF's
+	 * sriov_drivers_autoprobe off, a VF binds only through its
+	 * driver_override. The PF outlives the VF (it is its parent). */
+	if ((f->flags & DL_PCI_F_VF) && f->physfn &&
+	    !atomic_load(&dl_pci_func_of(f->physfn)->sriov->drivers_autoprobe))
+		return false;
 	if (f->driver_name)
 		return strcmp(f->driver_name, pd->pci->name) == 0;
 	return pd->pci->match && pd->pci->match(dev, pd->data);
@@ -362,6 +387,88 @@ int dl_pci_platform_driver_override(struct dl_device *dev, const char *set,
 	return 0;
 }
 
+int dl_pci_platform_sriov_numvfs(struct dl_pci_platform *plat, struct dl_device *pf,
+				 unsigned int numvfs)
+{
+	struct dl_pci_func *f = dl_pci_func_of(pf);
+	struct pdrv *pd;
+	unsigned int cur;
+	int r;
+
+	assert_return(plat && f && f->sriov, -EINVAL);
+	if (numvfs > f->sriov->total)
+		return -ERANGE;
+	/* Linux takes the device lock of the PF here; the caller's active
+	 * reference comes first (active before device lock). */
+	dl_device_lock(pf);
+	cur = atomic_load_explicit(&f->sriov->numvfs, memory_order_relaxed);
+	pd = pdrv_of(plat, dl_device_driver(pf));
+	if (numvfs == cur)
+		r = 0;
+	else if (!pd || !pd->pci->sriov_configure)
+		r = -ENOENT; /* no driver, or it cannot configure SR-IOV */
+	else if (numvfs && cur)
+		r = -EBUSY; /* from n to m goes through 0 */
+	else
+		r = pd->pci->sriov_configure(pf, numvfs, pd->data);
+	dl_device_unlock(pf);
+	return r < 0 ? r : 0;
+}
+
+bool dl_pci_platform_supports_online(struct dl_pci_platform *plat,
+				     struct dl_device *dev)
+{
+	struct pdrv *pd;
+
+	if (!plat || !dev)
+		return false;
+	pd = pdrv_of(plat, dl_device_driver(dev));
+	return pd && pd->pci->online && pd->pci->offline;
+}
+
+int dl_pci_platform_get_stats(struct dl_pci_platform *plat,
+			      struct dl_pci_platform_stats *ret)
+{
+	assert_return(plat && ret, -EINVAL);
+	ret->violations = atomic_load(&plat->violations);
+	return 0;
+}
+
+void dl_pci__platform_violation(struct dl_pci_platform *plat, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	atomic_fetch_add(&plat->violations, 1);
+	fprintf(stderr, "devlife: VIOLATION: %s\n", msg);
+}
+
+struct dl_workqueue *dl_pci__platform_online_wq(struct dl_pci_platform *plat)
+{
+	struct dl_workqueue *wq;
+
+	pthread_mutex_lock(&plat->drv_lock);
+	if (!plat->online_wq &&
+	    dl_workqueue_new(plat->tree, "auto-online", 1, &plat->online_wq) < 0)
+		plat->online_wq = NULL;
+	wq = plat->online_wq;
+	pthread_mutex_unlock(&plat->drv_lock);
+	return wq;
+}
+
+void dl_pci__sleep_us(uint32_t us)
+{
+	struct timespec ts = { (time_t)(us / 1000000), (long)(us % 1000000) * 1000 };
+
+	if (!us)
+		return;
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
 /* ------------------------------------------------------------------ */
 /* Creation and teardown                                               */
 
@@ -370,6 +477,11 @@ static const struct dl_pci_driver *const builtin_drivers[] = {
 	&virtio_driver,
 	&nic_driver,
 	&stub_driver,
+	&dl_pci_sriov_pf_driver,
+	&dl_pci_mdev_parent_driver,
+	&dl_pci_auto_online_driver,
+	&dl_pci_slow_driver,
+	&dl_pci_faulty_driver,
 };
 
 static void unregister_all(struct dl_pci_platform *plat)
@@ -387,8 +499,13 @@ static void unregister_all(struct dl_pci_platform *plat)
 		dl_driver_unregister(pd->handle);
 		free(pd);
 	}
+	dl_driver_unregister(plat->mdev_drv);
+	plat->mdev_drv = NULL;
 	dl_driver_unregister(plat->root_drv);
 	plat->root_drv = NULL;
+	/* Every device is unbound: no online can be queued any more. */
+	dl_workqueue_free(plat->online_wq);
+	plat->online_wq = NULL;
 }
 
 static void platform_destroy(struct dl_pci_platform *plat)
@@ -435,7 +552,10 @@ int dl_pci_platform_new(struct dl_tree *tree, struct dl_pci_desc *desc,
 	}
 	for (size_t i = 0; i < desc->n; i++)
 		plat->present[i] = true;
+	atomic_init(&plat->violations, 0);
 	r = dl_driver_register(tree, &root_ops, plat, &plat->root_drv);
+	if (r == 0)
+		r = dl_mdev_register_driver(tree, &plat->mdev_drv);
 	for (size_t i = 0; r == 0 && i < ARRAY_SIZE(builtin_drivers); i++)
 		r = dl_pci_platform_register_driver(plat, builtin_drivers[i], plat,
 						    NULL);
@@ -727,7 +847,12 @@ static struct dl_device *find_child(struct dl_device *owner, const char *name)
 {
 	struct child_find q = { name, NULL };
 
-	(void)dl_device_for_each_child(owner, find_child_cb, &q);
+	/* Callers have marked the hardware absent already: NULL must mean
+	 * "not in the tree", never "could not look" (a snapshot that failed
+	 * made an eject report success and leave the device in the tree;
+	 * tests/scenarios/test-faults.c). Memory comes back. */
+	while (dl_device_for_each_child(owner, find_child_cb, &q) == -ENOMEM)
+		nanosleep(&(struct timespec){ 0, 1000000 }, NULL);
 	return q.found;
 }
 
@@ -1305,7 +1430,33 @@ static int cmp_dev_name(const void *a, const void *b)
 		      dl_device_name(*(struct dl_device *const *)b));
 }
 
-static int print_dev(struct dl_device *dev, FILE *f, int depth)
+/*
+ * The name of @drv if the platform registered it. Only the pointer is
+ * compared (under drv_lock), never followed: the platform's own handles
+ * stay valid until the platform is freed, whatever the device does.
+ */
+static bool platform_driver_name(struct dl_pci_platform *plat, struct dl_driver *drv,
+				 char *buf, size_t len)
+{
+	const char *name = NULL;
+	struct pdrv *pd;
+
+	pthread_mutex_lock(&plat->drv_lock);
+	if (drv == plat->root_drv)
+		name = "pci-root";
+	else if (drv == plat->mdev_drv)
+		name = "vfio_mdev";
+	for (pd = plat->drivers; !name && pd; pd = pd->next)
+		if (pd->handle == drv)
+			name = pd->pci->name;
+	if (name)
+		snprintf(buf, len, "%s", name);
+	pthread_mutex_unlock(&plat->drv_lock);
+	return name != NULL;
+}
+
+static int print_dev(struct dl_pci_platform *plat, struct dl_device *dev, FILE *f,
+		     int depth)
 {
 	struct dl_pci_func *fn = dl_pci_func_of(dev);
 	struct devvec kids = { 0 };
@@ -1313,13 +1464,20 @@ static int print_dev(struct dl_device *dev, FILE *f, int depth)
 	char drvname[64] = "-";
 	int r = 0;
 
-	/* The driver pointer is stable only under the device lock (an
-	 * unregistration frees it after unbinding under that lock). */
-	dl_device_lock(dev);
+	/*
+	 * A driver the platform registered is named without the device
+	 * lock, so the tree never waits for a driver callback in progress
+	 * (a slow remove, a stuck probe: what one looks at the tree for).
+	 * Any other driver pointer is stable only under the device lock (an
+	 * unregistration frees it after unbinding under that lock).
+	 */
 	drv = dl_device_driver(dev);
-	if (drv)
-		snprintf(drvname, sizeof(drvname), "%s", dl_driver_name(drv));
-	dl_device_unlock(dev);
+	if (drv && !platform_driver_name(plat, drv, drvname, sizeof(drvname))) {
+		dl_device_lock(dev);
+		drv = dl_device_driver(dev);
+		snprintf(drvname, sizeof(drvname), "%s", drv ? dl_driver_name(drv) : "-");
+		dl_device_unlock(dev);
+	}
 	fprintf(f, "%*s%s", 2 * depth, "", dl_device_name(dev));
 	if (fn)
 		fprintf(f, " [%04x:%04x]", fn->vendor, fn->device);
@@ -1331,7 +1489,7 @@ static int print_dev(struct dl_device *dev, FILE *f, int depth)
 	if (kids.n > 1)
 		qsort(kids.v, kids.n, sizeof(*kids.v), cmp_dev_name);
 	for (size_t i = 0; i < kids.n && r == 0; i++)
-		r = print_dev(kids.v[i], f, depth + 1);
+		r = print_dev(plat, kids.v[i], f, depth + 1);
 	devvec_clear(&kids);
 	return r;
 }
@@ -1346,7 +1504,7 @@ int dl_pci_platform_print_tree(struct dl_pci_platform *plat, FILE *f)
 	if (roots.n > 1)
 		qsort(roots.v, roots.n, sizeof(*roots.v), cmp_dev_name);
 	for (size_t i = 0; i < roots.n && r == 0; i++)
-		r = print_dev(roots.v[i], f, 0);
+		r = print_dev(plat, roots.v[i], f, 0);
 	devvec_clear(&roots);
 	if (r == 0 && (fflush(f) != 0 || ferror(f)))
 		r = -EIO;

@@ -23,8 +23,11 @@
  * Built in: "pci-root" (root buses) and "pcieport" (bridges, by default)
  * own their bus's event queue: a bus whose owner has neither bound
  * handles no host events (as pciehp needs pcieport on Linux);
- * "virtio-pci" (vendor 0x1af4 by default), "devlife-nic" (disables its
- * VFs when unbound) and "pci-stub" bind only functions that name them.
+ * "virtio-pci" (vendor 0x1af4 by default); "devlife-nic" (a conventional
+ * PF driver: serves sriov_numvfs, disables its VFs when unbound) and
+ * "pci-stub" bind only functions that name them; so do the sample drivers
+ * of src/pci/drivers ("sriov-pf", "mdev-parent", "auto-online", "slow",
+ * "faulty"); "vfio_mdev" drives every mediated device (mdev.h).
  *
  * The hardware model changes only through host events: a host `add`
  * validates the machine it would make as a whole (the present functions
@@ -171,8 +174,10 @@ int dl_pci_platform_host(struct dl_pci_platform *plat,
  * users=0". VFs are listed under their PF.
  *
  * Context: any thread holding no active reference and no device lock in
- * the tree (each device's lock is taken briefly, to read its driver);
- * takes snapshots, never a lock across the output.
+ * the tree. Drivers the platform registered are named without the
+ * device lock, so the output never waits for a driver callback in
+ * progress; for any other driver the device's lock is taken briefly.
+ * Takes snapshots, never a lock across the output.
  * Return: 0 or -EIO.
  */
 int dl_pci_platform_print_tree(struct dl_pci_platform *plat, FILE *f);
@@ -222,6 +227,12 @@ struct dl_pci_error_handlers {
  * @remove: let go of it; NULL for nothing to do
  * @online: optional, as struct dl_driver_ops
  * @offline: optional, as struct dl_driver_ops
+ * @sriov_configure: PF drivers: enable @numvfs VFs, or disable them for
+ *                   0 (Linux's sriov_configure, behind sysfs
+ *                   `sriov_numvfs`); returns the number enabled or a
+ *                   negative errno. Called with the PF's device lock held
+ *                   (see dl_pci_platform_sriov_numvfs()). Optional:
+ *                   without it `sriov_numvfs` cannot be written.
  * @err_handler: optional error recovery hooks
  *
  * The platform's match rule: a function with a driver_override matches
@@ -237,6 +248,7 @@ struct dl_pci_driver {
 	void (*remove)(struct dl_device *dev, void *data);
 	int (*online)(struct dl_device *dev, void *data);
 	int (*offline)(struct dl_device *dev, void *data);
+	int (*sriov_configure)(struct dl_device *dev, unsigned int numvfs, void *data);
 	const struct dl_pci_error_handlers *err_handler;
 };
 
@@ -249,7 +261,9 @@ struct dl_pci_driver {
  *
  * Functions already in the tree are not probed (bind them, or rescan).
  * The built-in drivers ("pcieport", "virtio-pci", "devlife-nic",
- * "pci-stub") are registered by dl_pci_platform_new().
+ * "pci-stub" and the sample drivers "sriov-pf", "mdev-parent",
+ * "auto-online", "slow", "faulty") are registered by
+ * dl_pci_platform_new().
  *
  * Context: any thread holding no device lock; may block.
  * Ownership: the platform keeps the registration until
@@ -285,6 +299,56 @@ int dl_pci_platform_unregister_driver(struct dl_pci_platform *plat,
  */
 int dl_pci_platform_present(struct dl_pci_platform *plat, uint32_t domain,
 			    uint8_t bus, uint8_t devfn);
+
+/**
+ * dl_pci_platform_sriov_numvfs() - sysfs `sriov_numvfs` store, as Linux's
+ * @plat: the platform
+ * @pf: a PF
+ * @numvfs: VFs wanted
+ *
+ * Linux's sriov_numvfs_store(): above TotalVFs is -ERANGE; under the PF's
+ * device lock, the current count is success at once; otherwise the bound
+ * driver's sriov_configure decides (-ENOENT without a driver or without
+ * that callback); going from n to m VFs, both non-zero, is -EBUSY.
+ *
+ * Context: a thread inside an active section of @pf (the sysfs handler),
+ * holding no device lock. May block.
+ * Return: 0; -ERANGE; -ENOENT; -EBUSY; -EINVAL (not a PF); or the
+ * driver's error (-ENODEV when the PF's removal has begun).
+ */
+int dl_pci_platform_sriov_numvfs(struct dl_pci_platform *plat, struct dl_device *pf,
+				 unsigned int numvfs);
+
+/**
+ * dl_pci_platform_supports_online() - whether sysfs shows `online`
+ * @plat: the platform
+ * @dev: a device
+ * Context: any thread holding a lifetime reference; a snapshot.
+ * Return: true if the bound driver has both online and offline.
+ */
+bool dl_pci_platform_supports_online(struct dl_pci_platform *plat,
+				     struct dl_device *dev);
+
+/**
+ * struct dl_pci_platform_stats - the platform's counters
+ * @violations: breaches of the seeds' invariants seen by the sample
+ *              drivers (an online of a device being removed, overlapping
+ *              callbacks, a child removed after its parent's driver);
+ *              each is also reported on standard error
+ */
+struct dl_pci_platform_stats {
+	uint64_t violations;
+};
+
+/**
+ * dl_pci_platform_get_stats() - read the platform's counters
+ * @plat: the platform
+ * @ret: where to store them
+ * Context: any thread; lock-free.
+ * Return: 0 or -EINVAL.
+ */
+int dl_pci_platform_get_stats(struct dl_pci_platform *plat,
+			      struct dl_pci_platform_stats *ret);
 
 struct dl_pci_host_ticket;
 

@@ -1218,7 +1218,8 @@ enum {
 	K_VENDOR, K_DEVICE, K_SUBVENDOR, K_SUBDEVICE, K_CLASS, K_REV, K_TYPE,
 	K_SECBUS, K_SUBBUS, K_BAR0, K_BAR5 = K_BAR0 + 5, K_VFBAR0,
 	K_VFBAR5 = K_VFBAR0 + 5, K_ROM, K_PCIE, K_LINK, K_SLOT, K_MSI, K_MSIX,
-	K_SRIOV, K_DRIVER, K_DELAY, K_MDEV, K_NUMA, K_IRQ, K_COUNT
+	K_SRIOV, K_DRIVER, K_DELAY, K_MDEV, K_NUMA, K_IRQ, K_PROBE_DELAY,
+	K_REMOVE_DELAY, K_OP_DELAY, K_PROBE_ERRNO, K_PROBE_VFS, K_COUNT
 };
 
 static const char *const key_names[K_COUNT] = {
@@ -1232,7 +1233,23 @@ static const char *const key_names[K_COUNT] = {
 	[K_ROM] = "rom", [K_PCIE] = "pcie", [K_LINK] = "link", [K_SLOT] = "slot",
 	[K_MSI] = "msi", [K_MSIX] = "msix", [K_SRIOV] = "sriov",
 	[K_DRIVER] = "driver", [K_DELAY] = "delay_us", [K_MDEV] = "mdev_types",
-	[K_NUMA] = "numa", [K_IRQ] = "irq",
+	[K_NUMA] = "numa", [K_IRQ] = "irq", [K_PROBE_DELAY] = "probe_delay_us",
+	[K_REMOVE_DELAY] = "remove_delay_us", [K_OP_DELAY] = "op_delay_us",
+	[K_PROBE_ERRNO] = "probe_errno", [K_PROBE_VFS] = "probe_vfs",
+};
+_Static_assert(K_COUNT <= 64, "keys are a 64-bit set");
+
+/* The errno names probe_errno accepts besides numbers. */
+static const struct {
+	const char *name;
+	int value;
+} errno_names[] = {
+	{ "EPERM", EPERM },     { "ENOENT", ENOENT },   { "EIO", EIO },
+	{ "ENXIO", ENXIO },     { "EAGAIN", EAGAIN },   { "ENOMEM", ENOMEM },
+	{ "EACCES", EACCES },   { "EBUSY", EBUSY },     { "EEXIST", EEXIST },
+	{ "ENODEV", ENODEV },   { "EINVAL", EINVAL },   { "ENOSPC", ENOSPC },
+	{ "ERANGE", ERANGE },   { "ENOSYS", ENOSYS },   { "EOPNOTSUPP", EOPNOTSUPP },
+	{ "ETIMEDOUT", ETIMEDOUT }, { "EPROBE_DEFER", 517 },
 };
 
 static int parse_num(struct line_ctx *ctx, struct tok key, struct tok v, bool hex,
@@ -1377,6 +1394,34 @@ static int parse_kv(struct line_ctx *ctx, unsigned int k, struct tok key,
 		r = parse_num(ctx, key, v, false, 65535, &x);
 		s->irq = (unsigned int)x;
 		return r;
+	case K_PROBE_DELAY:
+	case K_REMOVE_DELAY:
+	case K_OP_DELAY:
+		r = parse_num(ctx, key, v, false, 60000000, &x);
+		if (k == K_PROBE_DELAY)
+			s->params.probe_delay_us = (uint32_t)x;
+		else if (k == K_REMOVE_DELAY)
+			s->params.remove_delay_us = (uint32_t)x;
+		else
+			s->params.op_delay_us = (uint32_t)x;
+		return r;
+	case K_PROBE_ERRNO:
+		for (size_t i = 0; i < ARRAY_SIZE(errno_names); i++) {
+			if (tok_eq(v, errno_names[i].name)) {
+				s->params.probe_errno = (uint16_t)errno_names[i].value;
+				return 0;
+			}
+		}
+		if (!dl_pci__parse_u64(v.s, v.n, false, &x) || x > 4095)
+			return LFAIL(ctx, "probe_errno: expected an errno name (EIO, ENODEV, "
+					  "...) or a number up to 4095, got '%.*s'",
+				     (int)v.n, v.s);
+		s->params.probe_errno = (uint16_t)x;
+		return 0;
+	case K_PROBE_VFS:
+		r = parse_num(ctx, key, v, false, 65535, &x);
+		s->params.probe_vfs = (uint16_t)x;
+		return r;
 	default:
 		if (k >= K_BAR0 && k <= K_BAR5)
 			return parse_bar(ctx, key, v, false, &s->bars[k - K_BAR0]);
@@ -1461,6 +1506,11 @@ static int check_line(struct line_ctx *ctx, uint64_t seen, bool pcie_given)
 	for (unsigned int i = 0; i < 6; i++)
 		if (s->sriov.vf_bars[i].size && !s->sriov.total)
 			return LFAIL(ctx, "vfbar%u needs sriov=", i);
+	if (s->params.probe_vfs && !s->sriov.total)
+		return LFAIL(ctx, "probe_vfs needs sriov=");
+	if (s->params.probe_vfs > s->sriov.total)
+		return LFAIL(ctx, "probe_vfs: %u is above TotalVFs %u", s->params.probe_vfs,
+			     s->sriov.total);
 	if (s->msix) {
 		unsigned int k;
 
@@ -1671,22 +1721,23 @@ static const char default_topology[] =
 	"# PCIe root port: buses 01-02 (the NIC's VFs reach bus 02)\n"
 	"0000:00:01.0 type=rootport vendor=0x8086 device=0x3420 rev=0x02 secbus=01 "
 	"subbus=02 link=gen3x16 msi=1 irq=24\n"
-	"# two-port SR-IOV NIC: VF n of PF f is 01:00.f + 0xc0 + 2n\n"
+	"# two-port SR-IOV NIC: VF n of PF f is 01:00.f + 0xc0 + 2n; its PF\n"
+	"# driver serves sriov_numvfs\n"
 	"0000:01:00.0 vendor=0x8086 device=0x10fb class=0x020000 rev=0x01 "
 	"subvendor=0x8086 subdevice=0x000c link=gen2x8 bar0=512K,64 bar2=32,io "
 	"bar4=16K,64 rom=512K msi=1 msix=64 "
 	"sriov=64,offset=0xc0,stride=2,vfdev=0x10ed vfbar0=16K,64,pref "
-	"vfbar3=16K,64,pref numa=0 irq=16\n"
+	"vfbar3=16K,64,pref numa=0 irq=16 driver=devlife-nic\n"
 	"0000:01:00.1 vendor=0x8086 device=0x10fb class=0x020000 rev=0x01 "
 	"subvendor=0x8086 subdevice=0x000c link=gen2x8 bar0=512K,64 bar2=32,io "
 	"bar4=16K,64 rom=512K msi=1 msix=64 "
 	"sriov=64,offset=0xc0,stride=2,vfdev=0x10ed vfbar0=16K,64,pref "
-	"vfbar3=16K,64,pref numa=0 irq=17\n"
+	"vfbar3=16K,64,pref numa=0 irq=17 driver=devlife-nic\n"
 	"# GPU-like mediated-device parent\n"
 	"0000:00:02.0 vendor=0x8086 device=0x3e92 class=0x030000 rev=0x02 "
 	"subvendor=0x8086 subdevice=0x2212 pcie=yes bar0=16M,64 bar2=256M,64,pref "
 	"bar4=64,io rom=128K msi=1 mdev_types=i915-GVTg_V5_4:2,i915-GVTg_V5_8:4 "
-	"irq=11\n"
+	"irq=11 driver=mdev-parent\n"
 	"# virtio 1.0 network and block devices\n"
 	"0000:00:03.0 vendor=0x1af4 device=0x1041 class=0x020000 rev=0x01 "
 	"subvendor=0x1af4 subdevice=0x1100 bar1=4K bar4=16K,64,pref msix=3 irq=10\n"

@@ -70,6 +70,30 @@ struct dl_pci_sriov_spec {
 };
 
 /**
+ * struct dl_pci_drv_params - per-function settings read by the sample
+ *                            drivers (src/pci/drivers), from the
+ *                            topology line
+ * @probe_delay_us: probe sleeps this long (under the device lock)
+ * @remove_delay_us: remove sleeps this long (under the device lock); the
+ *                   faulty driver's bounded stall
+ * @op_delay_us: the driver's other operations sleep this long:
+ *               sriov_configure (sriov-pf, devlife-nic), mdev create and
+ *               mdev child remove (mdev-parent), online and offline
+ *               (auto-online, slow)
+ * @probe_errno: faulty: probe fails with -@probe_errno (0: it succeeds)
+ * @probe_vfs: sriov-pf: VFs its probe enables
+ *
+ * Plain data, written once before the function is added.
+ */
+struct dl_pci_drv_params {
+	uint32_t probe_delay_us;
+	uint32_t remove_delay_us;
+	uint32_t op_delay_us;
+	uint16_t probe_errno;
+	uint16_t probe_vfs;
+};
+
+/**
  * struct dl_pci_spec - one PCI function of a description
  * @line: line of the source it came from (1-based; 0 if none), for
  *        messages
@@ -101,6 +125,7 @@ struct dl_pci_sriov_spec {
  * @mdev_parent: the function can be a mediated-device parent
  * @mdev_types: its mdev types, "name:instances[,name:instances...]", or
  *              NULL
+ * @params: settings of the sample drivers (probe_delay_us, ...)
  * @numa_node: NUMA node, -1 for none
  * @irq: legacy IRQ number (the sysfs `irq` file), 0 for none
  * @config: importers: the raw config bytes, or NULL for a synthesized
@@ -151,6 +176,7 @@ struct dl_pci_spec {
 	uint32_t delay_us;
 	bool mdev_parent;
 	char *mdev_types;
+	struct dl_pci_drv_params params;
 	int numa_node;
 	unsigned int irq;
 

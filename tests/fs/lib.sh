@@ -156,8 +156,9 @@ PY
 
 # --- helpers of the SR-IOV, mdev and seed scenario tests ---------------
 
-# write_errno FILE TEXT [OUT [READY GO]]: one write; prints "OK <time>" or
-# "<ENAME> <time>" (to OUT if given). With READY and GO: opens FILE,
+# write_errno FILE TEXT [OUT [READY GO]]: one write; prints "OK <end>
+# <start>" or "<ENAME> <end> <start>" (to OUT if given), the times taken
+# right after and right before the write. With READY and GO: opens FILE,
 # creates READY, waits until GO exists, then writes (to write through a
 # file opened before something else happened).
 write_errno() {
@@ -170,11 +171,21 @@ try:
         open(sys.argv[4], "w").close()
         while not os.path.exists(sys.argv[5]):
             time.sleep(0.005)
+    t0 = time.time()
     os.write(fd, sys.argv[2].encode())
-    print("OK", time.time(), file=out)
+    print("OK", time.time(), t0, file=out)
 except OSError as e:
-    print(errno.errorcode.get(e.errno, str(e.errno)), time.time(), file=out)
+    print(errno.errorcode.get(e.errno, str(e.errno)), time.time(), t0 if "t0" in dir() else 0,
+          file=out)
 PY
+}
+# shell_write FILE TEXT OUT: echo TEXT > FILE from the shell itself (no
+# interpreter to start: it reaches the file at once); writes "OK <end>"
+# or "FAIL <end>" to OUT
+shell_write() {
+	local r=FAIL
+	{ echo "$2" >"$1"; } 2>/dev/null && r=OK
+	echo "$r $(date +%s.%N)" >"$3"
 }
 # write_err FILE TEXT: the errno name of one write, or OK
 write_err() { write_errno "$1" "$2" | awk '{ print $1 }'; }
@@ -203,8 +214,8 @@ violations() { CTL stats | awk '$1 == "violations" { print $2 }'; }
 trace_count() { CTL trace | awk -v e="$1" -v d="$2" '$3 == e && $4 == d { n++ } END { print n + 0 }'; }
 # trace_seq EVENT NAME: the sequence number of NAME's last EVENT, or 0
 trace_seq() { CTL trace | awk -v e="$1" -v d="$2" '$3 == e && $4 == d { s = $1 } END { print s + 0 }'; }
-# before T1 T2: whether time T1 <= T2
-before() { python3 -c "import sys; sys.exit(not float(sys.argv[1]) <= float(sys.argv[2]))" "$1" "$2"; }
+# before T1 T2 [D]: whether time T1 + D <= T2 (D seconds, default 0)
+before() { python3 -c "import sys; sys.exit(not float(sys.argv[1]) + float(sys.argv[3]) <= float(sys.argv[2]))" "$1" "$2" "${3:-0}"; }
 # uuid N: a fixed UUID per small number
 uuid() { printf '%08x-0000-4000-8000-%012x\n' "$1" "$1"; }
 # wait_pids SECONDS PID...: wait for the test's background jobs; fails,
@@ -227,6 +238,14 @@ wait_pids() {
 	CTL tree
 	kill "$@" 2>/dev/null
 	return 1
+}
+# gone PATH...: each PATH disappears (soon: the kernel's cached entries
+# are invalidated by the daemon's own thread, just after a removal)
+gone() {
+	local p
+	for p in "$@"; do
+		wait_until test ! -e "$p" || return 1
+	done
 }
 # users_is DBDF N: whether the function has exactly N active users now
 users_is() { [ "$(users_of "$1")" = "$2" ]; }

@@ -36,8 +36,12 @@ check "the PF's SR-IOV capability says 4 VFs" bash -c "$LSPCI -vvv -s 01:00.0 2>
 expect_eq "virtfn0 link" "$(readlink "$D/0000:01:00.0/virtfn0")" "../0000:01:18.0"
 expect_eq "physfn link" "$(readlink "$D/0000:01:18.0/physfn")" "../0000:01:00.0"
 expect_eq "sriov_numvfs reads 4" "$(cat "$D/0000:01:00.0/sriov_numvfs")" 4
+check "the PF's SR-IOV capability says VF Enable+" bash -c "$LSPCI -vvv -s 01:00.0 2>/dev/null | grep -q 'IOVCtl:.*Enable+'"
+expect_eq "lspci shows the VFs under the PF's port" "$($LSPCI -t 2>/dev/null | grep -c '18\.[0246]')" 4
 check "echo 0 > sriov_numvfs" bash -c "echo 0 > '$D/0000:01:00.0/sriov_numvfs'"
 expect_eq "VFs are gone" "$($LSPCI -nn 2>/dev/null | grep -c '\[8086:10ed\]')" 0
+check "the PF's SR-IOV capability says 0 VFs" bash -c "$LSPCI -vvv -s 01:00.0 2>/dev/null | grep -q 'Number of VFs: 0,'"
+check "and VF Enable-" bash -c "$LSPCI -vvv -s 01:00.0 2>/dev/null | grep -q 'IOVCtl:.*Enable-'"
 
 # Drivers: unbind and bind through the driver's directory.
 check "virtio-pci driver directory lists 00:03.0" test -L "$MNT/bus/pci/drivers/virtio-pci/0000:00:03.0"
