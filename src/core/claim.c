@@ -9,6 +9,18 @@
 
 #include "core.h"
 
+static __thread struct dl_claim *current_callback;
+
+void dl__claim_callback_enter(struct dl_claim *c)
+{
+	current_callback = c;
+}
+
+void dl__claim_callback_exit(void)
+{
+	current_callback = NULL;
+}
+
 DL_EXPORT int dl_device_claim(struct dl_device *dev, const char *owner,
 			      dl_claim_release_fn release, void *arg)
 {
@@ -61,14 +73,28 @@ DL_EXPORT int dl_device_unclaim(struct dl_device *dev)
 	pthread_mutex_lock(&tree->wait_lock);
 	c = dev->claim;
 	dev->claim = NULL;
-	if (c) {
-		dl__trace_record(tree, dev, DL_EV_UNCLAIM, 0, &rec);
-		pthread_cond_broadcast(&tree->wait_cond);
-	}
-	pthread_mutex_unlock(&tree->wait_lock);
-	if (!c)
+	if (!c) {
+		pthread_mutex_unlock(&tree->wait_lock);
 		return -EINVAL;
-	free(c);
+	}
+	dl__trace_record(tree, dev, DL_EV_UNCLAIM, 0, &rec);
+	c->released = true;
+	pthread_cond_broadcast(&tree->wait_cond);
+	/*
+	 * A removal may be running the release callback right now. Wait
+	 * for it (its argument is the claimant's), unless this very thread
+	 * is that callback: then the remover frees the claim when the
+	 * callback returns.
+	 */
+	if (current_callback == c) {
+		c->remover_frees = true;
+		pthread_mutex_unlock(&tree->wait_lock);
+	} else {
+		while (c->calls > 0)
+			pthread_cond_wait(&tree->wait_cond, &tree->wait_lock);
+		pthread_mutex_unlock(&tree->wait_lock);
+		free(c);
+	}
 	dl__trace_notify(tree, dev, &rec);
 	dl_device_put(dev);
 	return 0;

@@ -159,6 +159,11 @@ struct dl_claim {
 	char owner[64];
 	dl_claim_release_fn release;
 	void *arg;
+	/* tree->wait_lock: release callbacks running now, and whether the
+	 * claimant has let go (then the last caller frees the claim) */
+	int calls;
+	bool released;
+	bool remover_frees;  /* unclaimed from inside a release callback */
 };
 
 struct dl_device {
@@ -196,7 +201,8 @@ struct dl_device {
 
 	pthread_mutex_t lock;              /* the device lock */
 	atomic_int lock_owner;             /* debug: tid holding lock */
-	struct dl_driver *driver;          /* device lock */
+	/* written under the device lock; read lock-free as a snapshot */
+	_Atomic(struct dl_driver *) driver;
 	void *drvdata;                     /* device lock (driver's) */
 
 	struct dl_claim *claim;            /* tree->wait_lock */
@@ -299,6 +305,10 @@ struct dl_driver {
 	void *data;
 	bool dying;                        /* tree->drivers_lock */
 };
+
+/* The claim whose release callback this thread is running (claim.c). */
+void dl__claim_callback_enter(struct dl_claim *c);
+void dl__claim_callback_exit(void);
 
 /* Call the driver's remove under the device lock (held by caller). */
 void dl__driver_detach_locked(struct dl_device *dev);

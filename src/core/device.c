@@ -232,13 +232,14 @@ DL_EXPORT int dl_device_add(struct dl_device *dev, struct dl_device *parent)
 	dev->linked = true;
 	/* The tree's reference: dropped when the device is DEAD. */
 	dl_device_get(dev);
+	/* Recorded before anyone can find it LIVE and start removing or
+	 * claiming it. */
+	dl__trace_record(tree, dev, DL_EV_ADD, 0, &rec);
 	atomic_store(&dev->state, DL_STATE_LIVE);
 	/* Open the gate only now, fully built and linked (pairs with
 	 * the acquire of whoever finds it: registry or children list). */
 	atomic_store(&dev->deact, 0);
 	atomic_store(&dev->published, true);
-	/* Recorded before anyone can start removing it. */
-	dl__trace_record(tree, dev, DL_EV_ADD, 0, &rec);
 unlock:
 	dl__topology_unlock(tree);
 	if (r < 0)

@@ -90,13 +90,13 @@ DL_EXPORT void *dl_driver_data(const struct dl_driver *drv)
 
 void dl__driver_detach_locked(struct dl_device *dev)
 {
-	struct dl_driver *drv = dev->driver;
+	struct dl_driver *drv = atomic_load(&dev->driver);
 
 	if (!drv)
 		return;
 	if (drv->ops->remove)
 		drv->ops->remove(drv, dev);
-	dev->driver = NULL;
+	atomic_store(&dev->driver, NULL);
 	dev->drvdata = NULL;
 	atomic_store(&dev->online, false);
 	dl__trace(dev->tree, dev, DL_EV_UNBIND, 0);
@@ -154,7 +154,7 @@ DL_EXPORT void dl_driver_unregister(struct dl_driver *drv)
 		usleep(1000);
 	for (size_t i = 0; i < n; i++) {
 		dl_device_lock(v[i]);
-		if (v[i]->driver == drv)
+		if (atomic_load(&v[i]->driver) == drv)
 			dl__driver_detach_locked(v[i]);
 		dl_device_unlock(v[i]);
 		dl_device_put(v[i]);
@@ -208,7 +208,7 @@ DL_EXPORT int dl_device_bind(struct dl_device *dev, struct dl_driver *drv)
 		r = -ENODEV;
 		goto out;
 	}
-	if (dev->driver) {
+	if (atomic_load(&dev->driver)) {
 		r = -EBUSY;
 		goto out;
 	}
@@ -230,10 +230,10 @@ DL_EXPORT int dl_device_bind(struct dl_device *dev, struct dl_driver *drv)
 		goto out;
 	}
 	DL_TEST_POINT("bind:probe", dev);
-	dev->driver = pick;
+	atomic_store(&dev->driver, pick);
 	r = pick->ops->probe ? pick->ops->probe(pick, dev) : 0;
 	if (r < 0) {
-		dev->driver = NULL;
+		atomic_store(&dev->driver, NULL);
 		dev->drvdata = NULL;
 		dl__trace(tree, dev, DL_EV_PROBE_FAIL, r);
 	} else {
@@ -257,7 +257,7 @@ DL_EXPORT int dl_device_unbind(struct dl_device *dev)
 	/* As bind: a removal that has started owns the unbinding. */
 	if (atomic_load(&dev->state) != DL_STATE_LIVE)
 		r = -ENODEV;
-	else if (!dev->driver)
+	else if (!atomic_load(&dev->driver))
 		r = -ENOENT;
 	else
 		dl__driver_detach_locked(dev);
@@ -269,7 +269,7 @@ DL_EXPORT int dl_device_unbind(struct dl_device *dev)
 DL_EXPORT struct dl_driver *dl_device_driver(struct dl_device *dev)
 {
 	assert_return(dev, NULL);
-	return dev->driver;
+	return atomic_load_explicit(&dev->driver, memory_order_acquire);
 }
 
 DL_EXPORT void dl_device_set_autoprobe(struct dl_device *dev, bool autoprobe)
@@ -300,7 +300,7 @@ static int set_online(struct dl_device *dev, bool on)
 		return -ENODEV;
 	DL_TEST_POINT(on ? "online:entered" : "offline:entered", dev);
 	dl_device_lock(dev);
-	drv = dev->driver;
+	drv = atomic_load(&dev->driver);
 	if (atomic_load(&dev->state) != DL_STATE_LIVE)
 		r = -ENODEV;
 	else if (!drv || !(on ? drv->ops->online : drv->ops->offline))

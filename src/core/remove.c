@@ -170,22 +170,48 @@ static int negotiate_claims(struct dl_tree *tree, struct walk *w,
 
 	for (size_t i = from; i < w->n; i++) {
 		struct dl_device *d = w->v[i];
+		struct dl_claim *c;
 		dl_claim_release_fn fn = NULL;
 		void *arg = NULL;
-		bool claimed;
 
+		/*
+		 * The claim stays allocated while its callback runs (calls),
+		 * and dl_device_unclaim() waits for running callbacks unless
+		 * it is called from one: so the claimant may free the
+		 * callback's argument as soon as its unclaim returns.
+		 */
 		pthread_mutex_lock(&tree->wait_lock);
-		claimed = d->claim != NULL;
-		if (claimed) {
-			fn = d->claim->release;
-			arg = d->claim->arg;
+		c = d->claim;
+		pthread_mutex_unlock(&tree->wait_lock);
+		if (!c)
+			continue;
+		/* Traced before the claim is taken for the call, so a
+		 * watcher that unclaims on it is simply not called. */
+		dl__trace(tree, d, DL_EV_CLAIM_REQUEST, 0);
+		pthread_mutex_lock(&tree->wait_lock);
+		c = d->claim;
+		if (c) {
+			c->calls++;
+			fn = c->release;
+			arg = c->arg;
 		}
 		pthread_mutex_unlock(&tree->wait_lock);
-		if (claimed) {
-			dl__trace(tree, d, DL_EV_CLAIM_REQUEST, 0);
-			if (fn)
-				fn(d, arg);
+		if (!c)
+			continue;
+		if (fn) {
+			dl__claim_callback_enter(c);
+			fn(d, arg);
+			dl__claim_callback_exit();
 		}
+		pthread_mutex_lock(&tree->wait_lock);
+		if (--c->calls == 0 && c->remover_frees) {
+			pthread_cond_broadcast(&tree->wait_cond);
+			pthread_mutex_unlock(&tree->wait_lock);
+			free(c);
+			continue;
+		}
+		pthread_cond_broadcast(&tree->wait_cond);
+		pthread_mutex_unlock(&tree->wait_lock);
 	}
 	pthread_mutex_lock(&tree->wait_lock);
 	while (any_claimed_locked(w, from)) {
