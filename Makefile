@@ -96,3 +96,23 @@ verify:
 
 clean:
 	rm -rf $(BUILD) build-asan build-tsan build-fuzz
+
+# Benchmarks (docs/performance.md): a release build of their own, since the
+# default build compiles libdevlife with its debug checks. BENCH_ARGS=--quick
+# is the smoke run CI does (never its numbers).
+BENCH_BUILD ?= build-release
+BENCH_ARGS ?=
+
+.PHONY: bench bench-plot
+
+$(BENCH_BUILD)/build.ninja: | deps
+	meson setup $(BENCH_BUILD) -Dbuildtype=release $(MESON_OPTS)
+
+bench: $(BENCH_BUILD)/build.ninja
+	$(NINJA) -C $(BENCH_BUILD)
+	bench/run.sh $(BENCH_ARGS) $(BENCH_BUILD)
+
+bench-plot: $(BENCH_BUILD)/build.ninja
+	@DEVLIFE_EXTRA_PKGS=gnuplot-nox ./scripts/deps.sh
+	$(NINJA) -C $(BENCH_BUILD)
+	bench/plot.sh $(BENCH_BUILD)

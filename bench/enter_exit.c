@@ -253,18 +253,40 @@ static double run_once(int variant, int t, uint64_t dur_ns, double *share)
 	return (double)ns / (double)pairs;
 }
 
+/*
+ * Median of @reps runs. When the threads got less of their CPUs than they
+ * should (another load on the machine), the figure is measured again, up
+ * to 3 times, and the least disturbed attempt is kept.
+ */
+/* 3 in full runs; 1 in --quick, which must stay short */
+static int max_attempts = 3;
+
 static double measure(int variant, int t, int reps, uint64_t dur_ns)
 {
-	double r[16], sh[16];
+	int ncpu = bench_ncpus();
+	/* beyond the CPU count, threads share CPUs by design */
+	double expect = t <= ncpu ? 1.0 : (double)ncpu / t;
+	double r[16], sh[16], best = 0, best_share = -1;
 
 	if (reps > 16)
 		reps = 16;
-	for (int i = 0; i < reps; i++)
-		r[i] = run_once(variant, t, dur_ns, &sh[i]);
-	/* beyond the CPU count threads share CPUs by design */
-	if (t <= bench_ncpus())
-		bench_note_cpu_share(bench_median(sh, (size_t)reps));
-	return bench_median(r, (size_t)reps);
+	for (int attempt = 0; attempt < max_attempts; attempt++) {
+		double share;
+
+		for (int i = 0; i < reps; i++)
+			r[i] = run_once(variant, t, dur_ns, &sh[i]);
+		share = bench_median(sh, (size_t)reps) / expect;
+		if (share > best_share) {
+			best_share = share;
+			best = bench_median(r, (size_t)reps);
+		}
+		if (share >= 0.9 || attempt + 1 == max_attempts)
+			break;
+		bench_log("  %s t=%d: threads got %.0f%% of their CPUs, measuring again",
+			  vname[variant], t, share * 100);
+	}
+	bench_note_cpu_share(best_share);
+	return best;
 }
 
 static const struct dl_device_type bench_type = { .name = "bench" };
@@ -279,6 +301,7 @@ int main(int argc, char **argv)
 	bench_parse_args(argc, argv, &o, " [--sweep FILE]");
 	n = o.threads;
 	reps = o.quick ? 3 : 5;
+	max_attempts = o.quick ? 1 : 3;
 	dur = o.quick ? 40000000ull : 200000000ull;
 
 	e = dl_tree_new(&tree);
@@ -298,6 +321,8 @@ int main(int argc, char **argv)
 	if (o.sweep_path) {
 		FILE *f = fopen(o.sweep_path, "w");
 
+		/* 2N thread counts x 6 variants: keep the sweep under a minute */
+		reps = 3;
 		if (!f)
 			bench_die("cannot write %s: %s", o.sweep_path,
 				  strerror(errno));

@@ -150,19 +150,39 @@ static double run_once(int variant, int t, uint64_t dur_ns, int rep,
 	return (double)ns / (double)ops;
 }
 
+/*
+ * Median of @reps runs, measured again (up to 3 times) when another load
+ * took the threads' CPUs; the least disturbed attempt is kept.
+ * mutex_hash threads with t > 1 sleep on the mutex: their CPU share is
+ * below 1 by design, not a sign of another load, and is not checked.
+ */
+/* 3 in full runs; 1 in --quick, which must stay short */
+static int max_attempts = 3;
+
 static double measure(int variant, int t, int reps, uint64_t dur_ns)
 {
-	double r[16], sh[16];
+	bool check = variant != V_MUTEX_HASH || t == 1;
+	double r[16], sh[16], best = 0, best_share = -1;
 
 	if (reps > 16)
 		reps = 16;
-	for (int i = 0; i < reps; i++)
-		r[i] = run_once(variant, t, dur_ns, i, &sh[i]);
-	/* mutex_hash threads sleep on the mutex: their share is < 1 by
-	 * design, not a sign of another load */
-	if (variant != V_MUTEX_HASH || t == 1)
-		bench_note_cpu_share(bench_median(sh, (size_t)reps));
-	return bench_median(r, (size_t)reps);
+	for (int attempt = 0; attempt < max_attempts; attempt++) {
+		double share;
+
+		for (int i = 0; i < reps; i++)
+			r[i] = run_once(variant, t, dur_ns, i, &sh[i]);
+		share = check ? bench_median(sh, (size_t)reps) : 1.0;
+		if (share > best_share) {
+			best_share = share;
+			best = bench_median(r, (size_t)reps);
+		}
+		if (share >= 0.9 || attempt + 1 == max_attempts)
+			break;
+		bench_log("  %s t=%d: threads got %.0f%% of their CPUs, measuring again",
+			  vname[variant], t, share * 100);
+	}
+	bench_note_cpu_share(best_share);
+	return best;
 }
 
 static const struct dl_device_type bench_type = { .name = "bench" };
@@ -226,6 +246,7 @@ int main(int argc, char **argv)
 
 	bench_parse_args(argc, argv, &o, NULL);
 	reps = o.quick ? 3 : 5;
+	max_attempts = o.quick ? 1 : 3;
 	dur = o.quick ? 40000000ull : 200000000ull;
 	sizes[0] = 1000;
 	sizes[1] = o.quick ? 100000 : 1000000;

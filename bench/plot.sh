@@ -50,11 +50,18 @@ import json, sys
 try:
     r = json.load(open(sys.argv[1]))
     m = r["machine"]
-    print("%s, %s CPUs, %s, commit %s" % (m["cpu"], m["cores"], r["compiler"], r["commit"]))
+    print("%s, %s CPUs, %s" % (m["cpu"], m["cores"], r["compiler"]))
 except Exception:
     print("%s CPUs" % sys.argv[2])
 EOF
 )
+
+# call_floor is plotted when the sweep has it (sweeps made before it was
+# added have 6 columns).
+floor=
+if grep -q '^# threads.* call_floor' "$dat"; then
+	floor=', "" using 1:7 with lines lw 1 lc rgb "black" title "call floor (2 empty calls into a .so)"'
+fi
 
 mkdir -p "$src/docs"
 gnuplot <<EOF
@@ -72,7 +79,6 @@ plot "$dat" using 1:2 with linespoints lw 2 pt 7 title "devlife", \
      "" using 1:3 with linespoints lw 2 pt 5 title "atomic\\\\_bias (kernfs)", \
      "" using 1:4 with linespoints lw 2 pt 9 title "rwlock (global lock)", \
      "" using 1:5 with linespoints lw 2 pt 11 title "urcu\\\\_memb read lock", \
-     "" using 1:6 with linespoints lw 2 pt 13 lc rgb "gray40" title "limit (per-thread counter)", \
-     "" using 1:7 with lines lw 1 dashtype 2 lc rgb "black" title "call floor (2 empty calls into a .so)"
+     "" using 1:6 with linespoints lw 2 pt 13 lc rgb "gray40" title "limit (per-thread counter)"$floor
 EOF
 echo "bench/plot.sh: wrote $svg from $dat" >&2
