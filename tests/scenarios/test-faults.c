@@ -841,11 +841,6 @@ TEST(claim_request_after_unclaim)
 	struct dl_device *d;
 	struct claimant c = { 0 };
 
-	if (!getenv("DL_TEST_KNOWN_BUGS") || !atoi(getenv("DL_TEST_KNOWN_BUGS")))
-		SKIP("known core issue, reported (remove.c "
-			  "negotiate_claims() calls the release callback "
-			  "after the claim may have ended); "
-			  "DL_TEST_KNOWN_BUGS=1 runs it");
 	tree = mktree();
 	d = mkdev(tree, NULL, "d");
 	ASSERT_EQ(dl_device_claim(d, "vm", careful_release, &c), 0);
@@ -881,12 +876,6 @@ TEST(driver_snapshot_is_atomic)
 	pthread_t t;
 	long seen = 0;
 
-	if (!getenv("DL_TEST_KNOWN_BUGS") || !atoi(getenv("DL_TEST_KNOWN_BUGS")))
-		SKIP("known core issue, reported (dl_device_driver() reads "
-		     "dev->driver without an atomic load, documented as a "
-		     "lock-free snapshot); under TSan without the suppression "
-		     "of tests/tsan.supp: DL_TEST_KNOWN_BUGS=1 TSAN_OPTIONS="
-		     "halt_on_error=1 DL_TEST_ONLY=driver_snapshot");
 	tree = mktree();
 	ASSERT_EQ(dl_driver_register(tree, &step_ops, NULL, NULL), 0);
 	atomic_store(&stp.fail_at, KIDS + 1);
