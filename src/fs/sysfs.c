@@ -996,22 +996,29 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 		pn = node_of(fs, parent);
 		if (!pn)
 			break;
+		/*
+		 * The reply is sent from inside the device: keep the device
+		 * pointer, not the node. Once replied to, the kernel may
+		 * forget the directory and the node be freed; the device is
+		 * not, while we are inside it (its removal waits for us).
+		 */
+		dev = pn->dev;
 		if (pn->kind == K_DEVDIR) {
-			if (node_enter(pn->dev) < 0)
+			if (node_enter(dev) < 0)
 				break;
-			lookup_devdir(req, fs, pn->dev, name);
-			node_exit(pn->dev);
+			lookup_devdir(req, fs, dev, name);
+			node_exit(dev);
 			return;
 		}
 		if (pn->kind == K_MTYPES || pn->kind == K_MTYPE ||
 		    pn->kind == K_MTYPE_DEVS) {
-			if (node_enter(pn->dev) < 0)
+			if (node_enter(dev) < 0)
 				break;
-			if (!dl_mdev_parent_registered(pn->dev))
+			if (!dl_mdev_parent_registered(dev))
 				fuse_reply_err(req, ENOENT);
 			else
 				lookup_mdev(req, fs, pn, name);
-			node_exit(pn->dev);
+			node_exit(dev);
 			return;
 		}
 		if (pn->kind == K_DRVDIR) {
@@ -1527,25 +1534,26 @@ static void read_mtype_attr(fuse_req_t req, struct node *nd, size_t size,
 			    off_t off)
 {
 	char buf[ATTR_MAX];
+	struct dl_device *dev = nd->dev; /* nd may go once replied to */
 	int len;
 
 	if (nd->n == DL_MDEV_ATTR_CREATE) {
 		fuse_reply_err(req, EACCES);
 		return;
 	}
-	if (dl_device_enter_tagged(nd->dev, "mdev type") < 0) {
+	if (dl_device_enter_tagged(dev, "mdev type") < 0) {
 		fuse_reply_err(req, ENODEV);
 		return;
 	}
-	if (!dl_mdev_parent_registered(nd->dev))
+	if (!dl_mdev_parent_registered(dev))
 		len = -ENODEV;
 	else
-		len = dl_mdev_type_attr_show(nd->dev, (unsigned int)nd->idx,
+		len = dl_mdev_type_attr_show(dev, (unsigned int)nd->idx,
 					     (enum dl_mdev_type_attr)nd->n, buf,
 					     sizeof(buf));
 	if (len >= 0)
 		reply_text(req, buf, (size_t)len, size, off);
-	dl_device_exit(nd->dev);
+	dl_device_exit(dev);
 	if (len < 0)
 		fuse_reply_err(req, -len);
 }
@@ -1556,6 +1564,7 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	struct dl_fs *fs = fuse_req_userdata(req);
 	char buf[ATTR_MAX];
 	struct node *nd = node_of(fs, ino);
+	struct dl_device *dev = nd ? nd->dev : NULL;
 	const struct attr *a;
 	int r = 0;
 
@@ -1597,9 +1606,11 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 			 : 0;
 		if (r >= 0) {
 			/* Reply from inside: the reader has its data before
-			 * a removal waiting for us can complete. */
+			 * a removal waiting for us can complete. Then leave
+			 * by the device, not the node: once replied to, the
+			 * kernel may forget the inode and the node go. */
 			fuse_reply_buf(req, buf, (size_t)r);
-			dl_device_exit(nd->dev);
+			dl_device_exit(dev);
 			return;
 		}
 	} else {
@@ -1625,7 +1636,7 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 			if (n > size)
 				n = size;
 			fuse_reply_buf(req, buf + off, n);
-			dl_device_exit(nd->dev);
+			dl_device_exit(dev);
 			return;
 		}
 	}
@@ -1682,6 +1693,7 @@ static int store_numvfs(struct dl_fs *fs, struct dl_device *dev, const char *s)
 static void write_create(fuse_req_t req, struct node *nd, const char *data,
 			 size_t size)
 {
+	struct dl_device *dev;
 	int r;
 
 	if (nd->n != DL_MDEV_ATTR_CREATE) {
@@ -1692,13 +1704,14 @@ static void write_create(fuse_req_t req, struct node *nd, const char *data,
 		fuse_reply_err(req, ENODEV);
 		return;
 	}
-	r = dl_mdev_create(nd->dev, (unsigned int)nd->idx, data, size, NULL);
+	dev = nd->dev; /* nd may go once replied to */
+	r = dl_mdev_create(dev, (unsigned int)nd->idx, data, size, NULL);
 	/* answered from inside, as the other stores */
 	if (r < 0)
 		fuse_reply_err(req, -r);
 	else
 		fuse_reply_write(req, size);
-	dl_device_exit(nd->dev);
+	dl_device_exit(dev);
 }
 
 static void write_drvattr(fuse_req_t req, struct dl_fs *fs, struct node *nd,
@@ -1741,6 +1754,7 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *data,
 {
 	struct dl_fs *fs = fuse_req_userdata(req);
 	char text[ATTR_MAX + 1];
+	struct dl_device *dev;
 	struct node *nd;
 	const struct attr *a;
 	bool on;
@@ -1872,13 +1886,15 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *data,
 	 * Reply from inside, as reads do: a removal that waited for this
 	 * store returns only after the writer has its answer (S5: the
 	 * sriov_numvfs writer learns it was refused before `remove` says
-	 * the PF is gone).
+	 * the PF is gone). Then leave by the device: once replied to, the
+	 * kernel may forget the inode and the node go.
 	 */
+	dev = nd->dev;
 	if (r < 0)
 		fuse_reply_err(req, -r);
 	else
 		fuse_reply_write(req, size);
-	dl_device_exit(nd->dev);
+	dl_device_exit(dev);
 }
 
 static void op_release(fuse_req_t req, fuse_ino_t ino,
