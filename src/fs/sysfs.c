@@ -920,6 +920,27 @@ static void lookup_mdev(fuse_req_t req, struct dl_fs *fs, struct node *pn,
 	reply_entry(req, fs, &k);
 }
 
+/* bus/BUS/devices/NAME: reply with the device's link if NAME is a device
+ * of that bus and can be entered. Returns whether it replied. */
+static bool lookup_buslink(fuse_req_t req, struct dl_fs *fs, const char *name,
+			   bool (*on_bus)(struct dl_device *dev))
+{
+	struct dl_device *dev;
+	struct key k;
+	bool replied = false;
+
+	if (dl_device_lookup(fs->tree, name, &dev) < 0)
+		return false;
+	if (on_bus(dev) && node_enter(dev) == 0) {
+		k = (struct key){ K_BUSLINK, dev, 0, 0, NULL };
+		reply_entry(req, fs, &k);
+		node_exit(dev);
+		replied = true;
+	}
+	dl_device_put(dev);
+	return replied;
+}
+
 static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	struct dl_fs *fs = fuse_req_userdata(req);
@@ -945,16 +966,8 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 			k.kind = K_BUSMDEV_DEVICES;
 		break;
 	case K_BUSMDEV_DEVICES:
-		if (dl_device_lookup(fs->tree, name, &dev) < 0)
-			break;
-		if (is_mdev(dev) && node_enter(dev) == 0) {
-			k = (struct key){ K_BUSLINK, dev, 0, 0, NULL };
-			reply_entry(req, fs, &k);
-			node_exit(dev);
-			dl_device_put(dev);
+		if (lookup_buslink(req, fs, name, is_mdev))
 			return;
-		}
-		dl_device_put(dev);
 		break;
 	case K_BUSPCI:
 		if (strcmp(name, "devices") == 0)
@@ -965,16 +978,8 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 			k.kind = K_BUSPCI_RESCAN;
 		break;
 	case K_BUSPCI_DEVICES:
-		if (dl_device_lookup(fs->tree, name, &dev) < 0)
-			break;
-		if (is_func(dev) && node_enter(dev) == 0) {
-			k = (struct key){ K_BUSLINK, dev, 0, 0, NULL };
-			reply_entry(req, fs, &k);
-			node_exit(dev);
-			dl_device_put(dev);
+		if (lookup_buslink(req, fs, name, is_func))
 			return;
-		}
-		dl_device_put(dev);
 		break;
 	case K_BUSPCI_DRIVERS:
 		if (strlen(name) < 64 && driver_exists(fs, name))
