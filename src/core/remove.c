@@ -180,14 +180,24 @@ static int negotiate_claims(struct dl_tree *tree, struct walk *w,
 		 * it is called from one: so the claimant may free the
 		 * callback's argument as soon as its unclaim returns.
 		 */
+		struct dl_trace_record rec;
+
+		/*
+		 * Recorded under wait_lock, the lock unclaim records under,
+		 * so the request is ordered before the claim's end (and so
+		 * before the device's drain); a claim already over is not
+		 * asked. Notified before the claim is taken for the call,
+		 * so a watcher that unclaims on it is simply not called.
+		 */
 		pthread_mutex_lock(&tree->wait_lock);
 		c = d->claim;
+		if (c)
+			dl__trace_record(tree, d, DL_EV_CLAIM_REQUEST, 0, &rec);
 		pthread_mutex_unlock(&tree->wait_lock);
 		if (!c)
 			continue;
-		/* Traced before the claim is taken for the call, so a
-		 * watcher that unclaims on it is simply not called. */
-		dl__trace(tree, d, DL_EV_CLAIM_REQUEST, 0);
+		DL_TEST_POINT("remove:claim-seen", d);
+		dl__trace_notify(tree, d, &rec);
 		pthread_mutex_lock(&tree->wait_lock);
 		c = d->claim;
 		if (c) {

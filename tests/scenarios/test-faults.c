@@ -23,6 +23,7 @@
 
 #include <urcu-bp.h>
 
+#include "core.h"
 #include "core/testutil.h"
 #include "mdev.h"
 #include "pci.h"
@@ -92,14 +93,6 @@ static void fail_alloc_after(long k)
 {
 	atomic_store(&fail_after, k);
 }
-
-#define SKIP(...)                                                              \
-	do {                                                                   \
-		printf("# skip: " __VA_ARGS__);                                \
-		printf("\n");                                                  \
-		fflush(stdout);                                                \
-		_exit(77);                                                     \
-	} while (0)
 
 #define DIAG(...)                                                              \
 	do {                                                                   \
@@ -807,7 +800,8 @@ TEST(claimant_never_releases_at_each_depth)
 }
 
 /* ------------------------------------------------------------------ */
-/* Known core issue: a release callback for a claim that is over       */
+/* Regression (fixed in 9794001): a release callback for a claim that   */
+/* was over                                                             */
 
 struct claimant {
 	atomic_int released;  /* unclaimed: its context may be freed */
@@ -852,9 +846,57 @@ TEST(claim_request_after_unclaim)
 	free_tree(tree);
 }
 
+/*
+ * The claimant lets go in the window between the removal seeing its
+ * claim and telling it (the pause point "remove:claim-seen"). The trace
+ * must still order the request before the unclaim, and so before the
+ * device's drain: watchers and `devlifectl trace` rely on that order
+ * (S12's grammar found it broken about once per 200 s).
+ */
+static struct dl_device *seen_dev;
+
+static void unclaim_when_seen(const char *point, struct dl_device *dev)
+{
+	if (strcmp(point, "remove:claim-seen") == 0 && dev == seen_dev)
+		ASSERT_EQ(dl_device_unclaim(dev), 0);
+}
+
+TEST(claim_request_traced_before_unclaim)
+{
+	struct dl_tree *tree;
+	struct dl_device *d;
+	struct dl_trace_record rec[64];
+	uint64_t cursor = 0, req = 0, unclaim = 0, drained = 0;
+	size_t n;
+
+	tree = mktree();
+	d = mkdev(tree, NULL, "d");
+	ASSERT_EQ(dl_device_claim(d, "vm", NULL, NULL), 0);
+	seen_dev = d;
+	dl__test_set_hook(unclaim_when_seen);
+	ASSERT_EQ(dl_device_remove(d, DL_REMOVE_WAIT, DL_NO_TIMEOUT), 0);
+	dl__test_set_hook(NULL);
+	n = dl_trace_read(tree, &cursor, rec, 64);
+	for (size_t i = 0; i < n; i++) {
+		if (rec[i].dev_id != dl_device_id(d))
+			continue;
+		if (rec[i].event == DL_EV_CLAIM_REQUEST)
+			req = rec[i].seq;
+		else if (rec[i].event == DL_EV_UNCLAIM)
+			unclaim = rec[i].seq;
+		else if (rec[i].event == DL_EV_DRAINED)
+			drained = rec[i].seq;
+	}
+	ASSERT_TRUE(req && unclaim && drained);
+	ASSERT_LT(req, unclaim);
+	ASSERT_LT(unclaim, drained);
+	dl_device_put(d);
+	free_tree(tree);
+}
+
 /* ------------------------------------------------------------------ */
-/* Known core issue: dl_device_driver() is a plain read of a field      */
-/* written under the device lock (a data race, reported by TSan)        */
+/* Regression (fixed in 9794001): dl_device_driver() was a plain read   */
+/* of a field written under the device lock (TSan reports it)           */
 
 static atomic_bool race_stop;
 
@@ -896,4 +938,5 @@ TEST_MAIN(alloc_failure_host_add, alloc_failure_host_eject,
 	  alloc_failure_rescan_probe_adds_vfs, alloc_failure_sriov_numvfs,
 	  alloc_failure_mdev_create, alloc_failure_platform_new,
 	  probe_fails_at_each_step, claimant_never_releases_at_each_depth,
-	  claim_request_after_unclaim, driver_snapshot_is_atomic)
+	  claim_request_after_unclaim, claim_request_traced_before_unclaim,
+	  driver_snapshot_is_atomic)

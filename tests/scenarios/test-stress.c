@@ -441,7 +441,7 @@ static struct {
 	struct tdev *dev;        /* by id */
 	size_t ndev;             /* allocated entries */
 	uint64_t max_id;
-	bool strict;             /* DL_STRESS_STRICT: no tolerance */
+	bool strict;             /* unless DL_STRESS_STRICT=0 */
 	uint64_t early_events, late_requests;
 	uint64_t checked, releases;
 	struct tev hist[8192];   /* the last events checked, to explain */
@@ -511,12 +511,12 @@ static void trace_step(const struct tev *e)
 	if (d->st == T_NONE && e->event != DL_EV_ADD &&
 	    e->event != DL_EV_RELEASE && !tr.strict) {
 		/*
-		 * Known core issue (reported): dl_device_add() makes the
-		 * device LIVE and published before it records "add", so a
-		 * thread that finds it at once (a remover, a claimant) can
-		 * record its event first. Tolerated unless
-		 * DL_STRESS_STRICT=1: the device counts as added, and its
-		 * "add" must still come before it is drained.
+		 * A fixed core bug, tolerated only with DL_STRESS_STRICT=0
+		 * (for bisecting): dl_device_add() made the device LIVE and
+		 * published before it recorded "add", so a thread that
+		 * found it at once (a remover, a claimant) could record its
+		 * event first. The device counts as added, and its "add"
+		 * must still come before it is drained.
 		 */
 		d->st = T_LIVE;
 		d->early = true;
@@ -550,11 +550,11 @@ static void trace_step(const struct tev *e)
 		if (!ok && !tr.strict &&
 		    (d->st == T_DRAINED || d->st == T_DEAD)) {
 			/*
-			 * Known core issue (reported): an ancestor's removal
-			 * reads the claim, lets go of wait_lock, then asks;
-			 * meanwhile the claim can end and the device's own
-			 * removal finish. The release callback then runs
-			 * for a claim that is over (test-faults.c,
+			 * A fixed core bug, tolerated only with
+			 * DL_STRESS_STRICT=0: an ancestor's removal read
+			 * the claim, let go of wait_lock, then recorded the
+			 * request; meanwhile the claim could end and the
+			 * device's own removal finish (test-faults.c,
 			 * claim_request_after_unclaim). Counted.
 			 */
 			ok = true;
@@ -687,8 +687,8 @@ TEST(s12_random_concurrent_mix)
 	pause_observer = observe;
 	dl__test_set_hook(pause_hook);
 	tree = mktree();
-	/* Both issues the tolerance was for are fixed in the core: strict
-	 * unless DL_STRESS_STRICT=0. */
+	/* Strict unless DL_STRESS_STRICT=0, which tolerates (and counts)
+	 * the disorders of two fixed core bugs, for bisecting. */
 	tr.strict = !getenv("DL_STRESS_STRICT") ||
 		    atoi(getenv("DL_STRESS_STRICT")) > 0;
 	ASSERT_EQ(dl_tree_watch(tree, on_event, NULL), 0);
@@ -739,8 +739,8 @@ TEST(s12_random_concurrent_mix)
 			FAIL_AT("device id %zu ended %s, not released", id,
 				tstate_name[tr.dev[id].st]);
 	fprintf(stderr,
-		"s12: %" PRIu64 " trace events checked in order; known core "
-		"issues (DL_STRESS_STRICT=1 fails on them): %" PRIu64
+		"s12: %" PRIu64 " trace events checked in order; tolerated "
+		"(DL_STRESS_STRICT=0 only): %" PRIu64
 		" recorded before their device's add, %" PRIu64
 		" claim-request after the claimant's device was drained\n",
 		tr.checked, tr.early_events, tr.late_requests);
