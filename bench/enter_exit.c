@@ -3,9 +3,11 @@
  * Area 1: the cost of an active reference, enter + exit, in ns per pair,
  * with 1 thread and with N threads all on the same device.
  *
- * Variants: devlife (dl_device_enter/dl_device_exit through the shared
- * library), atomic_bias, rwlock, limit (baselines.h) and urcu_memb
- * (liburcu's read lock/unlock, inlined).
+ * Variants: devlife (the fast path of <devlife/inline.h>, inlined as
+ * urcu_memb is), atomic_bias, rwlock, limit (baselines.h) and urcu_memb
+ * (liburcu's read lock/unlock, inlined); extras: devlife_call
+ * (dl_device_enter/dl_device_exit called through the shared library's
+ * PLT) and call_floor (two empty functions called the same way).
  *
  * Method: T threads wait on a pthread barrier, then each runs its loop in
  * chunks of CHUNK pairs until the main thread raises a stop flag after a
@@ -21,6 +23,7 @@
 #include <urcu/urcu-memb.h>
 
 #include <devlife/devlife.h>
+#include <devlife/inline.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,9 +34,10 @@
 
 /* The first NV_MAIN variants are the enter_exit_ns keys. */
 enum variant { V_DEVLIFE, V_ATOMIC_BIAS, V_RWLOCK, V_URCU_MEMB, V_LIMIT,
-	       NV_MAIN, V_CALL_FLOOR = NV_MAIN, NV };
+	       NV_MAIN, V_DEVLIFE_CALL = NV_MAIN, V_CALL_FLOOR, NV };
 static const char *const vname[NV] = { "devlife", "atomic_bias", "rwlock",
-				       "urcu_memb", "limit", "call_floor" };
+				       "urcu_memb", "limit", "devlife_call",
+				       "call_floor" };
 
 #define CHUNK 1024
 
@@ -61,10 +65,28 @@ static inline bool stopped(void)
 
 /*
  * One loop per variant, each kept out of line so that the disassembly
- * shows exactly what is measured (objdump -d: bench_loop_devlife must
- * call dl_device_enter and dl_device_exit).
+ * shows exactly what is measured (objdump -d: bench_loop_devlife_call
+ * must call dl_device_enter and dl_device_exit, bench_loop_devlife must
+ * not call anything in its loop).
  */
 __attribute__((noinline)) static uint64_t bench_loop_devlife(struct dl_device *dev)
+{
+	uint64_t n = 0;
+
+	while (!stopped()) {
+		for (int i = 0; i < CHUNK; i++) {
+			if (__builtin_expect(dl_device_enter_inline(dev), 0))
+				bench_die("dl_device_enter_inline failed");
+			bench_barrier();
+			dl_device_exit_inline(dev);
+			bench_barrier();
+		}
+		n += CHUNK;
+	}
+	return n;
+}
+
+__attribute__((noinline)) static uint64_t bench_loop_devlife_call(struct dl_device *dev)
 {
 	uint64_t n = 0;
 
@@ -174,7 +196,7 @@ static void *worker_main(void *arg)
 	if (w->variant == V_URCU_MEMB)
 		urcu_memb_register_thread();
 	/* warm the thread's state up (devlife's per-thread slots) */
-	if (w->variant == V_DEVLIFE) {
+	if (w->variant == V_DEVLIFE || w->variant == V_DEVLIFE_CALL) {
 		if (dl_device_enter(S.dl_dev))
 			bench_die("dl_device_enter failed");
 		dl_device_exit(S.dl_dev);
@@ -185,6 +207,9 @@ static void *worker_main(void *arg)
 	switch (w->variant) {
 	case V_DEVLIFE:
 		n = bench_loop_devlife(S.dl_dev);
+		break;
+	case V_DEVLIFE_CALL:
+		n = bench_loop_devlife_call(S.dl_dev);
 		break;
 	case V_ATOMIC_BIAS:
 		n = bench_loop_atomic_bias(&S.ab);
@@ -321,7 +346,7 @@ int main(int argc, char **argv)
 	if (o.sweep_path) {
 		FILE *f = fopen(o.sweep_path, "w");
 
-		/* 2N thread counts x 6 variants: keep the sweep under a minute */
+		/* 2N thread counts x 7 variants: keep the sweep under a minute */
 		reps = 3;
 		if (!f)
 			bench_die("cannot write %s: %s", o.sweep_path,
@@ -369,6 +394,9 @@ int main(int argc, char **argv)
 		bench_json_num(j, "threads_N", n);
 		bench_json_num(j, "devlife_debug_checks",
 			       dl_debug_checks_enabled());
+		bench_json_note(j, "enter_exit_ns.devlife: <devlife/inline.h>; "
+				   "devlife_call_ns: dl_device_enter/exit called "
+				   "through the shared library");
 		bench_json_note(j, "call_floor_ns: two empty functions called "
 				   "through a shared library's PLT, the floor of "
 				   "any out-of-line enter/exit");

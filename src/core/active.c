@@ -13,8 +13,8 @@
  * this process) and sums the device's slots over all threads. This is
  * Dekker's protocol with the reader's full fence moved to the writer:
  *
- *   enter:  slot.count++ ; barrier() ; if (dev->deact) back out
- *   remove: dev->deact++ ; membarrier() ; sum(slots of dev)
+ *   enter:  slot.count++ ; barrier() ; if (dev->gate.deact) back out
+ *   remove: dev->gate.deact++ ; membarrier() ; sum(slots of dev)
  *
  * For every reader, the membarrier falls either after its increment (the
  * sum sees it) or before its check (it sees the closed gate and backs
@@ -39,6 +39,7 @@
  */
 #include <dlfcn.h>
 #include <linux/membarrier.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -61,13 +62,32 @@ static pthread_mutex_t threads_lock = PTHREAD_MUTEX_INITIALIZER;
 static CDS_LIST_HEAD(threads);               /* protected by threads_lock */
 static pthread_key_t thread_key;
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
-static __thread struct dl__thread *self;
+/*
+ * The calling thread's record, and the same for <devlife/inline.h> when
+ * its fast path may use a compiler barrier as its fence. initial-exec:
+ * one %fs-relative load, no __tls_get_addr() call.
+ */
+static __thread struct dl__thread_abi *dl__tls_thread
+	__attribute__((tls_model("initial-exec")));
+DL_EXPORT __thread struct dl__thread_abi *dl__tls_fast
+	__attribute__((tls_model("initial-exec")));
+
+_Static_assert(offsetof(struct dl_device, gate) == 0,
+	       "<devlife/inline.h> reads the gate at the head of a device");
+_Static_assert(offsetof(struct dl__thread, abi) == 0,
+	       "<devlife/inline.h> reads the slots at the head of a record");
+
+static inline struct dl__thread *cur_thread(void)
+{
+	return (struct dl__thread *)(void *)dl__tls_thread;
+}
 
 static atomic_bool use_membarrier;           /* set once, at init */
 static atomic_uint_fast64_t gen_started;     /* barriers started */
 static atomic_uint_fast64_t gen_done;        /* highest barrier completed */
 
-static atomic_int drainers;                  /* drains waiting for exits */
+/* drains waiting for exits; exported for <devlife/inline.h> */
+DL_EXPORT atomic_int dl__drainers;
 static pthread_mutex_t drain_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t drain_cond = PTHREAD_COND_INITIALIZER;
 
@@ -88,7 +108,7 @@ static inline void reader_fence(void)
 		atomic_thread_fence(memory_order_seq_cst);
 }
 
-static inline void slot_set_count(struct dl__slot *s, long old, long val)
+static inline void slot_set_count(struct dl__slot_abi *s, long old, long val)
 {
 	if (DL_TSAN) {
 		if (val > old)
@@ -109,9 +129,10 @@ static void thread_destructor(void *arg)
 	bool busy = false;
 
 	for (int i = 0; i < DL_SLOTS; i++)
-		if (atomic_load(&t->slots[i].count) != 0)
+		if (atomic_load(&t->abi.slots[i].count) != 0)
 			busy = true;
-	self = NULL;
+	dl__tls_thread = NULL;
+	dl__tls_fast = NULL;
 	if (busy) {
 		/*
 		 * A thread that exits inside an active section is a bug of
@@ -173,13 +194,15 @@ static struct dl__thread *thread_register(void)
 		free(t);
 		return NULL;
 	}
-	self = t;
+	dl__tls_thread = &t->abi;
+	if (!DL_TSAN && atomic_load(&use_membarrier))
+		dl__tls_fast = &t->abi;
 	return t;
 }
 
 struct dl__thread *dl__thread_self_maybe(void)
 {
-	return self ? self : thread_register();
+	return cur_thread() ? cur_thread() : thread_register();
 }
 
 struct dl__thread *dl__thread_self(void)
@@ -200,7 +223,7 @@ static inline unsigned int slot_index(const struct dl_device *dev)
 
 #define DL_PROBE 4
 
-static void drain_wake(void)
+DL_EXPORT void dl__drain_wake(void)
 {
 	pthread_mutex_lock(&drain_lock);
 	pthread_cond_broadcast(&drain_cond);
@@ -209,17 +232,17 @@ static void drain_wake(void)
 
 static inline void maybe_wake(void)
 {
-	/* Pairs with the barrier after atomic_fetch_add(&drainers) in
+	/* Pairs with the barrier after atomic_fetch_add(&dl__drainers) in
 	 * dl__active_drain(). */
-	if (dl__unlikely(atomic_load_explicit(&drainers,
+	if (dl__unlikely(atomic_load_explicit(&dl__drainers,
 					      memory_order_relaxed)))
-		drain_wake();
+		dl__drain_wake();
 }
 
 static int enter_fallback(struct dl_device *dev)
 {
 	atomic_fetch_add(&dev->fallback_active, 1);
-	if (atomic_load(&dev->deact) != 0) {
+	if (atomic_load(&dev->gate.deact) != 0) {
 		atomic_fetch_sub(&dev->fallback_active, 1);
 		maybe_wake();
 		return -ENODEV;
@@ -229,8 +252,8 @@ static int enter_fallback(struct dl_device *dev)
 
 static int enter_common(struct dl_device *dev, const char *tag, void *site)
 {
-	struct dl__thread *t = self;
-	struct dl__slot *s = NULL, *free_slot = NULL;
+	struct dl__thread *t = cur_thread();
+	struct dl__slot_abi *s = NULL, *free_slot = NULL;
 	unsigned int idx;
 	long c = 0;
 
@@ -241,7 +264,7 @@ static int enter_common(struct dl_device *dev, const char *tag, void *site)
 	}
 	idx = slot_index(dev);
 	for (unsigned int i = 0; i < DL_PROBE; i++) {
-		struct dl__slot *p = &t->slots[(idx + i) & (DL_SLOTS - 1)];
+		struct dl__slot_abi *p = &t->abi.slots[(idx + i) & (DL_SLOTS - 1)];
 		long pc = atomic_load_explicit(&p->count,
 					       memory_order_relaxed);
 
@@ -265,7 +288,7 @@ static int enter_common(struct dl_device *dev, const char *tag, void *site)
 	}
 	slot_set_count(s, c, c + 1);
 	reader_fence(); /* pairs with dl__active_barrier() */
-	if (dl__unlikely(atomic_load_explicit(&dev->deact,
+	if (dl__unlikely(atomic_load_explicit(&dev->gate.deact,
 					      memory_order_relaxed) != 0)) {
 		slot_set_count(s, c + 1, c);
 		reader_fence();
@@ -293,7 +316,7 @@ DL_EXPORT int dl_device_enter_tagged(struct dl_device *dev, const char *tag)
 
 DL_EXPORT void dl_device_exit(struct dl_device *dev)
 {
-	struct dl__thread *t = self;
+	struct dl__thread *t = cur_thread();
 	long old;
 
 	if (dl__unlikely(!dev))
@@ -302,8 +325,8 @@ DL_EXPORT void dl_device_exit(struct dl_device *dev)
 		unsigned int idx = slot_index(dev);
 
 		for (unsigned int i = 0; i < DL_PROBE; i++) {
-			struct dl__slot *p =
-				&t->slots[(idx + i) & (DL_SLOTS - 1)];
+			struct dl__slot_abi *p =
+				&t->abi.slots[(idx + i) & (DL_SLOTS - 1)];
 			long c = atomic_load_explicit(&p->count,
 						      memory_order_relaxed);
 
@@ -335,7 +358,7 @@ DL_EXPORT void dl_device_exit(struct dl_device *dev)
 
 void dl__deactivate_locked(struct dl_device *dev)
 {
-	if (atomic_fetch_add(&dev->deact, 1) == 0)
+	if (atomic_fetch_add(&dev->gate.deact, 1) == 0)
 		/* seq_cst after the increment: a barrier numbered above
 		 * this value started after the gate closed. */
 		atomic_store_explicit(&dev->deact_gen,
@@ -345,7 +368,7 @@ void dl__deactivate_locked(struct dl_device *dev)
 
 void dl__reactivate_locked(struct dl_device *dev)
 {
-	int old = atomic_fetch_sub(&dev->deact, 1);
+	int old = atomic_fetch_sub(&dev->gate.deact, 1);
 
 	if (old <= 0)
 		dl__die("reactivating %s which was not deactivated",
@@ -388,7 +411,7 @@ static long sum_locked(struct dl_device *dev)
 
 	cds_list_for_each_entry(t, &threads, node) {
 		for (int i = 0; i < DL_SLOTS; i++) {
-			struct dl__slot *s = &t->slots[i];
+			struct dl__slot_abi *s = &t->abi.slots[i];
 			long c = atomic_load_explicit(&s->count,
 						      memory_order_acquire);
 
@@ -439,16 +462,16 @@ bool dl__is_ancestor(const struct dl_device *anc, const struct dl_device *dev)
 
 bool dl__self_holds_active_in(struct dl_device *dev, bool subtree)
 {
-	struct dl__thread *t = self;
+	struct dl__thread *t = cur_thread();
 
 	if (!t)
 		return false;
 	for (int i = 0; i < DL_SLOTS; i++) {
 		struct dl_device *d;
 
-		if (atomic_load(&t->slots[i].count) <= 0)
+		if (atomic_load(&t->abi.slots[i].count) <= 0)
 			continue;
-		d = atomic_load(&t->slots[i].dev);
+		d = atomic_load(&t->abi.slots[i].dev);
 		/* d is pinned: this very thread holds an active ref. */
 		if (d == dev || (subtree && dl__is_ancestor(dev, d)))
 			return true;
@@ -490,7 +513,7 @@ static char *holders_report(struct dl_device **devs, size_t n,
 
 		cds_list_for_each_entry(t, &threads, node) {
 			for (int i = 0; i < DL_SLOTS; i++) {
-				struct dl__slot *s = &t->slots[i];
+				struct dl__slot_abi *s = &t->abi.slots[i];
 				long c = atomic_load(&s->count);
 				char site[128];
 
@@ -544,7 +567,7 @@ int dl__active_drain(struct dl_tree *tree, struct dl_device **devs,
 		report_at = start + tree->report_threshold_ns;
 	pthread_mutex_unlock(&tree->wait_lock);
 
-	atomic_fetch_add(&drainers, 1);
+	atomic_fetch_add(&dl__drainers, 1);
 	dl__active_barrier(); /* pairs with maybe_wake() */
 	pthread_mutex_lock(&drain_lock);
 	for (;;) {
@@ -602,6 +625,6 @@ int dl__active_drain(struct dl_tree *tree, struct dl_device **devs,
 		}
 	}
 	pthread_mutex_unlock(&drain_lock);
-	atomic_fetch_sub(&drainers, 1);
+	atomic_fetch_sub(&dl__drainers, 1);
 	return ret;
 }

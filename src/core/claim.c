@@ -41,7 +41,7 @@ DL_EXPORT int dl_device_claim(struct dl_device *dev, const char *owner,
 	/* A removal closes the gate before it looks for claims under this
 	 * lock: either it sees this claim or this sees the closed gate. */
 	if (atomic_load(&dev->state) != DL_STATE_LIVE ||
-	    atomic_load(&dev->deact) != 0)
+	    atomic_load(&dev->gate.deact) != 0)
 		r = -ENODEV;
 	else if (dev->claim)
 		r = -EBUSY;

@@ -21,6 +21,7 @@
 #include <urcu/rculfhash.h>
 
 #include <devlife/devlife.h>
+#include <devlife/inline.h>
 
 #define DL_EXPORT __attribute__((visibility("default")))
 
@@ -167,6 +168,14 @@ struct dl_claim {
 };
 
 struct dl_device {
+	/*
+	 * Active gate, first (<devlife/inline.h> reads it there). deact
+	 * counts the removals that currently keep the device closed; enter
+	 * fails while it is non-zero. Written under tree->topology_lock,
+	 * read locklessly by enter (paired with the barrier of
+	 * dl__active_barrier()).
+	 */
+	struct dl__device_abi gate;
 	struct cds_lfht_node node;         /* registry; topology_lock */
 	struct rcu_head rcu;               /* deferred free */
 	struct dl_tree *tree;              /* written once before add */
@@ -180,13 +189,6 @@ struct dl_device {
 	atomic_long refcount;              /* lifetime references */
 	_Atomic int state;                 /* enum dl_device_state; written
 					    * under tree->wait_lock */
-	/*
-	 * Active gate. deact counts the removals that currently keep the
-	 * device closed; enter fails while it is non-zero. Written under
-	 * tree->topology_lock, read locklessly by enter (paired with the
-	 * barrier of dl__active_barrier()).
-	 */
-	atomic_int deact;
 	_Atomic uint64_t deact_gen;        /* topology_lock: barrier gen at
 					    * the last 0 -> 1 of deact */
 	atomic_long fallback_active;       /* enters of threads whose slots
@@ -241,19 +243,19 @@ bool dl__is_ancestor(const struct dl_device *anc, const struct dl_device *dev);
  * (membarrier(2), as liburcu's urcu-memb) and sums the slots of every
  * thread for the device.
  */
-#define DL_SLOTS 16
+#define DL_SLOTS DL__SLOTS_ABI
 
-struct dl__slot {
-	_Atomic(struct dl_device *) dev;   /* written by owner only */
-	atomic_long count;                 /* written by owner only */
-	const char *tag;                   /* debug: owner only */
-	void *site;                        /* debug: owner only */
-};
+/*
+ * A thread's slots (struct dl__slot_abi: device pointer, count, debug tag
+ * and call site, all written by the owner only) and its fence mode are
+ * the head of its record, declared in <devlife/inline.h>: the inline fast
+ * path reads and writes them. ABI.
+ */
 
 #define DL_HELD_LOCKS 16
 
 struct dl__thread {
-	struct dl__slot slots[DL_SLOTS];
+	struct dl__thread_abi abi;         /* first: <devlife/inline.h> */
 	struct cds_list_head node;         /* dl__threads, threads_lock */
 	pid_t tid;
 	char name[16];

@@ -62,7 +62,7 @@ DL_EXPORT int dl_device_new(struct dl_tree *tree,
 	atomic_init(&dev->refcount, 1);
 	atomic_init(&dev->state, DL_STATE_NEW);
 	/* Built closed: nobody enters until dl_device_add() opens it. */
-	atomic_init(&dev->deact, 1);
+	atomic_init(&dev->gate.deact, 1);
 	dev->autoprobe = true;
 	pthread_mutex_init(&dev->lock, NULL);
 	dev->hash = name_hash(name);
@@ -238,7 +238,7 @@ DL_EXPORT int dl_device_add(struct dl_device *dev, struct dl_device *parent)
 	atomic_store(&dev->state, DL_STATE_LIVE);
 	/* Open the gate only now, fully built and linked (pairs with
 	 * the acquire of whoever finds it: registry or children list). */
-	atomic_store(&dev->deact, 0);
+	atomic_store(&dev->gate.deact, 0);
 	atomic_store(&dev->published, true);
 unlock:
 	dl__topology_unlock(tree);

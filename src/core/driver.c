@@ -111,7 +111,13 @@ static int snapshot_registry(struct dl_tree *tree, struct dl_device ***ret,
 	size_t n = 0, cap = 0;
 
 	rcu_read_lock();
-	cds_lfht_for_each_entry(tree->registry, &iter, dev, node) {
+	/* Not cds_lfht_for_each_entry(): node is not the first member, and
+	 * that macro computes the entry of the NULL that ends the walk. */
+	for (cds_lfht_first(tree->registry, &iter);
+	     cds_lfht_iter_get_node(&iter) != NULL;
+	     cds_lfht_next(tree->registry, &iter)) {
+		dev = caa_container_of(cds_lfht_iter_get_node(&iter),
+				       struct dl_device, node);
 		if (n == cap) {
 			struct dl_device **nv;
 

@@ -33,10 +33,10 @@ static void report_held(FILE *f, struct dl__thread *t)
 	for (int i = 0; i < t->nheld; i++)
 		fprintf(f, " device_lock(%s)", t->held[i]->name);
 	for (int i = 0; i < DL_SLOTS; i++)
-		if (atomic_load(&t->slots[i].count) > 0)
+		if (atomic_load(&t->abi.slots[i].count) > 0)
 			fprintf(f, " active(%s)x%ld",
-				atomic_load(&t->slots[i].dev)->name,
-				atomic_load(&t->slots[i].count));
+				atomic_load(&t->abi.slots[i].dev)->name,
+				atomic_load(&t->abi.slots[i].count));
 	if (t->topology_held)
 		fprintf(f, " topology_lock");
 	fputc('\n', f);
@@ -88,9 +88,9 @@ static void check_lock(struct dl__thread *t, struct dl_device *x)
 	for (int i = 0; i < DL_SLOTS; i++) {
 		struct dl_device *a;
 
-		if (atomic_load(&t->slots[i].count) <= 0)
+		if (atomic_load(&t->abi.slots[i].count) <= 0)
 			continue;
-		a = atomic_load(&t->slots[i].dev);
+		a = atomic_load(&t->abi.slots[i].dev);
 		if (a != x && dl__is_ancestor(x, a)) {
 			snprintf(what, sizeof(what),
 				 "device_lock(%s) taken while holding "

@@ -408,7 +408,7 @@ TEST(remove_subtree)
 					  DL_STATE_LIVE);
 				ASSERT_TRUE(findable(tree, v[i]));
 				ASSERT_TRUE(enterable(v[i]));
-				ASSERT_EQ(atomic_load(&v[i]->deact), 0);
+				ASSERT_EQ(atomic_load(&v[i]->gate.deact), 0);
 				ASSERT_TRUE(dl_device_driver(v[i]) != NULL);
 			}
 			ASSERT_EQ(nchildren(v[0]), SUB_KIDS);

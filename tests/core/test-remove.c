@@ -104,7 +104,7 @@ static void check_intact(struct fam *f)
 		ASSERT_TRUE(enterable(d));
 		ASSERT_FALSE(dl_device_is_gone(d));
 		ASSERT_TRUE(dl_device_driver(d) != NULL);
-		ASSERT_EQ(atomic_load(&d->deact), 0);
+		ASSERT_EQ(atomic_load(&d->gate.deact), 0);
 	}
 	ASSERT_EQ(nlog, 0); /* no driver remove ran */
 	ASSERT_EQ(get_stats(f->tree).devices_live, f->n);
