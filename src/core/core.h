@@ -173,31 +173,29 @@ struct dl_device {
 	 * counts the removals that currently keep the device closed; enter
 	 * fails while it is non-zero. Written under tree->topology_lock,
 	 * read locklessly by enter (paired with the barrier of
-	 * dl__active_barrier()).
+	 * dl__active_barrier()). The rest of this line is read-mostly.
 	 */
 	struct dl__device_abi gate;
-	struct cds_lfht_node node;         /* registry; topology_lock */
-	struct rcu_head rcu;               /* deferred free */
+	_Atomic int state;                 /* enum dl_device_state; written
+					    * under tree->wait_lock */
 	struct dl_tree *tree;              /* written once before add */
 	const struct dl_device_type *type; /* written once */
 	struct dl_device *parent;          /* written once at add; pinned */
-	struct cds_list_head children;     /* protected by topology_lock */
-	struct cds_list_head sibling;      /* protected by topology_lock */
 	uint64_t id;                       /* written once */
 	unsigned long hash;                /* written once */
+	void *priv;                        /* written once */
+	atomic_bool gone;                  /* surprise-removed */
+	atomic_bool adding;                /* dl_device_add() claimed it */
+	bool autoprobe;                    /* written before add */
 
-	atomic_long refcount;              /* lifetime references */
-	_Atomic int state;                 /* enum dl_device_state; written
-					    * under tree->wait_lock */
+	struct rcu_head rcu;               /* deferred free */
+	struct cds_list_head children;     /* protected by topology_lock */
+	struct cds_list_head sibling;      /* protected by topology_lock */
 	_Atomic uint64_t deact_gen;        /* topology_lock: barrier gen at
 					    * the last 0 -> 1 of deact */
 	atomic_long fallback_active;       /* enters of threads whose slots
 					    * were full */
-	atomic_bool adding;                /* dl_device_add() claimed it */
-	atomic_bool published;             /* lookup filter */
-	atomic_bool gone;                  /* surprise-removed */
 	atomic_bool online;                /* device lock for writers */
-	bool autoprobe;                    /* written before add */
 	bool linked;                       /* topology_lock */
 	uint64_t walk_tag;                 /* topology_lock: removal walk */
 
@@ -210,7 +208,14 @@ struct dl_device {
 	struct dl_claim *claim;            /* tree->wait_lock */
 	atomic_uint pending_work;          /* queued, not started items */
 
-	void *priv;                        /* written once */
+	/*
+	 * What a lookup touches, together: the hash table's node (its next
+	 * pointer and hash), the lifetime count, the publication flag and
+	 * the name it compares. One or two cache lines instead of four.
+	 */
+	struct cds_lfht_node node; /* registry; topology_lock */
+	atomic_long refcount;              /* lifetime references */
+	atomic_bool published;             /* lookup filter */
 	char name[];                       /* then the private area */
 };
 

@@ -8,6 +8,7 @@
  * reference is going; the memory is reclaimed after an RCU grace period,
  * so a lookup that is still looking at the node is safe.
  */
+#include <stddef.h>
 #include <string.h>
 
 #include "core.h"
@@ -21,6 +22,17 @@ static unsigned long name_hash(const char *s)
 		h ^= (unsigned char)*s;
 		h *= 0x100000001b3ull;
 	}
+	/*
+	 * splitmix64's finalizer: FNV's low bits (the registry's bucket
+	 * index) only ever see the low bits of each step, and the registry
+	 * grows on chain length (tree.c), which a clustered index would
+	 * turn into growth without shorter chains.
+	 */
+	h ^= h >> 30;
+	h *= 0xbf58476d1ce4e5b9ull;
+	h ^= h >> 27;
+	h *= 0x94d049bb133111ebull;
+	h ^= h >> 31;
 	return (unsigned long)h;
 }
 
@@ -47,7 +59,7 @@ DL_EXPORT int dl_device_new(struct dl_tree *tree,
 	assert_return(valid_name(name), -EINVAL);
 	assert_return(priv_size < ((size_t)1 << 30), -EINVAL);
 	len = strlen(name);
-	off = (sizeof(*dev) + len + 1 + 15) & ~(size_t)15;
+	off = (offsetof(struct dl_device, name) + len + 1 + 15) & ~(size_t)15;
 	size = off + priv_size;
 	dev = dl__calloc(1, size);
 	if (!dev)
