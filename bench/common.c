@@ -66,6 +66,29 @@ void bench_note_cpu_share(double share)
 		bench_min_cpu_share = share;
 }
 
+static uint64_t process_cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+double bench_settle(double max_s)
+{
+	uint64_t t0 = bench_now_ns(), deadline = t0 + (uint64_t)(max_s * 1e9);
+
+	for (;;) {
+		uint64_t c0 = process_cpu_ns(), c1;
+
+		bench_sleep_ns(200000000ull);
+		c1 = process_cpu_ns();
+		if (c1 - c0 < 10000000ull || bench_now_ns() >= deadline)
+			break;
+	}
+	return (double)(bench_now_ns() - t0) / 1e9;
+}
+
 void bench_sleep_ns(uint64_t ns)
 {
 	struct timespec ts = { .tv_sec = (time_t)(ns / 1000000000u),

@@ -60,6 +60,13 @@ extern double bench_min_cpu_share;
 void bench_note_cpu_share(double share);
 
 void bench_sleep_ns(uint64_t ns);
+/*
+ * Wait until the process's other threads are quiet (less than 5% of a
+ * CPU over 200 ms; at most @max_s seconds): background work started by
+ * what was just built (liburcu's lazy hash-table resize, deferred frees)
+ * must not run during the measurement. Returns the seconds waited.
+ */
+double bench_settle(double max_s);
 int bench_ncpus(void);
 
 /* RSS of this process in bytes (from /proc/self/statm). */

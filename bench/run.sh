@@ -131,6 +131,9 @@ targets = [
      "%.1fx" % (ee["atomic_bias"]["tN"] / dN), ee["atomic_bias"]["tN"] / dN >= 10),
     ("enter+exit >= 25x faster than rwlock at N threads",
      "%.1fx" % (ee["rwlock"]["tN"] / dN), ee["rwlock"]["tN"] / dN >= 25),
+    ("stretch: enter+exit within 1.2x of urcu_memb (1 and N threads)",
+     "%.1fx / %.1fx" % (d1 / ee["urcu_memb"]["t1"], dN / ee["urcu_memb"]["tN"]),
+     max(d1 / ee["urcu_memb"]["t1"], dN / ee["urcu_memb"]["tN"]) <= 1.2),
     ("lookup >= 5x faster than mutex_hash at N threads, %s devices" % n1m_label,
      "%.1fx" % (lk["mutex_hash"]["n1m"]["tN"] / lk["devlife"]["n1m"]["tN"]),
      lk["mutex_hash"]["n1m"]["tN"] / lk["devlife"]["n1m"]["tN"] >= 5),
@@ -158,6 +161,9 @@ w("| enter+exit, ns per pair | 1 thread | %d threads |" % N)
 w("|---|---:|---:|")
 for v in ("devlife", "atomic_bias", "rwlock", "urcu_memb", "limit"):
     w("| %s | %.2f | %.2f |" % (v, ee[v]["t1"], ee[v]["tN"]))
+if "devlife_call_ns" in res:
+    dc = res["devlife_call_ns"]
+    w("| (devlife_call: dl_device_enter/exit through the .so) | %.2f | %.2f |" % (dc["t1"], dc["tN"]))
 if "call_floor_ns" in res:
     cf = res["call_floor_ns"]
     w("| (call_floor: 2 empty calls into a .so) | %.2f | %.2f |" % (cf["t1"], cf["tN"]))
@@ -187,6 +193,12 @@ w("| target | measured | |")
 w("|---|---:|---|")
 for t, v, m in targets:
     w("| %s | %s | %s |" % (t, v, "met" if m else "MISSED"))
+w("")
+w("Bounds on this machine: the limit itself is %.1fx faster than atomic_bias "
+  "and %.1fx faster than rwlock at %d threads; mutex_hash at %d threads takes "
+  "%.1fx its 1-thread time (%s devices)."
+  % (ee["atomic_bias"]["tN"] / limN, ee["rwlock"]["tN"] / limN, N, N,
+     lk["mutex_hash"]["n1m"]["tN"] / lk["mutex_hash"]["n1m"]["t1"], n1m_label))
 w("")
 for n in notes:
     w("- " + n)

@@ -86,6 +86,18 @@ long dl__test_alloc_count(void);
 
 struct dl_tree {
 	struct cds_lfht *registry;         /* writers under topology_lock */
+	/*
+	 * Registry sizing (tree.c): the number of registered devices
+	 * (topology_lock), the bucket count last asked for, and the helper
+	 * thread that asks (resize_lock, a leaf under topology_lock).
+	 */
+	unsigned long nregistered;
+	atomic_ulong reg_buckets;
+	pthread_mutex_t resize_lock;
+	pthread_cond_t resize_cond;
+	unsigned long resize_want;         /* resize_lock */
+	bool resizer_started, resizer_stop, resizer_failed; /* resize_lock */
+	pthread_t resizer;
 
 	/*
 	 * The topology lock protects every children list, the roots list,
@@ -272,6 +284,10 @@ struct dl__thread {
 };
 
 struct dl__thread *dl__thread_self(void);
+/* Registry bookkeeping, topology_lock held: after an insertion, after
+ * a deletion. */
+void dl__registry_added_locked(struct dl_tree *tree);
+void dl__registry_deleted_locked(struct dl_tree *tree);
 /* Returns the thread's record or NULL (allocation failed). */
 struct dl__thread *dl__thread_self_maybe(void);
 

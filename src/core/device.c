@@ -22,17 +22,6 @@ static unsigned long name_hash(const char *s)
 		h ^= (unsigned char)*s;
 		h *= 0x100000001b3ull;
 	}
-	/*
-	 * splitmix64's finalizer: FNV's low bits (the registry's bucket
-	 * index) only ever see the low bits of each step, and the registry
-	 * grows on chain length (tree.c), which a clustered index would
-	 * turn into growth without shorter chains.
-	 */
-	h ^= h >> 30;
-	h *= 0xbf58476d1ce4e5b9ull;
-	h ^= h >> 27;
-	h *= 0x94d049bb133111ebull;
-	h ^= h >> 31;
 	return (unsigned long)h;
 }
 
@@ -238,6 +227,7 @@ DL_EXPORT int dl_device_add(struct dl_device *dev, struct dl_device *parent)
 		r = -EEXIST;
 		goto unlock;
 	}
+	dl__registry_added_locked(tree);
 	dev->parent = dl_device_get(parent);
 	cds_list_add_tail(&dev->sibling,
 			  parent ? &parent->children : &tree->roots);

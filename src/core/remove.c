@@ -349,6 +349,7 @@ static int do_remove(struct dl_device *dev, unsigned int flags,
 	rcu_read_lock();
 	cds_lfht_del(tree->registry, &dev->node);
 	rcu_read_unlock();
+	dl__registry_deleted_locked(tree);
 	dev->linked = false;
 	dl__topology_unlock(tree);
 

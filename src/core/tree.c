@@ -7,13 +7,113 @@
  * lock instead of requiring rcu_register_thread() (urcu-qsbr would also
  * require every thread to announce quiescent states).
  */
+#include <signal.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "core.h"
 
+/* The registry's initial (and smallest) bucket count. */
+#define REG_MIN_BUCKETS 64
+
+/*
+ * Registry sizing. liburcu's count-based resize (CDS_LFHT_ACCOUNTING)
+ * grows the table only when its node count, at a power of two, reaches
+ * 8 times the bucket count: loads up to 16 were measured (30,000 nodes:
+ * lookups 6 times slower than with a bucket per node). Growing on chain
+ * length alone (no accounting) is worse: a burst of adds that outruns
+ * the lazy resize meets long chains and asks for growth by their length
+ * (1M devices grew the bucket array to some 4 GB).
+ *
+ * So the table keeps liburcu's accounting (it shrinks the table as
+ * devices go) and a helper thread, started when a tree first outgrows
+ * its initial buckets, asks for twice the device count whenever the
+ * count passes the bucket count. cds_lfht_resize() waits for grace
+ * periods: neither an adder (maybe in a probe, under a device lock) nor
+ * the topology lock may wait for that, a thread of its own may.
+ */
+static void *resizer_main(void *arg)
+{
+	struct dl_tree *tree = arg;
+
+	pthread_setname_np(pthread_self(), "devlife-resize");
+	pthread_mutex_lock(&tree->resize_lock);
+	for (;;) {
+		unsigned long target;
+
+		while (!tree->resizer_stop &&
+		       tree->resize_want <= atomic_load(&tree->reg_buckets))
+			pthread_cond_wait(&tree->resize_cond, &tree->resize_lock);
+		if (tree->resizer_stop)
+			break;
+		target = REG_MIN_BUCKETS;
+		while (target < 2 * tree->resize_want &&
+		       target < (1ul << 40))
+			target <<= 1;
+		pthread_mutex_unlock(&tree->resize_lock);
+		cds_lfht_resize(tree->registry, target);
+		pthread_mutex_lock(&tree->resize_lock);
+		atomic_store(&tree->reg_buckets, target);
+	}
+	pthread_mutex_unlock(&tree->resize_lock);
+	return NULL;
+}
+
+void dl__registry_added_locked(struct dl_tree *tree)
+{
+	sigset_t all, old;
+
+	if (++tree->nregistered <= atomic_load(&tree->reg_buckets))
+		return;
+	pthread_mutex_lock(&tree->resize_lock);
+	if (tree->nregistered > tree->resize_want)
+		tree->resize_want = tree->nregistered;
+	if (!tree->resizer_started && !tree->resizer_failed) {
+		/* signals go to the application's threads, not to this one */
+		sigfillset(&all);
+		pthread_sigmask(SIG_SETMASK, &all, &old);
+		if (pthread_create(&tree->resizer, NULL, resizer_main, tree) == 0)
+			tree->resizer_started = true;
+		else
+			tree->resizer_failed = true; /* liburcu's resize only */
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+	}
+	pthread_cond_signal(&tree->resize_cond);
+	pthread_mutex_unlock(&tree->resize_lock);
+}
+
+void dl__registry_deleted_locked(struct dl_tree *tree)
+{
+	unsigned long b = atomic_load(&tree->reg_buckets);
+
+	tree->nregistered--;
+	/* liburcu shrinks the table as the count falls: forget the size
+	 * asked for once it is far above the count, so that growing
+	 * again asks again */
+	if (b > REG_MIN_BUCKETS && tree->nregistered < b / 8)
+		atomic_store(&tree->reg_buckets,
+			     tree->nregistered > REG_MIN_BUCKETS
+				     ? tree->nregistered
+				     : REG_MIN_BUCKETS);
+}
+
+static void resizer_stop(struct dl_tree *tree)
+{
+	bool started;
+
+	pthread_mutex_lock(&tree->resize_lock);
+	tree->resizer_stop = true;
+	started = tree->resizer_started;
+	pthread_cond_signal(&tree->resize_cond);
+	pthread_mutex_unlock(&tree->resize_lock);
+	if (started)
+		pthread_join(tree->resizer, NULL);
+}
+
 static void tree_destroy(struct dl_tree *tree)
 {
+	pthread_mutex_destroy(&tree->resize_lock);
+	pthread_cond_destroy(&tree->resize_cond);
 	pthread_mutex_destroy(&tree->topology_lock);
 	pthread_mutex_destroy(&tree->wait_lock);
 	pthread_cond_destroy(&tree->wait_cond);
@@ -49,6 +149,9 @@ DL_EXPORT int dl_tree_new(struct dl_tree **ret)
 	pthread_mutex_init(&tree->wq_lock, NULL);
 	pthread_mutex_init(&tree->trace_lock, NULL);
 	pthread_rwlock_init(&tree->watch_lock, NULL);
+	pthread_mutex_init(&tree->resize_lock, NULL);
+	pthread_cond_init(&tree->resize_cond, NULL);
+	atomic_init(&tree->reg_buckets, REG_MIN_BUCKETS);
 	CDS_INIT_LIST_HEAD(&tree->roots);
 	CDS_INIT_LIST_HEAD(&tree->drivers);
 	CDS_INIT_LIST_HEAD(&tree->workqueues);
@@ -58,17 +161,10 @@ DL_EXPORT int dl_tree_new(struct dl_tree **ret)
 		tree_destroy(tree);
 		return -ENOMEM;
 	}
-	/*
-	 * Resized on chain length (an insertion that meets a long chain
-	 * grows the table), not on the node count: with
-	 * CDS_LFHT_ACCOUNTING the table lets its load reach 8 before it
-	 * grows, and lookups in a tree of 1M devices took 1.5 to 2 times
-	 * as long (bench/lookup.c). The price: the bucket array never
-	 * shrinks (16 bytes per bucket, at the peak device count). The
-	 * names' hash is well mixed (device.c), so growth shortens chains.
-	 */
+	/* Sized by its node count and by the resizer above. */
 	tree->registry = cds_lfht_new_flavor(
-		64, 64, 0, CDS_LFHT_AUTO_RESIZE,
+		REG_MIN_BUCKETS, REG_MIN_BUCKETS, 0,
+		CDS_LFHT_AUTO_RESIZE | CDS_LFHT_ACCOUNTING,
 		&urcu_bp_flavor, NULL);
 	if (!tree->registry) {
 		tree_destroy(tree);
@@ -118,6 +214,7 @@ DL_EXPORT void dl_tree_free(struct dl_tree *tree)
 	}
 	dl__workqueues_free_all(tree);
 	dl__drivers_free_all(tree);
+	resizer_stop(tree);
 	cds_lfht_destroy(tree->registry, NULL);
 	tree->registry = NULL;
 	/*

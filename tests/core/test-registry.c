@@ -424,6 +424,74 @@ TEST(priv_area)
 	free_tree(tree);
 }
 
+/*
+ * The registry keeps a bucket per device or more (tree.c's resizer),
+ * while lookups of what is already there keep finding it; removing the
+ * devices lets the size asked for fall again; dl_tree_free() stops the
+ * helper thread.
+ */
+static atomic_int added;
+static atomic_bool adding_done;
+static atomic_long lookups_done;
+
+static void *lookup_added(void *arg)
+{
+	struct dl_tree *tree = arg;
+	unsigned int seed = 1;
+
+	while (!atomic_load(&adding_done)) {
+		int n = atomic_load(&added);
+		char name[16];
+		struct dl_device *d;
+
+		if (n == 0)
+			continue;
+		snprintf(name, sizeof(name), "r%06d", rand_r(&seed) % n);
+		ASSERT_EQ(dl_device_lookup(tree, name, &d), 0);
+		dl_device_put(d);
+		atomic_fetch_add(&lookups_done, 1);
+	}
+	return NULL;
+}
+
+TEST(registry_grows_under_lookups)
+{
+	int n = TU_SCALE(40000);
+	struct dl_tree *tree = mktree();
+	struct dl_device **devs = calloc((size_t)n, sizeof(*devs));
+	pthread_t t;
+	int waited = 0;
+
+	ASSERT_TRUE(devs);
+	ASSERT_EQ(atomic_load(&tree->reg_buckets), 64);
+	t = spawn(lookup_added, tree);
+	for (int i = 0; i < n; i++) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "r%06d", i);
+		devs[i] = mkdev(tree, NULL, name);
+		atomic_store(&added, i + 1);
+	}
+	/* the resizer catches up with the count, asking for twice it */
+	while (atomic_load(&tree->reg_buckets) < (unsigned long)n &&
+	       waited++ < 1000)
+		usleep(10000);
+	ASSERT_GE(atomic_load(&tree->reg_buckets), (unsigned long)n);
+	ASSERT_TRUE(tree->resizer_started);
+	atomic_store(&adding_done, true);
+	join(t);
+	ASSERT_GT(atomic_load(&lookups_done), 0);
+	for (int i = 0; i < n; i++) {
+		ASSERT_EQ(dl_device_remove(devs[i], DL_REMOVE_TRY, 0), 0);
+		dl_device_put(devs[i]);
+	}
+	ASSERT_EQ(tree->nregistered, 0);
+	ASSERT_EQ(atomic_load(&tree->reg_buckets), 64);
+	free(devs);
+	free_tree(tree);
+}
+
 TEST_MAIN(add_lookup, duplicate_name, duplicate_while_removing,
 	  lookup_only_live, lookup_races_last_put, lookup_from_foreign_threads,
-	  many_devices, invalid_names, priv_area)
+	  many_devices, invalid_names, priv_area,
+	  registry_grows_under_lookups)
