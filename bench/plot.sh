@@ -56,12 +56,14 @@ except Exception:
 EOF
 )
 
-# call_floor is plotted when the sweep has it (sweeps made before it was
-# added have 6 columns).
-floor=
-if grep -q '^# threads.* call_floor' "$dat"; then
-	floor=', "" using 1:7 with lines lw 1 lc rgb "black" title "call floor (2 empty calls into a .so)"'
-fi
+# devlife_call and call_floor are plotted when the sweep has them (older
+# sweeps lack one or both): columns are found by name in the header.
+col() { awk -v n="$1" '/^# threads/ { for (i = 3; i <= NF; i++) if ($i == n) print i - 1 }' "$dat"; }
+extra=
+c=$(col devlife_call)
+[ -n "$c" ] && extra="$extra"', "" using 1:'"$c"' with linespoints lw 1 pt 6 lc rgb "#9400d3" title "devlife, called (.so)"'
+c=$(col call_floor)
+[ -n "$c" ] && extra="$extra"', "" using 1:'"$c"' with lines lw 1 lc rgb "black" title "2 empty calls (.so)"'
 
 mkdir -p "$src/docs"
 gnuplot <<EOF
@@ -75,10 +77,10 @@ set grid ytics xtics
 set key outside right center
 set xtics 1
 set arrow from $cpus, graph 0 to $cpus, graph 1 nohead dashtype 2 lc rgb "gray"
-plot "$dat" using 1:2 with linespoints lw 2 pt 7 title "devlife", \
+plot "$dat" using 1:2 with linespoints lw 2 pt 7 lc rgb "#9400d3" title "devlife, inline", \
      "" using 1:3 with linespoints lw 2 pt 5 title "atomic\\\\_bias (kernfs)", \
      "" using 1:4 with linespoints lw 2 pt 9 title "rwlock (global lock)", \
      "" using 1:5 with linespoints lw 2 pt 11 title "urcu\\\\_memb read lock", \
-     "" using 1:6 with linespoints lw 2 pt 13 lc rgb "gray40" title "limit (per-thread counter)"$floor
+     "" using 1:6 with linespoints lw 2 pt 13 lc rgb "gray40" title "limit (per-thread counter)"$extra
 EOF
 echo "bench/plot.sh: wrote $svg from $dat" >&2
