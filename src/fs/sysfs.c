@@ -149,6 +149,14 @@ struct node {
 	char drv[64];                      /* driver name (K_DRV*) */
 	uint64_t nlookup;                  /* fs->lock */
 	unsigned long hash;                /* of the key; written once */
+	/*
+	 * Stored (release) once the fields above are written, before the
+	 * node is added to the tables; read (acquire) by whoever finds it
+	 * there without fs->lock. liburcu's publication orders this too,
+	 * but in inline assembly ThreadSanitizer cannot see: this makes
+	 * the hand-off visible to it instead of suppressed.
+	 */
+	atomic_bool ready;
 };
 
 struct inval {
@@ -255,8 +263,11 @@ static struct node *node_of(struct dl_fs *fs, fuse_ino_t ino)
 	rcu_read_lock();
 	cds_lfht_lookup(fs->nodes, ino_hash(ino), match_ino, &ino, &it);
 	ht = cds_lfht_iter_get_node(&it);
-	if (ht)
+	if (ht) {
 		nd = caa_container_of(ht, struct node, by_ino);
+		if (!atomic_load_explicit(&nd->ready, memory_order_acquire))
+			nd = NULL; /* cannot happen: added once ready */
+	}
 	rcu_read_unlock();
 	return nd;
 }
@@ -275,8 +286,12 @@ static fuse_ino_t ino_of_key(struct dl_fs *fs, const struct key *k)
 			key_hash(k->kind, k->dev, k->idx, k->n, k->drv),
 			match_key, k, &it);
 	ht = cds_lfht_iter_get_node(&it);
-	if (ht)
-		ino = caa_container_of(ht, struct node, by_key)->ino;
+	if (ht) {
+		const struct node *nd = caa_container_of(ht, struct node, by_key);
+
+		if (atomic_load_explicit(&nd->ready, memory_order_acquire))
+			ino = nd->ino;
+	}
 	rcu_read_unlock();
 	return ino;
 }
@@ -318,6 +333,7 @@ static fuse_ino_t node_get(struct dl_fs *fs, const struct key *k)
 	nd->hash = h;
 	cds_lfht_node_init(&nd->by_ino);
 	cds_lfht_node_init(&nd->by_key);
+	atomic_store_explicit(&nd->ready, true, memory_order_release);
 	rcu_read_lock();
 	cds_lfht_add(fs->nodes, ino_hash(nd->ino), &nd->by_ino);
 	cds_lfht_add(fs->keys, h, &nd->by_key);
