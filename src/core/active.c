@@ -214,11 +214,10 @@ struct dl__thread *dl__thread_self(void)
 	return t;
 }
 
+/* The first slot of a device: the hash <devlife/inline.h> uses too. */
 static inline unsigned int slot_index(const struct dl_device *dev)
 {
-	uint64_t h = (uint64_t)(uintptr_t)dev * 0x9E3779B97F4A7C15ull;
-
-	return (unsigned int)(h >> 60) & (DL_SLOTS - 1);
+	return dl__slot_index_abi(dev);
 }
 
 #define DL_PROBE 4
