@@ -189,34 +189,49 @@ static void *user_thread(void *arg)
 	return NULL;
 }
 
+static bool enough_pairs(struct user *u)
+{
+	for (int i = 0; i < NUSERS; i++)
+		if (atomic_load(&u[i].pairs) < 1000)
+			return false;
+	return true;
+}
+
 TEST(inline_users_against_removers)
 {
 	struct dl_tree *tree = mktree();
 	enum { NDEV = 8 };
 	_Atomic(struct dl_device *) devs[NDEV];
 	struct dl_device **old_devs;
-	size_t nold = 0;
+	size_t nold = 0, cap;
 	struct user u[NUSERS];
 	pthread_t t[NUSERS];
 	long rounds = TU_SCALE(2000);
+	uint64_t t0 = dl__now_ns();
 	char name[32];
 
 	for (int i = 0; i < NDEV; i++) {
 		snprintf(name, sizeof(name), "u%d", i);
 		atomic_init(&devs[i], mkdev(tree, NULL, name));
 	}
-	old_devs = calloc((size_t)rounds, sizeof(*old_devs));
+	cap = (size_t)rounds;
+	old_devs = calloc(cap, sizeof(*old_devs));
 	ASSERT_TRUE(old_devs != NULL);
 	atomic_store(&stop_users, false);
 	for (int i = 0; i < NUSERS; i++) {
 		u[i] = (struct user){ .devs = devs, .n = NDEV };
 		t[i] = spawn(user_thread, &u[i]);
 	}
-	for (long r = 0; r < rounds; r++) {
+	/* at least `rounds` removals, and on until every user has entered
+	 * often (a slow build may start them late); at most 30 s */
+	for (long r = 0;; r++) {
 		int i = (int)(r % NDEV);
 		struct dl_device *old = atomic_load(&devs[i]);
 		int ret;
 
+		if (r >= rounds && (enough_pairs(u) ||
+				    dl__now_ns() - t0 > 30000000000ull))
+			break;
 		ret = dl_device_remove(old, (r & 1) ? DL_REMOVE_TRY
 						      : DL_REMOVE_WAIT,
 				       DL_NO_TIMEOUT);
@@ -228,6 +243,11 @@ TEST(inline_users_against_removers)
 		/* the users may still hold the old pointer: keep its
 		 * lifetime reference until they stop */
 		atomic_store(&devs[i], mkdev(tree, NULL, name));
+		if (nold == cap) {
+			cap *= 2;
+			old_devs = realloc(old_devs, cap * sizeof(*old_devs));
+			ASSERT_TRUE(old_devs != NULL);
+		}
 		old_devs[nold++] = old;
 	}
 	atomic_store(&stop_users, true);
