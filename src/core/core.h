@@ -218,6 +218,9 @@ struct dl_device {
 	void *drvdata;                     /* device lock (driver's) */
 
 	struct dl_claim *claim;            /* tree->wait_lock */
+	/* the thread running this device's online/offline callback, 0 if
+	 * none (tree->wait_lock): a removal starts only once it is done */
+	pid_t onlining_tid;
 	atomic_uint pending_work;          /* queued, not started items */
 
 	/*

@@ -299,6 +299,7 @@ DL_EXPORT void *dl_device_get_drvdata(struct dl_device *dev)
 static int set_online(struct dl_device *dev, bool on)
 {
 	struct dl_driver *drv;
+	bool live;
 	int r;
 
 	assert_return(dev, -EINVAL);
@@ -307,7 +308,20 @@ static int set_online(struct dl_device *dev, bool on)
 	DL_TEST_POINT(on ? "online:entered" : "offline:entered", dev);
 	dl_device_lock(dev);
 	drv = atomic_load(&dev->driver);
-	if (atomic_load(&dev->state) != DL_STATE_LIVE)
+	/*
+	 * LIVE, checked under wait_lock, the lock a removal starts under,
+	 * and marked as running a callback there: a removal waits for the
+	 * mark to go before it starts (remove.c), so the callback never
+	 * sees its device being removed, as with the kernel's device_lock
+	 * around device_online() and kill_device().
+	 */
+	pthread_mutex_lock(&dev->tree->wait_lock);
+	live = atomic_load(&dev->state) == DL_STATE_LIVE;
+	if (live && drv && (on ? drv->ops->online : drv->ops->offline) &&
+	    atomic_load(&dev->online) != on)
+		dev->onlining_tid = gettid();
+	pthread_mutex_unlock(&dev->tree->wait_lock);
+	if (!live)
 		r = -ENODEV;
 	else if (!drv || !(on ? drv->ops->online : drv->ops->offline))
 		r = -EOPNOTSUPP;
@@ -321,6 +335,10 @@ static int set_online(struct dl_device *dev, bool on)
 			dl__trace(dev->tree, dev,
 				  on ? DL_EV_ONLINE : DL_EV_OFFLINE, 0);
 		}
+		pthread_mutex_lock(&dev->tree->wait_lock);
+		dev->onlining_tid = 0;
+		pthread_cond_broadcast(&dev->tree->wait_cond);
+		pthread_mutex_unlock(&dev->tree->wait_lock);
 	}
 	dl_device_unlock(dev);
 	dl_device_exit(dev);

@@ -380,13 +380,17 @@ static int remove_internal(struct dl_device *dev, unsigned int flags,
 			pthread_mutex_unlock(&tree->wait_lock);
 			return 0;
 		}
-		if (st == DL_STATE_LIVE) {
+		/* A LIVE device's online/offline callback finishes before its
+		 * removal starts (driver.c), unless this is its own thread. */
+		if (st == DL_STATE_LIVE &&
+		    (!dev->onlining_tid || dev->onlining_tid == gettid())) {
 			atomic_store(&dev->state, DL_STATE_REMOVING);
 			dl__trace_record(tree, dev, DL_EV_REMOVE_START,
 					 (int32_t)flags, &rec);
 			break;
 		}
-		/* REMOVING: somebody else owns it. */
+		/* REMOVING: somebody else owns it; or LIVE with a callback
+		 * running: wait for it as for the owner. */
 		if (deadline) {
 			struct timespec ts = to_realtime(deadline);
 

@@ -689,9 +689,63 @@ TEST(online_in_flight_when_removal_starts)
 	free_tree(tree);
 }
 
+/*
+ * An online callback already running when a removal is asked for: the
+ * removal does not start (the device stays LIVE, as the callback sees it
+ * to its end) until the callback returns; then it proceeds.
+ */
+static struct gate slow_in = GATE_INIT, slow_out;
+
+static int slow_online(struct dl_driver *drv, struct dl_device *dev)
+{
+	(void)drv;
+	gate_pass(&slow_in);
+	gate_pass(&slow_out);
+	if (dl_device_state(dev) != DL_STATE_LIVE)
+		FAIL_AT("online callback saw its device being removed");
+	return 0;
+}
+
+static const struct dl_driver_ops slow_onl_ops = {
+	.name = "slow-onl", .probe = st_probe, .remove = st_remove,
+	.online = slow_online, .offline = st_offline,
+};
+
+TEST(removal_waits_for_running_online_callback)
+{
+	struct dl_tree *tree = mktree();
+	struct drvstate so = { 0 };
+	struct dl_device *d;
+	struct onliner o;
+	struct remover rm;
+	pthread_t ot, rt;
+
+	gate_init(&slow_out);
+	ASSERT_EQ(dl_driver_register(tree, &slow_onl_ops, &so, NULL), 0);
+	d = mkdev_t(tree, &type_a, NULL, "slow", true);
+	o = (struct onliner){ d, 1 };
+	rm = (struct remover){ d, DL_REMOVE_WAIT, 1 };
+	ot = spawn(online_thread, &o);
+	gate_wait_entered(&slow_in, 1); /* inside the callback */
+	gate_open(&slow_in);
+	rt = spawn(remove_thread, &rm);
+	ASSERT_TRUE(still_running(rt, 100));
+	ASSERT_EQ(dl_device_state(d), DL_STATE_LIVE);
+	gate_open(&slow_out);
+	join(ot);
+	join(rt);
+	ASSERT_EQ(o.ret, 0);
+	ASSERT_EQ(rm.ret, 0);
+	ASSERT_EQ(dl_device_state(d), DL_STATE_DEAD);
+	ASSERT_EQ(atomic_load(&so.removes), 1);
+	dl_device_put(d);
+	free_tree(tree);
+}
+
 TEST_MAIN(register_find, match_by_type_and_fn, autoprobe_on_add,
 	  probe_failure_leaves_unbound, bind_unbind_errors,
 	  probe_adds_children_autoprobe, probe_adds_children_bind_unbind,
 	  unregister_unbinds_all, unregister_waits_for_probe_in_flight,
 	  online_offline, online_refused_once_removal_started,
-	  online_in_flight_when_removal_starts)
+	  online_in_flight_when_removal_starts,
+	  removal_waits_for_running_online_callback)
