@@ -59,7 +59,9 @@ struct dl_workqueue *dl_tree_workqueue(struct dl_tree *tree);
  * @wq: the queue
  * @dev: the device the work is for
  * @fn: the body; runs only while @dev can be entered
- * @done: called once afterwards (ran, cancelled or skipped), or NULL
+ * @done: called once afterwards (ran, cancelled or skipped), or NULL;
+ *        the item counts as queued until it returns (a flush waits for
+ *        it), so it must not flush or close @wq (-EDEADLK)
  * @arg: passed to both
  *
  * The item holds a lifetime reference on @dev until @done returns. When

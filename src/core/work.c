@@ -18,6 +18,8 @@
 
 struct work_item {
 	struct cds_list_head node;        /* wq->pending or wq->running */
+	struct cds_list_head cnode;       /* a cancelling removal's list */
+	struct dl_workqueue *wq;          /* written once */
 	struct dl_device *dev;            /* holds a lifetime reference */
 	dl_work_fn fn;
 	dl_work_done_fn done;
@@ -44,15 +46,31 @@ struct dl_workqueue {
 
 static __thread struct dl_workqueue *current_wq;
 
+/*
+ * An item's end: its done callback and its device reference while it is
+ * still on its queue's running list (so flush and close, which wait for
+ * that list, wait for them too), then off the list, then its memory.
+ * Called without wq->lock; the queue may be freed once the item is off.
+ */
 static void finish(struct dl_tree *tree, struct work_item *it, int status)
 {
+	struct dl_workqueue *wq = it->wq, *was = current_wq;
+
+	/* as in a worker: flushing or closing its own queue from the
+	 * callback would wait for itself, and says -EDEADLK instead */
+	current_wq = wq;
 	if (it->done)
 		it->done(it->arg, status);
+	current_wq = was;
 	if (status == 0)
 		atomic_fetch_add(&tree->stats.work_run, 1);
 	else
 		atomic_fetch_add(&tree->stats.work_cancelled, 1);
 	dl_device_put(it->dev);
+	pthread_mutex_lock(&wq->lock);
+	cds_list_del(&it->node);
+	pthread_cond_broadcast(&wq->idle);
+	pthread_mutex_unlock(&wq->lock);
 	free(it);
 }
 
@@ -89,12 +107,8 @@ static void *worker(void *arg)
 			status = -ENODEV;
 		}
 
-		pthread_mutex_lock(&wq->lock);
-		cds_list_del(&it->node);
-		pthread_mutex_unlock(&wq->lock);
 		finish(wq->tree, it, status);
 		pthread_mutex_lock(&wq->lock);
-		pthread_cond_broadcast(&wq->idle);
 	}
 	pthread_mutex_unlock(&wq->lock);
 	return NULL;
@@ -184,6 +198,7 @@ DL_EXPORT int dl_work_queue(struct dl_workqueue *wq, struct dl_device *dev,
 		free(it);
 		return -ENODEV;
 	}
+	it->wq = wq;
 	it->dev = dl_device_get(dev);
 	it->fn = fn;
 	it->done = done;
@@ -288,16 +303,17 @@ void dl__work_cancel_device(struct dl_device *dev)
 		cds_list_for_each_entry_safe(it, tmp, &wq->pending, node) {
 			if (it->dev != dev)
 				continue;
+			/* still outstanding until its done callback ran */
 			cds_list_del(&it->node);
 			atomic_fetch_sub(&dev->pending_work, 1);
-			cds_list_add_tail(&it->node, &cancelled);
+			cds_list_add_tail(&it->node, &wq->running);
+			cds_list_add_tail(&it->cnode, &cancelled);
 		}
-		pthread_cond_broadcast(&wq->idle);
 		pthread_mutex_unlock(&wq->lock);
 	}
 	pthread_mutex_unlock(&tree->wq_lock);
-	cds_list_for_each_entry_safe(it, tmp, &cancelled, node) {
-		cds_list_del(&it->node);
+	cds_list_for_each_entry_safe(it, tmp, &cancelled, cnode) {
+		cds_list_del(&it->cnode);
 		finish(tree, it, -ECANCELED);
 		n++;
 	}

@@ -529,8 +529,88 @@ TEST(work_queues_work)
 	free_tree(tree);
 }
 
+/*
+ * A flush waits for the done callbacks of what it waits for, whether the
+ * item ran or a removal cancelled it: until they return the item is not
+ * done (its caller may still be filling in the result).
+ */
+static struct gate done_in = GATE_INIT, done_out;
+static atomic_int slow_done_calls;
+static int slow_done_status;
+
+static void slow_done(void *arg, int status)
+{
+	struct dl_workqueue *wq = arg;
+
+	gate_pass(&done_in);
+	gate_pass(&done_out);
+	slow_done_status = status;
+	/* flushing its own queue from here would wait for itself */
+	ASSERT_EQ(dl_workqueue_flush(wq), -EDEADLK);
+	atomic_fetch_add(&slow_done_calls, 1);
+}
+
+static void nop_body(struct dl_device *dev, void *arg)
+{
+	(void)dev;
+	(void)arg;
+}
+
+TEST(flush_waits_for_done_callbacks)
+{
+	struct dl_tree *tree = mktree();
+	struct dl_device *d = mkdev(tree, NULL, "fd");
+	struct dl_device *e = mkdev(tree, NULL, "fe");
+	struct dl_workqueue *wq;
+	struct flusher f;
+	struct gate hold = GATE_INIT;
+	struct item blocker = { .dev = e, .hold = &hold };
+	struct remover rm = { d, 1 };
+	pthread_t ft, rt;
+
+	ASSERT_EQ(dl_workqueue_new(tree, "fdq", 1, &wq), 0);
+	f = (struct flusher){ wq, 1 };
+
+	/* an item that ran: its done callback holds the flush */
+	gate_init(&done_out);
+	ASSERT_EQ(dl_work_queue(wq, d, nop_body, slow_done, wq), 0);
+	gate_wait_entered(&done_in, 1);
+	gate_open(&done_in);
+	ft = spawn(flush_thread, &f);
+	ASSERT_TRUE(still_running(ft, 100));
+	gate_open(&done_out);
+	join(ft);
+	ASSERT_EQ(f.ret, 0);
+	ASSERT_EQ(atomic_load(&slow_done_calls), 1);
+	ASSERT_EQ(slow_done_status, 0);
+
+	/* an item a removal cancelled: the same */
+	gate_init(&done_in);
+	gate_init(&done_out);
+	ASSERT_EQ(dl_work_queue(wq, e, body, done, &blocker), 0);
+	gate_wait_entered(&hold, 1); /* the queue's one worker is busy */
+	ASSERT_EQ(dl_work_queue(wq, d, nop_body, slow_done, wq), 0);
+	rt = spawn(remove_thread, &rm); /* cancels d's pending item */
+	gate_wait_entered(&done_in, 1);
+	gate_open(&done_in);
+	gate_open(&hold);
+	ft = spawn(flush_thread, &f);
+	ASSERT_TRUE(still_running(ft, 100));
+	gate_open(&done_out);
+	join(ft);
+	join(rt);
+	ASSERT_EQ(rm.ret, 0);
+	ASSERT_EQ(atomic_load(&slow_done_calls), 2);
+	ASSERT_EQ(slow_done_status, -ECANCELED);
+	dl_workqueue_free(wq);
+	dl_device_put(d);
+	dl_device_put(e);
+	free_tree(tree);
+}
+
 TEST_MAIN(item_runs_entered, bad_arguments, ordered_queue_runs_in_order,
 	  queue_refused_unless_live, removal_cancels_pending,
 	  dequeued_item_skipped, running_item_holds_off_removal,
 	  close_refuses_and_drains, flush_from_worker_deadlk,
-	  flush_waits_for_earlier_items, work_queues_work)
+	  flush_waits_for_earlier_items, work_queues_work,
+	  flush_waits_for_done_callbacks)
