@@ -47,6 +47,7 @@
 
 #include <devlife/devlife.h>
 
+#include "devvec.h"
 #include "mdev.h"
 #include "parse.h"
 #include "pci.h"
@@ -573,26 +574,9 @@ static int parse_link_name(const char *name, enum link_kind *kind,
 
 /* Children shown in a device directory: its own non-VF children, and
  * the VFs of those of them that are PFs. */
-struct kids {
-	struct dl_device **v;
-	size_t n, cap;
-};
-
-static int kids_push(struct kids *k, struct dl_device *dev)
+static int kids_push(struct devvec *k, struct dl_device *dev)
 {
-	if (dl_device_state(dev) != DL_STATE_LIVE)
-		return 0;
-	if (k->n == k->cap) {
-		size_t cap = k->cap ? k->cap * 2 : 32;
-		struct dl_device **v = realloc(k->v, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		k->v = v;
-		k->cap = cap;
-	}
-	k->v[k->n++] = dl_device_get(dev);
-	return 0;
+	return dl_device_state(dev) == DL_STATE_LIVE ? devvec_push(k, dev) : 0;
 }
 
 static int push_vf(struct dl_device *vf, void *arg)
@@ -611,13 +595,6 @@ static int push_kid(struct dl_device *c, void *arg)
 	if (r == 0 && f && f->sriov)
 		r = dl_device_for_each_child(c, push_vf, arg);
 	return r;
-}
-
-static void kids_free(struct kids *k)
-{
-	for (size_t i = 0; i < k->n; i++)
-		dl_device_put(k->v[i]);
-	free(k->v);
 }
 
 /* Every PCI function of the tree, depth first. */
@@ -1236,7 +1213,7 @@ static int list_driver_cb(struct dl_driver *d, void *arg)
 static void list_devdir(struct dl_fs *fs, struct dirbuf *b,
 			struct dl_device *dev)
 {
-	struct kids kids = { 0 };
+	struct devvec kids = { 0 };
 	char name[64], target[PATH_MAX];
 
 	for (int i = 0; i < NATTRS; i++)
@@ -1265,7 +1242,7 @@ static void list_devdir(struct dl_fs *fs, struct dirbuf *b,
 		b->err = ENOMEM;
 	for (size_t i = 0; i < kids.n; i++)
 		dirbuf_add(b, dl_device_name(kids.v[i]), 0, S_IFDIR);
-	kids_free(&kids);
+	devvec_clear(&kids);
 }
 
 /* Every mediated device of the tree. */
@@ -1281,7 +1258,7 @@ static int push_all_mdev(struct dl_device *dev, void *arg)
 }
 
 struct type_kids {
-	struct kids k;
+	struct devvec k;
 	struct dl_device *parent;
 	unsigned int type;
 };
@@ -1324,7 +1301,7 @@ static void list_mdev(struct dirbuf *b, struct node *nd)
 			b->err = ENOMEM;
 		for (size_t i = 0; i < tk.k.n; i++)
 			dirbuf_add(b, dl_device_name(tk.k.v[i]), 0, S_IFLNK);
-		kids_free(&tk.k);
+		devvec_clear(&tk.k);
 		break;
 	}
 	default:
@@ -1342,7 +1319,7 @@ static void op_opendir(fuse_req_t req, fuse_ino_t ino,
 {
 	struct dl_fs *fs = fuse_req_userdata(req);
 	struct dirbuf *b = calloc(1, sizeof(*b));
-	struct kids kids = { 0 };
+	struct devvec kids = { 0 };
 	struct node *nd = NULL;
 
 	if (!b) {
@@ -1369,7 +1346,7 @@ static void op_opendir(fuse_req_t req, fuse_ino_t ino,
 			b->err = ENOMEM;
 		for (size_t i = 0; i < kids.n; i++)
 			dirbuf_add(b, dl_device_name(kids.v[i]), 0, S_IFLNK);
-		kids_free(&kids);
+		devvec_clear(&kids);
 		break;
 	case K_BUSPCI:
 		dirbuf_add(b, "devices", K_BUSPCI_DEVICES, S_IFDIR);
@@ -1381,7 +1358,7 @@ static void op_opendir(fuse_req_t req, fuse_ino_t ino,
 			b->err = ENOMEM;
 		for (size_t i = 0; i < kids.n; i++)
 			dirbuf_add(b, dl_device_name(kids.v[i]), 0, S_IFLNK);
-		kids_free(&kids);
+		devvec_clear(&kids);
 		break;
 	case K_BUSPCI_DRIVERS:
 		dl_tree_for_each_driver(fs->tree, list_driver_cb, b);
@@ -1391,7 +1368,7 @@ static void op_opendir(fuse_req_t req, fuse_ino_t ino,
 			b->err = ENOMEM;
 		for (size_t i = 0; i < kids.n; i++)
 			dirbuf_add(b, dl_device_name(kids.v[i]), 0, S_IFDIR);
-		kids_free(&kids);
+		devvec_clear(&kids);
 		break;
 	default:
 		nd = node_of(fs, ino);
@@ -1425,7 +1402,7 @@ static void op_opendir(fuse_req_t req, fuse_ino_t ino,
 						   dl_device_name(kids.v[i]), 0,
 						   S_IFLNK);
 			}
-			kids_free(&kids);
+			devvec_clear(&kids);
 			break;
 		}
 		if (node_enter(nd->dev) < 0) {

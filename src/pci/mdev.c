@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "devvec.h"
 #include "internal.h"
 #include "mdev.h"
 #include "pci.h"
@@ -117,45 +118,15 @@ int dl_mdev_parent_register(struct dl_device *parent,
 	return r;
 }
 
-struct kids {
-	struct dl_device **v;
-	size_t n, cap;
-	int err;
-};
-
 static int collect_mdev(struct dl_device *child, void *arg)
 {
-	struct kids *k = arg;
-
-	if (!dl_mdev_of(child))
-		return 0;
-	if (k->n == k->cap) {
-		size_t cap = k->cap ? 2 * k->cap : 8;
-		struct dl_device **v = realloc(k->v, cap * sizeof(*v));
-
-		if (!v) {
-			k->err = -ENOMEM;
-			return 1;
-		}
-		k->v = v;
-		k->cap = cap;
-	}
-	k->v[k->n++] = dl_device_get(child);
-	return 0;
-}
-
-static void kids_clear(struct kids *k)
-{
-	for (size_t i = 0; i < k->n; i++)
-		dl_device_put(k->v[i]);
-	free(k->v);
-	*k = (struct kids){ 0 };
+	return dl_mdev_of(child) ? devvec_push(arg, child) : 0;
 }
 
 void dl_mdev_parent_unregister(struct dl_device *parent)
 {
 	struct dl_mdev_parent *mp = parent_of(parent);
-	struct kids k = { 0 };
+	struct devvec k = { 0 };
 
 	if (!mp)
 		return;
@@ -171,17 +142,17 @@ void dl_mdev_parent_unregister(struct dl_device *parent)
 	 * parent driver lets go of its state.
 	 */
 	for (;;) {
-		if (dl_device_for_each_child(parent, collect_mdev, &k) < 0 || k.err) {
-			kids_clear(&k);
+		if (dl_device_for_each_child(parent, collect_mdev, &k) < 0) {
+			devvec_clear(&k);
 			continue; /* out of memory: retry, we cannot fail */
 		}
 		if (!k.n)
 			break;
 		for (size_t i = 0; i < k.n; i++)
 			(void)dl_device_remove(k.v[i], DL_REMOVE_WAIT, DL_NO_TIMEOUT);
-		kids_clear(&k);
+		devvec_clear(&k);
 	}
-	kids_clear(&k);
+	devvec_clear(&k);
 	pthread_mutex_lock(&mp->lock);
 	atomic_store(&mp->ops, NULL);
 	mp->data = NULL;

@@ -12,6 +12,7 @@
 
 #include <linux/pci_regs.h>
 
+#include "devvec.h"
 #include "internal.h"
 #include "mdev.h"
 #include "pci.h"
@@ -614,9 +615,7 @@ static int vf_new(struct dl_device *pf, struct dl_pci_func *pff, unsigned int n,
 
 struct vf_list {
 	struct dl_device *pf;
-	struct dl_device **v;
-	size_t n, cap;
-	int err;
+	struct devvec dv;
 };
 
 static int collect_vf(struct dl_device *child, void *arg)
@@ -626,19 +625,7 @@ static int collect_vf(struct dl_device *child, void *arg)
 
 	if (!f || !(f->flags & DL_PCI_F_VF) || f->physfn != l->pf)
 		return 0;
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? 2 * l->cap : 16;
-		struct dl_device **nv = realloc(l->v, cap * sizeof(*nv));
-
-		if (!nv) {
-			l->err = -ENOMEM;
-			return 1;
-		}
-		l->v = nv;
-		l->cap = cap;
-	}
-	l->v[l->n++] = dl_device_get(child);
-	return 0;
+	return devvec_push(&l->dv, child);
 }
 
 static int cmp_vf_desc(const void *a, const void *b)
@@ -652,21 +639,20 @@ static int cmp_vf_desc(const void *a, const void *b)
 /* Remove every VF of @pf, last first. Returns the first error. */
 static int remove_vfs(struct dl_device *pf)
 {
-	struct vf_list l = { pf, NULL, 0, 0, 0 };
+	struct vf_list l = { .pf = pf };
 	int r, first = 0;
 
 	r = dl_device_for_each_child(pf, collect_vf, &l);
-	if (r < 0 || l.err < 0)
-		first = r < 0 ? r : l.err;
-	if (l.n > 1)
-		qsort(l.v, l.n, sizeof(*l.v), cmp_vf_desc);
-	for (size_t i = 0; i < l.n; i++) {
-		r = dl_device_remove(l.v[i], DL_REMOVE_WAIT, DL_NO_TIMEOUT);
+	if (r < 0)
+		first = r;
+	if (l.dv.n > 1)
+		qsort(l.dv.v, l.dv.n, sizeof(*l.dv.v), cmp_vf_desc);
+	for (size_t i = 0; i < l.dv.n; i++) {
+		r = dl_device_remove(l.dv.v[i], DL_REMOVE_WAIT, DL_NO_TIMEOUT);
 		if (r < 0 && !first)
 			first = r;
-		dl_device_put(l.v[i]);
 	}
-	free(l.v);
+	devvec_clear(&l.dv);
 	return first;
 }
 

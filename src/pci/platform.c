@@ -30,6 +30,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "devvec.h"
 #include "drivers/drivers.h"
 #include "internal.h"
 #include "mdev.h"
@@ -578,34 +579,6 @@ int dl_pci_platform_new(struct dl_tree *tree, struct dl_pci_desc *desc,
 	}
 	*ret = plat;
 	return 0;
-}
-
-struct devvec {
-	struct dl_device **v;
-	size_t n, cap;
-};
-
-static int devvec_push(struct devvec *dv, struct dl_device *dev)
-{
-	if (dv->n == dv->cap) {
-		size_t cap = dv->cap ? 2 * dv->cap : 16;
-		struct dl_device **v = realloc(dv->v, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		dv->v = v;
-		dv->cap = cap;
-	}
-	dv->v[dv->n++] = dl_device_get(dev);
-	return 0;
-}
-
-static void devvec_clear(struct devvec *dv)
-{
-	for (size_t i = 0; i < dv->n; i++)
-		dl_device_put(dv->v[i]);
-	free(dv->v);
-	*dv = (struct devvec){ 0 };
 }
 
 static int collect_cb(struct dl_device *dev, void *arg)
