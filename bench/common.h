@@ -74,6 +74,20 @@ long bench_rss_bytes(void);
 
 /* Sorting helpers: median and percentile of a copy of v[0..n). */
 double bench_median(const double *v, size_t n);
+
+/*
+ * One reported figure: the median of @reps calls of @run (at most 16),
+ * each returning its figure and its threads' CPU share (CPU time / wall
+ * time). When the median share, divided by @expect (the share the
+ * threads can have: 1, or CPUs / threads beyond the CPU count; 0 to not
+ * check, for threads that sleep by design), is below 0.9 (another load
+ * took the CPUs), the figure is measured again, up to @attempts times,
+ * and the least disturbed attempt is kept. @what names the figure in
+ * the log.
+ */
+double bench_measure(double (*run)(void *ctx, int rep, double *share),
+		     void *ctx, int reps, int attempts, double expect,
+		     const char *what);
 double bench_percentile(const double *v, size_t n, double p);
 
 /* Run fn(arg_i) on n threads; arg_i = (char *)args + i * stride. */

@@ -286,32 +286,29 @@ static double run_once(int variant, int t, uint64_t dur_ns, double *share)
 /* 3 in full runs; 1 in --quick, which must stay short */
 static int max_attempts = 3;
 
+struct point {
+	int variant, t;
+	uint64_t dur_ns;
+};
+
+static double run_point(void *ctx, int rep, double *share)
+{
+	struct point *p = ctx;
+
+	(void)rep;
+	return run_once(p->variant, p->t, p->dur_ns, share);
+}
+
 static double measure(int variant, int t, int reps, uint64_t dur_ns)
 {
 	int ncpu = bench_ncpus();
+	struct point p = { variant, t, dur_ns };
+	char what[64];
+
+	snprintf(what, sizeof(what), "%s t=%d", vname[variant], t);
 	/* beyond the CPU count, threads share CPUs by design */
-	double expect = t <= ncpu ? 1.0 : (double)ncpu / t;
-	double r[16], sh[16], best = 0, best_share = -1;
-
-	if (reps > 16)
-		reps = 16;
-	for (int attempt = 0; attempt < max_attempts; attempt++) {
-		double share;
-
-		for (int i = 0; i < reps; i++)
-			r[i] = run_once(variant, t, dur_ns, &sh[i]);
-		share = bench_median(sh, (size_t)reps) / expect;
-		if (share > best_share) {
-			best_share = share;
-			best = bench_median(r, (size_t)reps);
-		}
-		if (share >= 0.9 || attempt + 1 == max_attempts)
-			break;
-		bench_log("  %s t=%d: threads got %.0f%% of their CPUs, measuring again",
-			  vname[variant], t, share * 100);
-	}
-	bench_note_cpu_share(best_share);
-	return best;
+	return bench_measure(run_point, &p, reps, max_attempts,
+			     t <= ncpu ? 1.0 : (double)ncpu / t, what);
 }
 
 static const struct dl_device_type bench_type = { .name = "bench" };

@@ -159,30 +159,26 @@ static double run_once(int variant, int t, uint64_t dur_ns, int rep,
 /* 3 in full runs; 1 in --quick, which must stay short */
 static int max_attempts = 3;
 
+struct point {
+	int variant, t;
+	uint64_t dur_ns;
+};
+
+static double run_point(void *ctx, int rep, double *share)
+{
+	struct point *p = ctx;
+
+	return run_once(p->variant, p->t, p->dur_ns, rep, share);
+}
+
 static double measure(int variant, int t, int reps, uint64_t dur_ns)
 {
-	bool check = variant != V_MUTEX_HASH || t == 1;
-	double r[16], sh[16], best = 0, best_share = -1;
+	struct point p = { variant, t, dur_ns };
+	char what[64];
 
-	if (reps > 16)
-		reps = 16;
-	for (int attempt = 0; attempt < max_attempts; attempt++) {
-		double share;
-
-		for (int i = 0; i < reps; i++)
-			r[i] = run_once(variant, t, dur_ns, i, &sh[i]);
-		share = check ? bench_median(sh, (size_t)reps) : 1.0;
-		if (share > best_share) {
-			best_share = share;
-			best = bench_median(r, (size_t)reps);
-		}
-		if (share >= 0.9 || attempt + 1 == max_attempts)
-			break;
-		bench_log("  %s t=%d: threads got %.0f%% of their CPUs, measuring again",
-			  vname[variant], t, share * 100);
-	}
-	bench_note_cpu_share(best_share);
-	return best;
+	snprintf(what, sizeof(what), "%s t=%d", vname[variant], t);
+	return bench_measure(run_point, &p, reps, max_attempts,
+			     variant != V_MUTEX_HASH || t == 1 ? 1.0 : 0, what);
 }
 
 static const struct dl_device_type bench_type = { .name = "bench" };
