@@ -7,6 +7,8 @@
 #ifndef DEVLIFE_TESTS_PCI_TEST_H
 #define DEVLIFE_TESTS_PCI_TEST_H
 
+#include <devlife/devlife.h>
+
 #include "harness.h"
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -70,6 +72,40 @@ static inline void put_le16_test(uint8_t *p, uint16_t v)
 {
 	p[0] = (uint8_t)v;
 	p[1] = (uint8_t)(v >> 8);
+}
+
+/* The device named @name, or NULL; the caller puts it. */
+static inline struct dl_device *dev_find(struct dl_tree *tree, const char *name)
+{
+	struct dl_device *dev = NULL;
+
+	return dl_device_lookup(tree, name, &dev) == 0 ? dev : NULL;
+}
+
+/* The device named @name, which must be in the tree; the caller puts it. */
+static inline struct dl_device *dev_must(struct dl_tree *tree, const char *name)
+{
+	struct dl_device *dev = dev_find(tree, name);
+
+	if (!dev)
+		FAIL_AT("%s is not in the tree", name);
+	return dev;
+}
+
+static inline bool dev_exists(struct dl_tree *tree, const char *name)
+{
+	struct dl_device *dev = dev_find(tree, name);
+
+	dl_device_put(dev);
+	return dev != NULL;
+}
+
+/* The name of @dev's driver, or "(none)". */
+static inline const char *drv_of(struct dl_device *dev)
+{
+	struct dl_driver *drv = dl_device_driver(dev);
+
+	return drv ? dl_driver_name(drv) : "(none)";
 }
 
 #endif

@@ -82,37 +82,6 @@ static void teardown(struct fixture *fx)
 	leak_check();
 }
 
-static struct dl_device *find(struct dl_tree *tree, const char *name)
-{
-	struct dl_device *dev = NULL;
-
-	return dl_device_lookup(tree, name, &dev) == 0 ? dev : NULL;
-}
-
-static struct dl_device *must(struct dl_tree *tree, const char *name)
-{
-	struct dl_device *dev = find(tree, name);
-
-	if (!dev)
-		FAIL_AT("%s is not in the tree", name);
-	return dev;
-}
-
-static bool exists(struct dl_tree *tree, const char *name)
-{
-	struct dl_device *dev = find(tree, name);
-
-	dl_device_put(dev);
-	return dev != NULL;
-}
-
-static const char *drv_of(struct dl_device *dev)
-{
-	struct dl_driver *drv = dl_device_driver(dev);
-
-	return drv ? dl_driver_name(drv) : "(none)";
-}
-
 static int count_vfs_cb(struct dl_device *child, void *arg)
 {
 	struct dl_pci_func *f = dl_pci_func_of(child);
@@ -209,8 +178,8 @@ static const char *last_life(const char *ev)
 TEST(numvfs_follows_linux)
 {
 	struct fixture fx = setup();
-	struct dl_device *pf = must(fx.tree, "0000:01:00.0");
-	struct dl_device *bare = must(fx.tree, "0000:00:07.0");
+	struct dl_device *pf = dev_must(fx.tree, "0000:01:00.0");
+	struct dl_device *bare = dev_must(fx.tree, "0000:00:07.0");
 	struct dl_device *vf, *last;
 	struct dl_pci_func *f = dl_pci_func_of(pf), *vff;
 	unsigned int cap = f->sriov->cap;
@@ -227,7 +196,7 @@ TEST(numvfs_follows_linux)
 	ASSERT_EQ(cfg16(pf, cap + PCI_SRIOV_NUM_VF), 4);
 	ASSERT_TRUE(cfg16(pf, cap + PCI_SRIOV_CTRL) & PCI_SRIOV_CTRL_VFE);
 	/* identity: PF + offset + n * stride; the PF's vendor, VF Device ID */
-	vf = must(fx.tree, "0000:01:18.6");
+	vf = dev_must(fx.tree, "0000:01:18.6");
 	vff = dl_pci_func_of(vf);
 	ASSERT_TRUE(vff->flags & DL_PCI_F_VF);
 	ASSERT_PTR_EQ(vff->physfn, pf);
@@ -245,7 +214,7 @@ TEST(numvfs_follows_linux)
 	dl_device_put(vf);
 	/* all 64: the routing IDs cross to bus 02 */
 	ASSERT_EQ(sysfs_numvfs(&fx, pf, 64), 0);
-	last = must(fx.tree, "0000:02:07.6"); /* 0x0100 + 0xc0 + 126 = 0x023e */
+	last = dev_must(fx.tree, "0000:02:07.6"); /* 0x0100 + 0xc0 + 126 = 0x023e */
 	ASSERT_EQ(dl_pci_func_of(last)->vf_index, 63);
 	ASSERT_EQ(dl_pci_func_of(last)->bus, 2);
 	dl_device_put(last);
@@ -260,7 +229,7 @@ TEST(numvfs_follows_linux)
 	ASSERT_EQ(sysfs_numvfs(&fx, bare, 2), -ENOENT);
 	ASSERT_EQ(nvfs(bare), 0);
 	/* not a PF */
-	last = must(fx.tree, "0000:00:01.0");
+	last = dev_must(fx.tree, "0000:00:01.0");
 	ASSERT_EQ(dl_pci_platform_sriov_numvfs(fx.plat, last, 1), -EINVAL);
 	dl_device_put(last);
 	dl_device_put(bare);
@@ -271,13 +240,13 @@ TEST(numvfs_follows_linux)
 TEST(vfs_share_one_readonly_template)
 {
 	struct fixture fx = setup();
-	struct dl_device *pf = must(fx.tree, "0000:01:00.0");
+	struct dl_device *pf = dev_must(fx.tree, "0000:01:00.0");
 	struct dl_device *v0, *v1;
 	uint8_t cmd = PCI_COMMAND_MASTER, got[2];
 
 	ASSERT_EQ(sysfs_numvfs(&fx, pf, 3), 0);
-	v0 = must(fx.tree, "0000:01:18.0");
-	v1 = must(fx.tree, "0000:01:18.2");
+	v0 = dev_must(fx.tree, "0000:01:18.0");
+	v1 = dev_must(fx.tree, "0000:01:18.2");
 	ASSERT_PTR_EQ(dl_pci_cfg_tmpl(dl_pci_func_of(v0)->cfg),
 		      dl_pci_cfg_tmpl(dl_pci_func_of(v1)->cfg));
 	/* per VF: only what is writable, and a few bytes of it */
@@ -326,7 +295,7 @@ static const struct dl_pci_driver vf_driver = {
 TEST(drivers_autoprobe)
 {
 	struct fixture fx = setup();
-	struct dl_device *pf = must(fx.tree, "0000:01:00.0"), *vf;
+	struct dl_device *pf = dev_must(fx.tree, "0000:01:00.0"), *vf;
 	char buf[16];
 
 	ASSERT_OK(dl_pci_platform_register_driver(fx.plat, &vf_driver, NULL, NULL));
@@ -343,7 +312,7 @@ TEST(drivers_autoprobe)
 	ASSERT_STREQ(buf, "0\n");
 	ASSERT_EQ(sysfs_numvfs(&fx, pf, 2), 0);
 	ASSERT_EQ(atomic_load(&vf_probes), 2); /* not probed */
-	vf = must(fx.tree, "0000:01:18.0");
+	vf = dev_must(fx.tree, "0000:01:18.0");
 	ASSERT_STREQ(drv_of(vf), "(none)");
 	/* an explicit bind needs driver_override, as in Linux */
 	ASSERT_EQ(dl_device_bind(vf, dl_driver_find(fx.tree, "test-vf")), -ENXIO);
@@ -403,7 +372,7 @@ TEST(s4_sriov_pf_every_removal_path)
 
 	for (int path = 0; path < 5; path++) {
 		struct fixture fx = setup();
-		struct dl_device *pf = must(fx.tree, "0000:01:00.1"), *again;
+		struct dl_device *pf = dev_must(fx.tree, "0000:01:00.1"), *again;
 		struct path_arg a = { &fx, pf, path, -1, "" };
 		char ev[4096];
 
@@ -429,7 +398,7 @@ TEST(s4_sriov_pf_every_removal_path)
 			ASSERT_EQ(dl_device_state(pf), DL_STATE_DEAD);
 			if (path == 2) {
 				/* rescanned: a new PF whose probe enabled 4 VFs */
-				again = must(fx.tree, "0000:01:00.1");
+				again = dev_must(fx.tree, "0000:01:00.1");
 				ASSERT_NE(dl_device_id(again), dl_device_id(pf));
 				ASSERT_EQ(nvfs(again), 4);
 				ASSERT_EQ(vfs_of(&fx, again), 4);
@@ -437,7 +406,7 @@ TEST(s4_sriov_pf_every_removal_path)
 				dl_device_put(again);
 			} else {
 				ASSERT_EQ(vfs_of(&fx, pf), 0);
-				ASSERT_FALSE(exists(fx.tree, "0000:01:18.1"));
+				ASSERT_FALSE(dev_exists(fx.tree, "0000:01:18.1"));
 			}
 		}
 		/* each VF was dead before its PF's driver let go */
@@ -487,7 +456,7 @@ TEST(s5_numvfs_while_pf_removed)
 	 *    fails with -ENODEV and takes back what it added. */
 	{
 		struct fixture fx = setup();
-		struct dl_device *pf = must(fx.tree, "0000:01:00.0");
+		struct dl_device *pf = dev_must(fx.tree, "0000:01:00.0");
 		struct writer w = { &fx, pf, 8, 1 };
 		struct remover_arg rm = { pf, 1 };
 		pthread_t tw, tr;
@@ -504,7 +473,7 @@ TEST(s5_numvfs_while_pf_removed)
 		ASSERT_EQ(rm.r, 0);
 		ASSERT_EQ(dl_device_state(pf), DL_STATE_DEAD);
 		ASSERT_EQ(vfs_of(&fx, pf), 0);
-		ASSERT_FALSE(exists(fx.tree, "0000:01:18.0"));
+		ASSERT_FALSE(dev_exists(fx.tree, "0000:01:18.0"));
 		dl_device_put(pf);
 		teardown(&fx);
 	}
@@ -512,7 +481,7 @@ TEST(s5_numvfs_while_pf_removed)
 	 *    removal waits, removes the three, the fourth is refused. */
 	{
 		struct fixture fx = setup();
-		struct dl_device *pf = must(fx.tree, "0000:01:00.0"), *vf2;
+		struct dl_device *pf = dev_must(fx.tree, "0000:01:00.0"), *vf2;
 		struct writer w = { &fx, pf, 8, 1 };
 		struct remover_arg rm = { pf, 1 };
 		pthread_t tw, tr;
@@ -526,7 +495,7 @@ TEST(s5_numvfs_while_pf_removed)
 		pause_wait(1);
 		pause_release(1);
 		pause_wait(2);
-		vf2 = must(fx.tree, "0000:01:18.4");
+		vf2 = dev_must(fx.tree, "0000:01:18.4");
 		tr = spawn(remover, &rm);
 		ASSERT_TRUE(still_running(tr, 200));
 		pause_release(2);
@@ -544,7 +513,7 @@ TEST(s5_numvfs_while_pf_removed)
 	 *    appears. */
 	{
 		struct fixture fx = setup();
-		struct dl_device *pf = must(fx.tree, "0000:01:00.0");
+		struct dl_device *pf = dev_must(fx.tree, "0000:01:00.0");
 		struct writer w = { &fx, pf, 8, 1 };
 		struct remover_arg rm = { pf, 1 };
 		pthread_t tr;
@@ -566,7 +535,7 @@ TEST(s5_numvfs_while_pf_removed)
 	 *    the write waits for the PF's device lock. */
 	{
 		struct fixture fx = setup();
-		struct dl_device *pf = must(fx.tree, "0000:01:00.1");
+		struct dl_device *pf = dev_must(fx.tree, "0000:01:00.1");
 		struct writer w = { &fx, pf, 0, 1 };
 		struct remover_arg rm = { pf, 1 };
 		pthread_t tw, tr;
@@ -602,7 +571,7 @@ static const char *const ao_kv[] = { "vendor=0x1af4", "device=0x1041",
  * once its first life has settled. */
 static void remove_again(struct fixture *fx, const char *name)
 {
-	struct dl_device *dev = must(fx->tree, name);
+	struct dl_device *dev = dev_must(fx->tree, name);
 
 	for (int i = 0; i < 400 && !dl_device_is_online(dev); i++)
 		test_sleep_ms(5);
@@ -634,7 +603,7 @@ TEST(s10_auto_online_vs_remove)
 		pause_arm(0, "work:run", NULL);
 		ASSERT_EQ(dl_pci_platform_rescan(fx.plat, NULL), 1); /* probe queues */
 		pause_wait(0);
-		dev = must(fx.tree, "0000:00:03.0");
+		dev = dev_must(fx.tree, "0000:00:03.0");
 		ASSERT_OK(dl_device_remove(dev, DL_REMOVE_WAIT, DL_NO_TIMEOUT));
 		pause_release(0);
 		/* the worker's turn: it cannot enter, the body is skipped; the
@@ -658,10 +627,10 @@ TEST(s10_auto_online_vs_remove)
 		char ev[1024];
 
 		host_add(&fx, 0x10 << 3, ao_kv); /* its online takes 300 ms */
-		slowdev = must(fx.tree, "0000:00:10.0");
+		slowdev = dev_must(fx.tree, "0000:00:10.0");
 		ASSERT_OK(dl_tree_get_stats(fx.tree, &before));
 		host_add(&fx, 0x11 << 3, ao_kv);
-		dev = must(fx.tree, "0000:00:11.0");
+		dev = dev_must(fx.tree, "0000:00:11.0");
 		ASSERT_OK(dl_device_remove(dev, DL_REMOVE_WAIT, DL_NO_TIMEOUT));
 		ASSERT_OK(dl_tree_get_stats(fx.tree, &after));
 		ASSERT_EQ(after.work_cancelled, before.work_cancelled + 1);
@@ -687,7 +656,7 @@ TEST(s10_auto_online_vs_remove)
 		pause_arm(0, "online:entered", NULL);
 		ASSERT_EQ(dl_pci_platform_rescan(fx.plat, NULL), 1);
 		pause_wait(0);
-		dev = must(fx.tree, "0000:00:03.0");
+		dev = dev_must(fx.tree, "0000:00:03.0");
 		rm = (struct remover_arg){ dev, 1 };
 		tr = spawn(remover, &rm);
 		ASSERT_TRUE(still_running(tr, 200));
@@ -711,7 +680,7 @@ TEST(s10_auto_online_vs_remove)
 		char ev[1024];
 
 		host_add(&fx, 0x10 << 3, ao_kv);
-		dev = must(fx.tree, "0000:00:10.0");
+		dev = dev_must(fx.tree, "0000:00:10.0");
 		while (dl_device_active_users(dev) < 1)
 			test_sleep_ms(1); /* the worker is inside */
 		t0 = test_now_ns();
@@ -730,9 +699,9 @@ TEST(s10_auto_online_vs_remove)
 TEST(online_offline_through_drivers)
 {
 	struct fixture fx = setup();
-	struct dl_device *slowdev = must(fx.tree, "0000:00:04.0");
-	struct dl_device *nic = must(fx.tree, "0000:01:00.0");
-	struct dl_device *ao = must(fx.tree, "0000:00:03.0");
+	struct dl_device *slowdev = dev_must(fx.tree, "0000:00:04.0");
+	struct dl_device *nic = dev_must(fx.tree, "0000:01:00.0");
+	struct dl_device *ao = dev_must(fx.tree, "0000:00:03.0");
 
 	ASSERT_TRUE(dl_pci_platform_supports_online(fx.plat, slowdev));
 	ASSERT_TRUE(dl_pci_platform_supports_online(fx.plat, ao));
@@ -759,7 +728,7 @@ TEST(online_offline_through_drivers)
 TEST(online_refused_once_removal_began)
 {
 	struct fixture fx = setup();
-	struct dl_device *dev = must(fx.tree, "0000:00:04.0");
+	struct dl_device *dev = dev_must(fx.tree, "0000:00:04.0");
 	struct remover_arg rm = { dev, 1 };
 	pthread_t tr;
 
@@ -783,9 +752,9 @@ TEST(online_refused_once_removal_began)
 TEST(slow_and_faulty)
 {
 	struct fixture fx = setup();
-	struct dl_device *slowdev = must(fx.tree, "0000:00:04.0");
-	struct dl_device *bad = must(fx.tree, "0000:00:05.0");
-	struct dl_device *stall = must(fx.tree, "0000:00:06.0"), *again;
+	struct dl_device *slowdev = dev_must(fx.tree, "0000:00:04.0");
+	struct dl_device *bad = dev_must(fx.tree, "0000:00:05.0");
+	struct dl_device *stall = dev_must(fx.tree, "0000:00:06.0"), *again;
 	uint64_t t0;
 	char ev[1024], msg[256];
 
@@ -805,7 +774,7 @@ TEST(slow_and_faulty)
 				       msg, sizeof(msg)),
 		  0);
 	ASSERT_CONTAINS(msg, "gave up");
-	again = must(fx.tree, "0000:00:06.0");
+	again = dev_must(fx.tree, "0000:00:06.0");
 	ASSERT_NE(dl_device_id(again), dl_device_id(stall));
 	ASSERT_STREQ(drv_of(again), "faulty");
 	dl_device_put(again);

@@ -69,16 +69,6 @@ static void teardown(struct fixture *fx)
 	leak_check();
 }
 
-static bool exists(struct dl_tree *tree, const char *name)
-{
-	struct dl_device *dev = NULL;
-
-	if (dl_device_lookup(tree, name, &dev) < 0)
-		return false;
-	dl_device_put(dev);
-	return true;
-}
-
 static int count_children(struct dl_device *child, void *arg)
 {
 	if (dl_mdev_of(child))
@@ -198,7 +188,7 @@ TEST(types_only_while_the_parent_driver_is_bound)
 	/* unbinding the parent driver removes its children */
 	ASSERT_OK(dl_device_unbind(plain));
 	ASSERT_FALSE(dl_mdev_parent_registered(plain));
-	ASSERT_FALSE(exists(fx.tree, U1));
+	ASSERT_FALSE(dev_exists(fx.tree, U1));
 	ASSERT_EQ(nkids(plain), 0);
 	dl_device_put(plain);
 	teardown(&fx);
@@ -234,7 +224,7 @@ TEST(create_errors_change_nothing)
 	ASSERT_OK(dl_tree_get_stats(fx.tree, &after));
 	ASSERT_EQ(after.adds, before.adds);
 	ASSERT_EQ(after.devices_allocated, before.devices_allocated);
-	ASSERT_FALSE(exists(fx.tree, U2));
+	ASSERT_FALSE(dev_exists(fx.tree, U2));
 	ASSERT_EQ(nkids(fx.gpu), 2);
 	ASSERT_EQ(avail(fx.gpu, "gvt-a"), 0);
 	ASSERT_EQ(avail(fx.gpu, "gvt-b"), 1);
@@ -254,8 +244,8 @@ TEST(create_errors_change_nothing)
 
 	/* the parent's removal removes its children first */
 	ASSERT_OK(dl_device_remove(fx.gpu, DL_REMOVE_WAIT, DL_NO_TIMEOUT));
-	ASSERT_FALSE(exists(fx.tree, U1));
-	ASSERT_FALSE(exists(fx.tree, U2));
+	ASSERT_FALSE(dev_exists(fx.tree, U1));
+	ASSERT_FALSE(dev_exists(fx.tree, U2));
 	ASSERT_LT(seq_of(&fx, U2, DL_EV_DEAD), seq_of(&fx, "0000:00:02.0", DL_EV_UNBIND));
 	teardown(&fx);
 }
@@ -321,7 +311,7 @@ TEST(s8_create_during_parent_removal)
 		join(tr);
 		ASSERT_EQ(c.r, -ENODEV);
 		ASSERT_EQ(rm.r, 0);
-		ASSERT_FALSE(exists(fx.tree, U1));
+		ASSERT_FALSE(dev_exists(fx.tree, U1));
 		ASSERT_EQ(nkids(fx.gpu), 0);
 		teardown(&fx);
 	}
@@ -347,7 +337,7 @@ TEST(s8_create_during_parent_removal)
 		ASSERT_EQ(c.r, 0);
 		ASSERT_EQ(rm.r, 0);
 		ASSERT_EQ(dl_device_state(child), DL_STATE_DEAD);
-		ASSERT_FALSE(exists(fx.tree, U1));
+		ASSERT_FALSE(dev_exists(fx.tree, U1));
 		dl_device_put(child);
 		teardown(&fx);
 	}
@@ -369,8 +359,8 @@ TEST(s8_create_during_parent_removal)
 		pause_release(0);
 		join(tr);
 		ASSERT_EQ(rm.r, 0);
-		ASSERT_FALSE(exists(fx.tree, U1));
-		ASSERT_FALSE(exists(fx.tree, U2));
+		ASSERT_FALSE(dev_exists(fx.tree, U1));
+		ASSERT_FALSE(dev_exists(fx.tree, U2));
 		teardown(&fx);
 	}
 	/* d) The parent driver is being unbound (its remove waits for the
@@ -391,7 +381,7 @@ TEST(s8_create_during_parent_removal)
 		join(tu);
 		ASSERT_EQ(c.r, 0);
 		ASSERT_EQ(rm.r, 0);
-		ASSERT_FALSE(exists(fx.tree, U1));
+		ASSERT_FALSE(dev_exists(fx.tree, U1));
 		ASSERT_EQ(nkids(fx.gpu), 0);
 		ASSERT_FALSE(dl_mdev_parent_registered(fx.gpu));
 		teardown(&fx);
@@ -488,7 +478,7 @@ TEST(many_creates_and_removes_in_parallel)
 			struct dl_device *ch;
 
 			if (c[i].r < 0) {
-				ASSERT_FALSE(exists(fx.tree, uu[i]));
+				ASSERT_FALSE(dev_exists(fx.tree, uu[i]));
 				continue;
 			}
 			ASSERT_OK(dl_device_lookup(fx.tree, uu[i], &ch));

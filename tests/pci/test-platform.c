@@ -59,38 +59,6 @@ static void teardown(struct fixture *fx)
 	leak_check();
 }
 
-/* The device named @name, or NULL; the caller puts it. */
-static struct dl_device *find(struct dl_tree *tree, const char *name)
-{
-	struct dl_device *dev = NULL;
-
-	return dl_device_lookup(tree, name, &dev) == 0 ? dev : NULL;
-}
-
-static struct dl_device *must(struct dl_tree *tree, const char *name)
-{
-	struct dl_device *dev = find(tree, name);
-
-	if (!dev)
-		FAIL_AT("%s is not in the tree", name);
-	return dev;
-}
-
-static bool exists(struct dl_tree *tree, const char *name)
-{
-	struct dl_device *dev = find(tree, name);
-
-	dl_device_put(dev);
-	return dev != NULL;
-}
-
-static const char *drv_of(struct dl_device *dev)
-{
-	struct dl_driver *drv = dl_device_driver(dev);
-
-	return drv ? dl_driver_name(drv) : "(none)";
-}
-
 static int host(struct fixture *fx, enum dl_pci_host_event ev, const char *bdf,
 		const char *const *kv, char *msg)
 {
@@ -129,12 +97,12 @@ static char *tree_text(struct fixture *fx)
 TEST(builtin_drivers_bind_by_the_rules)
 {
 	struct fixture fx = setup();
-	struct dl_device *root = must(fx.tree, "pci0000:00");
-	struct dl_device *port = must(fx.tree, "0000:00:01.0");
-	struct dl_device *virt = must(fx.tree, "0000:01:00.0");
-	struct dl_device *nic = must(fx.tree, "0000:01:01.0");
-	struct dl_device *hostb = must(fx.tree, "0000:00:00.0");
-	struct dl_device *errdev = must(fx.tree, "0000:00:05.0");
+	struct dl_device *root = dev_must(fx.tree, "pci0000:00");
+	struct dl_device *port = dev_must(fx.tree, "0000:00:01.0");
+	struct dl_device *virt = dev_must(fx.tree, "0000:01:00.0");
+	struct dl_device *nic = dev_must(fx.tree, "0000:01:01.0");
+	struct dl_device *hostb = dev_must(fx.tree, "0000:00:00.0");
+	struct dl_device *errdev = dev_must(fx.tree, "0000:00:05.0");
 
 	ASSERT_STREQ(drv_of(root), "pci-root");
 	ASSERT_STREQ(drv_of(port), "pcieport");
@@ -179,7 +147,7 @@ static void *use_dev(void *arg)
 TEST(print_tree_shows_state_driver_users)
 {
 	struct fixture fx = setup();
-	struct dl_device *dev = must(fx.tree, "0000:01:00.1");
+	struct dl_device *dev = dev_must(fx.tree, "0000:01:00.1");
 	struct user u = { dev, PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER,
 			  false, false };
 	pthread_t t = spawn(use_dev, &u);
@@ -210,46 +178,46 @@ TEST(print_tree_shows_state_driver_users)
 TEST(rescan_brings_back_removed_functions)
 {
 	struct fixture fx = setup();
-	struct dl_device *dev = must(fx.tree, "0000:01:00.1");
+	struct dl_device *dev = dev_must(fx.tree, "0000:01:00.1");
 	struct dl_device *port, *ep;
 
 	ASSERT_OK(dl_device_remove(dev, DL_REMOVE_WAIT, DL_NO_TIMEOUT));
 	dl_device_put(dev);
-	ASSERT_FALSE(exists(fx.tree, "0000:01:00.1"));
+	ASSERT_FALSE(dev_exists(fx.tree, "0000:01:00.1"));
 	ASSERT_EQ(present(&fx, "0000:01:00.1"), 1); /* still in the machine */
 	ASSERT_EQ(dl_pci_platform_rescan(fx.plat, NULL), 1);
-	dev = must(fx.tree, "0000:01:00.1");
+	dev = dev_must(fx.tree, "0000:01:00.1");
 	ASSERT_STREQ(drv_of(dev), "virtio-pci");
 	dl_device_put(dev);
 	ASSERT_EQ(dl_pci_platform_rescan(fx.plat, NULL), 0);
 
 	/* a bridge comes back with everything behind it */
-	port = must(fx.tree, "0000:00:01.0");
+	port = dev_must(fx.tree, "0000:00:01.0");
 	ASSERT_OK(dl_device_remove(port, DL_REMOVE_WAIT, DL_NO_TIMEOUT));
 	dl_device_put(port);
-	ASSERT_FALSE(exists(fx.tree, "0000:01:00.0"));
-	dev = must(fx.tree, "pci0000:00");
+	ASSERT_FALSE(dev_exists(fx.tree, "0000:01:00.0"));
+	dev = dev_must(fx.tree, "pci0000:00");
 	ASSERT_EQ(dl_pci_platform_rescan(fx.plat, dev), 4);
 	dl_device_put(dev);
-	ASSERT_TRUE(exists(fx.tree, "0000:01:01.0"));
-	dev = must(fx.tree, "0000:01:01.0");
+	ASSERT_TRUE(dev_exists(fx.tree, "0000:01:01.0"));
+	dev = dev_must(fx.tree, "0000:01:01.0");
 	ASSERT_STREQ(drv_of(dev), "devlife-nic"); /* driver= is honoured again */
 	dl_device_put(dev);
 
 	/* scoped: an endpoint's rescan covers its own bus only */
-	dev = must(fx.tree, "0000:01:00.1");
+	dev = dev_must(fx.tree, "0000:01:00.1");
 	ASSERT_OK(dl_device_remove(dev, DL_REMOVE_WAIT, DL_NO_TIMEOUT));
 	dl_device_put(dev);
-	dev = must(fx.tree, "0000:00:03.0");
+	dev = dev_must(fx.tree, "0000:00:03.0");
 	ASSERT_OK(dl_device_remove(dev, DL_REMOVE_WAIT, DL_NO_TIMEOUT));
 	dl_device_put(dev);
-	ep = must(fx.tree, "0000:01:00.0");
+	ep = dev_must(fx.tree, "0000:01:00.0");
 	ASSERT_EQ(dl_pci_platform_rescan(fx.plat, ep), 1);
 	dl_device_put(ep);
-	ASSERT_TRUE(exists(fx.tree, "0000:01:00.1"));
-	ASSERT_FALSE(exists(fx.tree, "0000:00:03.0"));
+	ASSERT_TRUE(dev_exists(fx.tree, "0000:01:00.1"));
+	ASSERT_FALSE(dev_exists(fx.tree, "0000:00:03.0"));
 	ASSERT_EQ(dl_pci_platform_rescan(fx.plat, NULL), 1);
-	ASSERT_TRUE(exists(fx.tree, "0000:00:03.0"));
+	ASSERT_TRUE(dev_exists(fx.tree, "0000:00:03.0"));
 	teardown(&fx);
 }
 
@@ -260,10 +228,10 @@ TEST(eject_takes_the_hardware_away)
 
 	ASSERT_EQ(host(&fx, DL_PCI_HOST_EJECT, "0000:01:00.0", NULL, msg), 0);
 	ASSERT_CONTAINS(msg, "ejected 0000:01:00.0");
-	ASSERT_FALSE(exists(fx.tree, "0000:01:00.0"));
+	ASSERT_FALSE(dev_exists(fx.tree, "0000:01:00.0"));
 	ASSERT_EQ(present(&fx, "0000:01:00.0"), 0);
 	ASSERT_EQ(dl_pci_platform_rescan(fx.plat, NULL), 0);
-	ASSERT_FALSE(exists(fx.tree, "0000:01:00.0"));
+	ASSERT_FALSE(dev_exists(fx.tree, "0000:01:00.0"));
 	/* twice: it is not there any more */
 	ASSERT_EQ(host(&fx, DL_PCI_HOST_EJECT, "0000:01:00.0", NULL, msg), -ENODEV);
 	ASSERT_CONTAINS(msg, "not present");
@@ -276,12 +244,12 @@ TEST(eject_takes_the_hardware_away)
 	/* surprise: gone at once, not rescanned either */
 	ASSERT_EQ(host(&fx, DL_PCI_HOST_SURPRISE, "0000:00:03.0", NULL, msg), 0);
 	ASSERT_CONTAINS(msg, "surprise-removed");
-	ASSERT_FALSE(exists(fx.tree, "0000:00:03.0"));
+	ASSERT_FALSE(dev_exists(fx.tree, "0000:00:03.0"));
 	ASSERT_EQ(present(&fx, "0000:00:03.0"), 0);
 
 	/* a bridge takes what is behind it out of the machine */
 	ASSERT_EQ(host(&fx, DL_PCI_HOST_EJECT, "0000:00:01.0", NULL, msg), 0);
-	ASSERT_FALSE(exists(fx.tree, "0000:01:00.1"));
+	ASSERT_FALSE(dev_exists(fx.tree, "0000:01:00.1"));
 	ASSERT_EQ(present(&fx, "0000:01:00.1"), 0);
 	ASSERT_EQ(dl_pci_platform_rescan(fx.plat, NULL), 0);
 	ASSERT_EQ(host(&fx, DL_PCI_HOST_EJECT, "0000:01:00.1", NULL, msg), -ENODEV);
@@ -308,7 +276,7 @@ static void *slow_read(void *arg)
 TEST(eject_waits_for_a_read_in_flight)
 {
 	struct fixture fx = setup();
-	struct reader rd = { .dev = must(fx.tree, "0000:00:05.0") };
+	struct reader rd = { .dev = dev_must(fx.tree, "0000:00:05.0") };
 	uint64_t t0;
 	pthread_t t;
 	char msg[256];
@@ -373,11 +341,11 @@ TEST(add_good_and_bad)
 
 	ASSERT_EQ(host(&fx, DL_PCI_HOST_ADD, "0000:00:06.0", good, msg), 0);
 	ASSERT_CONTAINS(msg, "added 0000:00:06.0");
-	dev = must(fx.tree, "0000:00:06.0");
+	dev = dev_must(fx.tree, "0000:00:06.0");
 	ASSERT_STREQ(drv_of(dev), "virtio-pci");
 	ASSERT_EQ(present(&fx, "0000:00:06.0"), 1);
 	/* its BAR does not land on an existing function's */
-	old = must(fx.tree, "0000:00:03.0");
+	old = dev_must(fx.tree, "0000:00:03.0");
 	ASSERT_GT(dl_pci_attr_show(dev, DL_PCI_ATTR_RESOURCE, res, sizeof(res)), 0);
 	{
 		char res_old[4096];
@@ -397,26 +365,26 @@ TEST(add_good_and_bad)
 	ASSERT_EQ(host(&fx, DL_PCI_HOST_ADD, "0000:01:02.0", good, msg), 0);
 	ASSERT_EQ(host(&fx, DL_PCI_HOST_EJECT, "0000:01:00.1", NULL, msg), 0);
 	ASSERT_EQ(host(&fx, DL_PCI_HOST_ADD, "0000:01:00.1", good, msg), 0);
-	dev = must(fx.tree, "0000:01:00.1");
+	dev = dev_must(fx.tree, "0000:01:00.1");
 	ASSERT_EQ(dl_pci_func_of(dev)->device, 0x1041);
 	dl_device_put(dev);
 	/* removed through sysfs, the added function comes back on rescan */
-	dev = must(fx.tree, "0000:00:06.0");
+	dev = dev_must(fx.tree, "0000:00:06.0");
 	ASSERT_OK(dl_device_remove(dev, DL_REMOVE_WAIT, DL_NO_TIMEOUT));
 	dl_device_put(dev);
 	ASSERT_EQ(dl_pci_platform_rescan(fx.plat, NULL), 1);
-	ASSERT_TRUE(exists(fx.tree, "0000:00:06.0"));
+	ASSERT_TRUE(dev_exists(fx.tree, "0000:00:06.0"));
 	/* a new bridge gets a queue of its own */
 	{
 		static const char *const br[] = { "type=bridge", "vendor=0x8086",
 						  "device=0x1234", "secbus=05", NULL };
 
 		ASSERT_EQ(host(&fx, DL_PCI_HOST_ADD, "0000:00:08.0", br, msg), 0);
-		dev = must(fx.tree, "0000:00:08.0");
+		dev = dev_must(fx.tree, "0000:00:08.0");
 		ASSERT_STREQ(drv_of(dev), "pcieport");
 		dl_device_put(dev);
 		ASSERT_EQ(host(&fx, DL_PCI_HOST_ADD, "0000:05:00.0", good, msg), 0);
-		ASSERT_TRUE(exists(fx.tree, "0000:05:00.0"));
+		ASSERT_TRUE(dev_exists(fx.tree, "0000:05:00.0"));
 	}
 	teardown(&fx);
 }
@@ -426,18 +394,18 @@ TEST(relations_eject_the_missing_only)
 	static const char *const keep[] = { "0000:01:00.0", NULL };
 	static const char *const wrong_bus[] = { "0000:00:03.0", NULL };
 	struct fixture fx = setup();
-	struct dl_device *kept = must(fx.tree, "0000:01:00.0");
+	struct dl_device *kept = dev_must(fx.tree, "0000:01:00.0");
 	char msg[256];
 
 	ASSERT_EQ(host(&fx, DL_PCI_HOST_RELATIONS, "0000:01:00.0", wrong_bus, msg),
 		  -EINVAL);
-	ASSERT_TRUE(exists(fx.tree, "0000:01:00.1"));
+	ASSERT_TRUE(dev_exists(fx.tree, "0000:01:00.1"));
 	ASSERT_EQ(host(&fx, DL_PCI_HOST_RELATIONS, "0000:01:00.0", keep, msg), 0);
 	ASSERT_CONTAINS(msg, "ejected 0000:01:00.1 0000:01:01.0");
-	ASSERT_FALSE(exists(fx.tree, "0000:01:00.1"));
-	ASSERT_FALSE(exists(fx.tree, "0000:01:01.0"));
+	ASSERT_FALSE(dev_exists(fx.tree, "0000:01:00.1"));
+	ASSERT_FALSE(dev_exists(fx.tree, "0000:01:01.0"));
 	ASSERT_EQ(dl_device_state(kept), DL_STATE_LIVE);
-	ASSERT_TRUE(exists(fx.tree, "0000:00:03.0"));
+	ASSERT_TRUE(dev_exists(fx.tree, "0000:00:03.0"));
 	ASSERT_EQ(present(&fx, "0000:01:00.1"), 0);
 	ASSERT_EQ(present(&fx, "0000:01:00.0"), 1);
 	ASSERT_EQ(dl_pci_platform_rescan(fx.plat, NULL), 0);
@@ -494,7 +462,7 @@ static void *submit_add(void *arg)
 TEST(events_of_a_bus_run_in_order)
 {
 	struct fixture fx = setup();
-	struct dl_device *root = must(fx.tree, "pci0000:00");
+	struct dl_device *root = dev_must(fx.tree, "pci0000:00");
 	struct submitter sub[8];
 	pthread_t t;
 
@@ -540,7 +508,7 @@ static void *eject_slow(void *arg)
 TEST(buses_do_not_wait_for_each_other)
 {
 	struct fixture fx = setup();
-	struct reader rd = { .dev = must(fx.tree, "0000:00:05.0") };
+	struct reader rd = { .dev = dev_must(fx.tree, "0000:00:05.0") };
 	pthread_t reader, ejector;
 	char msg[256];
 
@@ -599,8 +567,8 @@ TEST(removing_a_bridge_cancels_its_queued_events)
 {
 	static const char *const none[] = { NULL };
 	struct fixture fx = setup();
-	struct dl_device *port = must(fx.tree, "0000:00:01.0");
-	struct dl_device *ep = must(fx.tree, "0000:01:00.1");
+	struct dl_device *port = dev_must(fx.tree, "0000:00:01.0");
+	struct dl_device *ep = dev_must(fx.tree, "0000:01:00.1");
 	struct dl_pci_host_ticket *e1, *e2, *e3;
 	struct dl_driver *cnt;
 	struct remover rm = { port, -1 };
@@ -660,7 +628,7 @@ static void *free_platform(void *arg)
 TEST(platform_free_with_queued_events)
 {
 	struct fixture fx = setup();
-	struct dl_device *root = must(fx.tree, "pci0000:00");
+	struct dl_device *root = dev_must(fx.tree, "pci0000:00");
 	struct dl_pci_host_ticket *e1, *e2;
 	char msg[256];
 	pthread_t t;
@@ -725,7 +693,7 @@ TEST(error_recovery_with_handlers)
 {
 	struct fixture fx = setup();
 	struct dl_driver *drv;
-	struct dl_device *dev = must(fx.tree, "0000:00:05.0"), *again;
+	struct dl_device *dev = dev_must(fx.tree, "0000:00:05.0"), *again;
 	uint64_t id = dl_device_id(dev);
 	char msg[256];
 
@@ -742,7 +710,7 @@ TEST(error_recovery_with_handlers)
 	err_mode = DL_PCI_ERS_CAN_RECOVER;
 	ASSERT_EQ(host(&fx, DL_PCI_HOST_ERROR, "0000:00:05.0", NULL, msg), 0);
 	ASSERT_STREQ(err_calls, "detected,resume,");
-	again = must(fx.tree, "0000:00:05.0");
+	again = dev_must(fx.tree, "0000:00:05.0");
 	ASSERT_EQ(dl_device_id(again), id); /* the same device */
 	dl_device_put(again);
 
@@ -753,7 +721,7 @@ TEST(error_recovery_with_handlers)
 	ASSERT_CONTAINS(msg, "gave up");
 	ASSERT_STREQ(err_calls, "detected,");
 	ASSERT_EQ(dl_device_state(dev), DL_STATE_DEAD);
-	again = must(fx.tree, "0000:00:05.0");
+	again = dev_must(fx.tree, "0000:00:05.0");
 	ASSERT_NE(dl_device_id(again), id);
 	ASSERT_STREQ(drv_of(again), "test-err");
 	dl_device_put(again);
@@ -766,7 +734,7 @@ TEST(error_recovery_with_handlers)
 TEST(error_recovery_without_handlers)
 {
 	struct fixture fx = setup();
-	struct dl_device *dev = must(fx.tree, "0000:00:03.0"), *again;
+	struct dl_device *dev = dev_must(fx.tree, "0000:00:03.0"), *again;
 	struct dl_trace_record recs[DL_TRACE_RING];
 	uint64_t cursor = 0, id = dl_device_id(dev);
 	int dead = -1, add = -1;
@@ -776,7 +744,7 @@ TEST(error_recovery_without_handlers)
 	ASSERT_EQ(host(&fx, DL_PCI_HOST_ERROR, "0000:00:03.0", NULL, msg), 0);
 	ASSERT_CONTAINS(msg, "no error handlers; removed and rescanned");
 	ASSERT_EQ(dl_device_state(dev), DL_STATE_DEAD);
-	again = must(fx.tree, "0000:00:03.0");
+	again = dev_must(fx.tree, "0000:00:03.0");
 	ASSERT_NE(dl_device_id(again), id);
 	ASSERT_STREQ(drv_of(again), "virtio-pci");
 	n = dl_trace_read(fx.tree, &cursor, recs, DL_TRACE_RING);
@@ -800,8 +768,8 @@ TEST(error_recovery_without_handlers)
 TEST(driver_override_and_bind)
 {
 	struct fixture fx = setup();
-	struct dl_device *dev = must(fx.tree, "0000:00:03.0");
-	struct dl_device *nic = must(fx.tree, "0000:01:01.0");
+	struct dl_device *dev = dev_must(fx.tree, "0000:00:03.0");
+	struct dl_device *nic = dev_must(fx.tree, "0000:01:01.0");
 	char buf[64], tiny[4];
 	char longname[80];
 
@@ -840,7 +808,7 @@ TEST(driver_override_and_bind)
 	ASSERT_STREQ(drv_of(nic), "pci-stub");
 	/* not a PCI function */
 	{
-		struct dl_device *root = must(fx.tree, "pci0000:00");
+		struct dl_device *root = dev_must(fx.tree, "pci0000:00");
 
 		ASSERT_EQ(dl_pci_platform_driver_override(root, NULL, buf, sizeof(buf)),
 			  -EINVAL);
@@ -856,7 +824,7 @@ TEST(driver_override_and_bind)
 TEST(unbound_port_handles_no_events)
 {
 	struct fixture fx = setup();
-	struct dl_device *port = must(fx.tree, "0000:00:01.0");
+	struct dl_device *port = dev_must(fx.tree, "0000:00:01.0");
 	char msg[256];
 
 	ASSERT_EQ(host(&fx, DL_PCI_HOST_EJECT, "0000:01:00.1", NULL, msg), 0);
@@ -890,7 +858,7 @@ TEST(new_under_allocation_failure)
 		failures++;
 		ASSERT_EQ(r, -ENOMEM);
 		dl_pci_desc_free(d);
-		ASSERT_FALSE(exists(tree, "pci0000:00"));
+		ASSERT_FALSE(dev_exists(tree, "pci0000:00"));
 		ASSERT_PTR_EQ(dl_driver_find(tree, "pcieport"), NULL);
 		ASSERT_PTR_EQ(dl_driver_find(tree, "pci-root"), NULL);
 		ASSERT_LT(n, 10000);
