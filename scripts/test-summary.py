@@ -4,6 +4,9 @@
 Each test program speaks TAP; every 'ok'/'not ok' line is one test case.
 A program that failed without printing a 'not ok' (crash, timeout, bad
 plan) counts as one failure of its own. Exits 1 if anything failed.
+Each failure is printed with what its program said about it (the TAP
+diagnostics after a 'not ok', or the end of a failed program's output),
+so that a run whose full logs are not kept still shows why.
 """
 import json
 import re
@@ -24,7 +27,8 @@ for path in sys.argv[1:]:
         entry = json.loads(line)
         out = entry.get("stdout") or ""
         p = f = s = 0
-        for tap in out.splitlines():
+        taplines = out.splitlines()
+        for i, tap in enumerate(taplines):
             m = re.match(r"^(not ok|ok)\b\s*\d*\s*-?\s*(.*)$", tap)
             if not m:
                 continue
@@ -35,11 +39,17 @@ for path in sys.argv[1:]:
                     p += 1
             else:
                 f += 1
-                failures.append(f"{entry['name']}: {m.group(2)}")
+                diag = []
+                for d in taplines[i + 1:]:
+                    if not d.startswith("#") or len(diag) == 30:
+                        break
+                    diag.append(d)
+                failures.append((f"{entry['name']}: {m.group(2)}", diag))
         result = entry.get("result", "")
         if result in ("FAIL", "TIMEOUT", "ERROR", "UNEXPECTEDPASS") and f == 0:
             f = 1
-            failures.append(f"{entry['name']}: {result}")
+            tail = (out + (entry.get("stderr") or "")).splitlines()[-30:]
+            failures.append((f"{entry['name']}: {result}", tail))
         if result == "SKIP" and p + f + s == 0:
             s = 1
         if p + f + s == 0 and result == "OK":
@@ -48,8 +58,10 @@ for path in sys.argv[1:]:
         failed += f
         skipped += s
 
-for f in failures:
-    print(f"FAILED: {f}")
+for what, said in failures:
+    print(f"FAILED: {what}")
+    for d in said:
+        print(f"    {d[:300]}")
 line = f"{passed} passed, {failed} failed"
 if skipped:
     line += f", {skipped} skipped"

@@ -35,11 +35,14 @@ violation() { echo "$*" >>"$VIOL"; }
 # op NAME CMD...: run with a deadline; a hang or an error that a device
 # going away cannot explain is a violation. Output in $WORK/op.$BASHPID.
 op() {
-	local name=$1 out=$WORK/op.$BASHPID rc
+	local name=$1 out=$WORK/op.$BASHPID rc t0=$EPOCHREALTIME
 	shift
 	timeout -k 5 60 "$@" >"$out" 2>&1
 	rc=$?
-	echo "$name $rc" >>"$OPS.$BASHPID"
+	echo "$name $rc $t0 $EPOCHREALTIME" >>"$OPS.$BASHPID"
+	# what failed operations said, device names folded, for the summary
+	[ $rc -ne 0 ] && echo "$name: $(head -c 200 "$out" | head -1 |
+		sed -E 's/[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]/DBDF/g; s/[0-9a-f-]{36}/UUID/g; s|/tmp/devlife-test\.[A-Za-z0-9]+|WORK|g')" >>"$WORK/fails.$BASHPID"
 	if [ $rc -eq 124 ] || [ $rc -eq 137 ]; then
 		violation "$name: no answer within 60 s (deadlock?): $*"
 	elif [ $rc -ge 128 ]; then
@@ -128,6 +131,10 @@ expect_eq "the daemon stayed up" "$alive" 0
 check "no operation hung or failed inexplicably" test ! -s "$VIOL"
 [ -s "$VIOL" ] && head -20 "$VIOL" | diag
 cat "$OPS".* 2>/dev/null | awk '{ n[$1]++; if ($2 == 0) ok[$1]++ } END { for (k in n) printf "%s %d/%d ", k, ok[k], n[k]; print "" }' | sed 's/^/# ops (succeeded\/run): /'
+cat "$OPS".* 2>/dev/null | awk '{ d = $4 - $3; if (d > m[$1]) m[$1] = d } END { for (k in m) printf "%s %.1f ", k, m[k]; print "" }' | sed 's/^/# slowest (s): /'
+
+cat "$WORK"/fails.* 2>/dev/null | sort | uniq -c | sort -rn | head -40 |
+	sed 's/^/# failed as expected? /'
 
 # Quiet now: nobody inside any device; the sample drivers saw nothing wrong.
 check "the host channel answers" CTL tree
