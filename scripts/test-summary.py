@@ -41,7 +41,7 @@ for path in sys.argv[1:]:
                 f += 1
                 diag = []
                 for d in taplines[i + 1:]:
-                    if not d.startswith("#") or len(diag) == 30:
+                    if not d.startswith("#") or len(diag) == 80:
                         break
                     diag.append(d)
                 failures.append((f"{entry['name']}: {m.group(2)}", diag))

@@ -45,6 +45,7 @@ op() {
 		sed -E 's/[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]/DBDF/g; s/[0-9a-f-]{36}/UUID/g; s|/tmp/devlife-test\.[A-Za-z0-9]+|WORK|g')" >>"$WORK/fails.$BASHPID"
 	if [ $rc -eq 124 ] || [ $rc -eq 137 ]; then
 		violation "$name: no answer within 60 s (deadlock?): $*"
+		dump_stacks "$name"
 	elif [ $rc -ge 128 ]; then
 		violation "$name: killed by signal $((rc - 128)): $*"
 	elif grep -qE 'Transport endpoint|Software caused|cannot connect' "$out"; then
@@ -54,6 +55,14 @@ op() {
 		violation "$name: $(head -c 300 "$out" | tr '\n' ' ') ($*)"
 	fi
 	return 0
+}
+
+# A hung operation: what every thread of the daemon is doing, once (a
+# stuck request stays stuck after its client is killed).
+dump_stacks() {
+	[ -e "$WORK/stacks" ] && return
+	command -v gdb >/dev/null || { echo "(no gdb)" >"$WORK/stacks"; return; }
+	timeout 60 gdb -p "$PID" -batch -ex 'thread apply all bt 12' >"$WORK/stacks" 2>&1
 }
 
 pick() { local a=("$@"); echo "${a[RANDOM % ${#a[@]}]}"; }
@@ -130,6 +139,16 @@ wait "${pids[@]}"
 expect_eq "the daemon stayed up" "$alive" 0
 check "no operation hung or failed inexplicably" test ! -s "$VIOL"
 [ -s "$VIOL" ] && head -20 "$VIOL" | diag
+if [ -s "$WORK/stacks" ]; then
+	echo "# devlifed's threads when the first operation hung:"
+	# idle threads left out: FUSE readers, idle workers and the
+	# invalidator, the socket's acceptor and trace followers, liburcu's
+	idle='nbytes=1052672|work\.c:91\n|notify_main|accept_main|cmd_follow|#1 [^\n]*liburcu'
+	awk -v idle="$idle" '/^Thread /{ if (t != "" && t !~ idle) printf "%s", t; t = "" }
+		/^(Thread|#[0-9])/{ t = t $0 "\n" }
+		END { if (t !~ idle) printf "%s", t }' "$WORK/stacks" |
+		sed -E 's/ \(.*\) (at|from) / \1 /; s/0x[0-9a-f]{16} in //' | cut -c1-150 | head -200 | diag
+fi
 cat "$OPS".* 2>/dev/null | awk '{ n[$1]++; if ($2 == 0) ok[$1]++ } END { for (k in n) printf "%s %d/%d ", k, ok[k], n[k]; print "" }' | sed 's/^/# ops (succeeded\/run): /'
 cat "$OPS".* 2>/dev/null | awk '{ d = $4 - $3; if (d > m[$1]) m[$1] = d } END { for (k in m) printf "%s %.1f ", k, m[k]; print "" }' | sed 's/^/# slowest (s): /'
 
