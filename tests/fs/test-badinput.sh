@@ -35,6 +35,38 @@ expect_eq "-1 > sriov_numvfs: EINVAL" "$(write_err "$D/0000:01:00.0/sriov_numvfs
 expect_eq "above TotalVFs > sriov_numvfs: ERANGE" "$(write_err "$D/0000:01:00.0/sriov_numvfs" 65)" ERANGE
 expect_eq "bad name > driver_override: EINVAL" "$(write_err "$D/0000:00:03.0/driver_override" 'a b\x01')" EINVAL
 expect_eq "write to a read-only attribute: EACCES" "$(write_err "$D/0000:00:03.0/vendor" 0x1234 | sed 's/EPERM/EACCES/')" EACCES
+
+# The namespace as sysfs keeps it: creating a file EACCES, every other
+# change EPERM (never FUSE's ENOSYS), and nothing appears or goes.
+ns_err() {
+	python3 - "$@" <<'PY'
+import errno, os, sys
+op, a = sys.argv[1], sys.argv[2]
+b = sys.argv[3] if len(sys.argv) > 3 else None
+try:
+    {"create": lambda: os.close(os.open(a, os.O_WRONLY | os.O_CREAT, 0o644)),
+     "mkdir": lambda: os.mkdir(a), "unlink": lambda: os.unlink(a),
+     "rmdir": lambda: os.rmdir(a), "rename": lambda: os.rename(a, b),
+     "symlink": lambda: os.symlink(b, a), "link": lambda: os.link(a, b),
+     "mknod": lambda: os.mkfifo(a)}[op]()
+    print("OK")
+except OSError as e:
+    print(errno.errorcode[e.errno])
+PY
+}
+listing=$(ls -R "$MNT/bus/pci" 2>/dev/null | md5sum)
+expect_eq "create a file in a device directory: EACCES" "$(ns_err create "$D/0000:00:03.0/new")" EACCES
+expect_eq "create a file at bus/pci: EACCES" "$(ns_err create "$MNT/bus/pci/new")" EACCES
+expect_eq "mkdir: EPERM" "$(ns_err mkdir "$MNT/bus/pci/drivers/mine")" EPERM
+expect_eq "unlink an attribute: EPERM" "$(ns_err unlink "$MNT/bus/pci/rescan")" EPERM
+expect_eq "unlink a device link: EPERM" "$(ns_err unlink "$D/0000:00:03.0")" EPERM
+expect_eq "rmdir a driver: EPERM" "$(ns_err rmdir "$MNT/bus/pci/drivers/virtio-pci")" EPERM
+expect_eq "rename an attribute: EPERM" "$(ns_err rename "$MNT/bus/pci/rescan" "$MNT/bus/pci/rescan2")" EPERM
+expect_eq "symlink: EPERM" "$(ns_err symlink "$D/0000:00:1f.0" "../../../devices/pci0000:00/0000:00:03.0")" EPERM
+expect_eq "hard link: EPERM" "$(ns_err link "$MNT/bus/pci/rescan" "$MNT/bus/pci/again")" EPERM
+expect_eq "mknod: EPERM" "$(ns_err mknod "$MNT/bus/pci/fifo")" EPERM
+expect_eq "the namespace is unchanged" "$(ls -R "$MNT/bus/pci" 2>/dev/null | md5sum)" "$listing"
+
 after=$($LSPCI -vvv 2>/dev/null | md5sum)
 expect_eq "nothing changed" "$after" "$before"
 
