@@ -5,21 +5,6 @@
  */
 #include "testutil.h"
 
-struct remover {
-	struct dl_device *dev;
-	unsigned int flags;
-	int64_t timeout;
-	int ret;
-};
-
-static void *remove_thread(void *arg)
-{
-	struct remover *r = arg;
-
-	r->ret = dl_device_remove(r->dev, r->flags, r->timeout);
-	return NULL;
-}
-
 /* A thread that enters a device and stays inside until released. */
 struct holder {
 	struct dl_device *dev;
@@ -302,7 +287,7 @@ TEST(drain_waits_for_last_exit)
 	struct gate in = GATE_INIT;
 	struct holder h[3] = { { 0 } };
 	pthread_t ht[3], rt;
-	struct remover rm = { d, DL_REMOVE_WAIT, DL_NO_TIMEOUT, 1 };
+	struct remover rm = REMOVER(d, DL_REMOVE_WAIT);
 
 	/* two users on the device, one on its child */
 	ht[0] = start_holder(&h[0], d, &in);
@@ -398,7 +383,7 @@ TEST(drain_report_names_holder)
 			      PTHREAD_COND_INITIALIZER, 0, "", NULL };
 	struct gate in = GATE_INIT;
 	struct holder h = { .tag = "cfg-read", .name = "holder-x" };
-	struct remover rm = { d, DL_REMOVE_WAIT, DL_NO_TIMEOUT, 1 };
+	struct remover rm = REMOVER(d, DL_REMOVE_WAIT);
 	pthread_t ht, rt;
 	char needle[64];
 	struct timespec ts;

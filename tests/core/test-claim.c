@@ -4,21 +4,6 @@
  */
 #include "testutil.h"
 
-struct remover {
-	struct dl_device *dev;
-	unsigned int flags;
-	int64_t timeout;
-	int ret;
-};
-
-static void *remove_thread(void *arg)
-{
-	struct remover *r = arg;
-
-	r->ret = dl_device_remove(r->dev, r->flags, r->timeout);
-	return NULL;
-}
-
 /* A claimant: counts requests, optionally unclaims from the callback. */
 struct claimant {
 	bool unclaim_in_cb;
@@ -162,7 +147,7 @@ TEST(wait_removal_released_later)
 	struct dl_tree *tree = mktree();
 	struct dl_device *d = mkdev(tree, NULL, "gpu");
 	struct claimant cl;
-	struct remover rm = { d, DL_REMOVE_WAIT, DL_NO_TIMEOUT, 1 };
+	struct remover rm = REMOVER(d, DL_REMOVE_WAIT);
 	pthread_t t;
 
 	claimant_init(&cl, false);
@@ -185,7 +170,7 @@ TEST(wait_removal_without_callback)
 {
 	struct dl_tree *tree = mktree();
 	struct dl_device *d = mkdev(tree, NULL, "nocb");
-	struct remover rm = { d, DL_REMOVE_WAIT, DL_NO_TIMEOUT, 1 };
+	struct remover rm = REMOVER(d, DL_REMOVE_WAIT);
 	pthread_t t;
 
 	ASSERT_EQ(dl_device_claim(d, "silent", NULL, NULL), 0);
@@ -248,7 +233,7 @@ TEST(claim_on_removing_device)
 
 	for (size_t i = 0; i < sizeof(stages) / sizeof(stages[0]); i++) {
 		struct dl_device *d = mkdev(tree, NULL, "claimme");
-		struct remover rm = { d, DL_REMOVE_WAIT, DL_NO_TIMEOUT, 1 };
+		struct remover rm = REMOVER(d, DL_REMOVE_WAIT);
 		pthread_t t;
 		char buf[8];
 

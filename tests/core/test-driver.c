@@ -141,20 +141,6 @@ static struct dl_device *mkdev_t(struct dl_tree *tree,
 	return dev;
 }
 
-struct remover {
-	struct dl_device *dev;
-	unsigned int flags;
-	int ret;
-};
-
-static void *remove_thread(void *arg)
-{
-	struct remover *r = arg;
-
-	r->ret = dl_device_remove(r->dev, r->flags, DL_NO_TIMEOUT);
-	return NULL;
-}
-
 TEST(register_find)
 {
 	struct dl_tree *tree = mktree();
@@ -624,7 +610,7 @@ TEST(online_refused_once_removal_started)
 		d = mkdev_t(tree, &type_a, NULL, name, true);
 		ASSERT_PTR_EQ(dl_device_driver(d), onl);
 		ASSERT_EQ(dl_device_online(d), 0);
-		rm = (struct remover){ d, DL_REMOVE_WAIT, 1 };
+		rm = REMOVER(d, DL_REMOVE_WAIT);
 		pause_arm(0, stages[i], d);
 		t = spawn(remove_thread, &rm);
 		pause_wait(0);
@@ -669,7 +655,7 @@ TEST(online_in_flight_when_removal_starts)
 	ASSERT_EQ(dl_driver_register(tree, &onl_ops, &so, NULL), 0);
 	d = mkdev_t(tree, &type_a, NULL, "racer", true);
 	o = (struct onliner){ d, 1 };
-	rm = (struct remover){ d, DL_REMOVE_WAIT, 1 };
+	rm = REMOVER(d, DL_REMOVE_WAIT);
 	pause_arm(0, "online:entered", d);
 	pause_arm(1, "drain:wait", d);
 	ot = spawn(online_thread, &o);
@@ -724,7 +710,7 @@ TEST(removal_waits_for_running_online_callback)
 	ASSERT_EQ(dl_driver_register(tree, &slow_onl_ops, &so, NULL), 0);
 	d = mkdev_t(tree, &type_a, NULL, "slow", true);
 	o = (struct onliner){ d, 1 };
-	rm = (struct remover){ d, DL_REMOVE_WAIT, 1 };
+	rm = REMOVER(d, DL_REMOVE_WAIT);
 	ot = spawn(online_thread, &o);
 	gate_wait_entered(&slow_in, 1); /* inside the callback */
 	gate_open(&slow_in);

@@ -20,23 +20,9 @@ static bool have_membarrier(void)
 	       !getenv("DEVLIFE_NO_MEMBARRIER") && !TU_TSAN;
 }
 
-struct remover {
-	struct dl_device *dev;
-	unsigned int flags;
-	int ret;
-};
-
-static void *remove_thread(void *arg)
-{
-	struct remover *r = arg;
-
-	r->ret = dl_device_remove(r->dev, r->flags, DL_NO_TIMEOUT);
-	return NULL;
-}
-
 static void try_remove_from_other_thread(struct dl_device *d, int expect)
 {
-	struct remover rm = { d, DL_REMOVE_TRY, 1 };
+	struct remover rm = REMOVER(d, DL_REMOVE_TRY);
 
 	join(spawn(remove_thread, &rm));
 	ASSERT_EQ(rm.ret, expect);
@@ -133,7 +119,7 @@ TEST(inline_exit_wakes_the_remover)
 	struct dl_device *d = mkdev(tree, NULL, "d");
 	struct gate in = GATE_INIT;
 	struct inline_holder h = { .dev = d, .in = &in };
-	struct remover rm = { d, DL_REMOVE_WAIT, 1 };
+	struct remover rm = REMOVER(d, DL_REMOVE_WAIT);
 	pthread_t ht, rt;
 
 	gate_init(&h.out);

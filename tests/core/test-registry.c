@@ -81,27 +81,12 @@ TEST(duplicate_name)
 	free_tree(tree);
 }
 
-struct remover {
-	struct dl_device *dev;
-	unsigned int flags;
-	int64_t timeout;
-	int ret;
-};
-
-static void *remove_thread(void *arg)
-{
-	struct remover *r = arg;
-
-	r->ret = dl_device_remove(r->dev, r->flags, r->timeout);
-	return NULL;
-}
-
 TEST(duplicate_while_removing)
 {
 	struct dl_tree *tree = mktree();
 	struct dl_device *a = mkdev(tree, NULL, "busy-name");
 	struct dl_device *a2, *d;
-	struct remover rm = { a, DL_REMOVE_WAIT, DL_NO_TIMEOUT, 1 };
+	struct remover rm = REMOVER(a, DL_REMOVE_WAIT);
 	pthread_t t;
 
 	pause_arm(0, "remove:drained", a);
@@ -150,7 +135,7 @@ TEST(lookup_only_live)
 	struct dl_tree *tree = mktree();
 	struct dl_device *n, *r = mkdev(tree, NULL, "removing");
 	struct dl_device *d;
-	struct remover rm = { r, DL_REMOVE_WAIT, DL_NO_TIMEOUT, 1 };
+	struct remover rm = REMOVER(r, DL_REMOVE_WAIT);
 	pthread_t t;
 
 	/* NEW */
@@ -169,7 +154,7 @@ TEST(lookup_only_live)
 
 		snprintf(name, sizeof(name), "stage%zu", i);
 		x = mkdev(tree, NULL, name);
-		rm = (struct remover){ x, DL_REMOVE_WAIT, DL_NO_TIMEOUT, 1 };
+		rm = REMOVER(x, DL_REMOVE_WAIT);
 		pause_arm(0, stages[i], x);
 		t = spawn(remove_thread, &rm);
 		pause_wait(0);
@@ -186,7 +171,7 @@ TEST(lookup_only_live)
 
 	/* a lookup that found the node before removal started must not
 	 * return it once removal has unpublished it */
-	rm = (struct remover){ r, DL_REMOVE_WAIT, DL_NO_TIMEOUT, 1 };
+	rm = REMOVER(r, DL_REMOVE_WAIT);
 	pause_arm(1, "lookup:found", r);
 	struct lookup_arg la = { tree, 1, NULL };
 	pthread_t lt = spawn(lookup_thread, &la);

@@ -167,21 +167,6 @@ static pthread_t hold(struct holder *h, struct dl_device *dev)
 	return t;
 }
 
-struct remover {
-	struct dl_device *dev;
-	unsigned int flags;
-	int64_t timeout;
-	int ret;
-};
-
-static void *remove_thread(void *arg)
-{
-	struct remover *r = arg;
-
-	r->ret = dl_device_remove(r->dev, r->flags, r->timeout);
-	return NULL;
-}
-
 TEST(modes_basic)
 {
 	static const unsigned int modes[] = { DL_REMOVE_WAIT, DL_REMOVE_TRY,
@@ -296,7 +281,7 @@ TEST(surprise_marks_gone_before_drain)
 	struct fam f = mkfam(true);
 	struct holder h;
 	pthread_t t = hold(&h, f.d[2]); /* r.a.1 */
-	struct remover rm = { f.d[0], DL_REMOVE_SURPRISE, DL_NO_TIMEOUT, 1 };
+	struct remover rm = REMOVER(f.d[0], DL_REMOVE_SURPRISE);
 	pthread_t rt;
 
 	for (int i = 0; i < FAM; i++)
@@ -339,7 +324,7 @@ TEST(concurrent_removers)
 	/* the first to win stops after draining; the others must wait */
 	pause_arm(0, "remove:drained", f.d[0]);
 	for (int i = 0; i < RACERS; i++) {
-		rm[i] = (struct remover){ f.d[0], modes[i], DL_NO_TIMEOUT, 1 };
+		rm[i] = REMOVER(f.d[0], modes[i]);
 		t[i] = spawn(remove_thread, &rm[i]);
 	}
 	pause_wait(0);
@@ -371,8 +356,8 @@ TEST(concurrent_parent_and_child)
 {
 	for (int round = 0; round < 2; round++) {
 		struct fam f = mkfam(true);
-		struct remover rp = { f.d[0], DL_REMOVE_WAIT, DL_NO_TIMEOUT, 1 };
-		struct remover rc = { f.d[1], DL_REMOVE_WAIT, DL_NO_TIMEOUT, 1 };
+		struct remover rp = REMOVER(f.d[0], DL_REMOVE_WAIT);
+		struct remover rc = REMOVER(f.d[1], DL_REMOVE_WAIT);
 		pthread_t tp, tc;
 
 		/* round 0: the child's remover goes first and is held after

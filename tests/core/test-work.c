@@ -60,19 +60,6 @@ static void queue_ok(struct dl_workqueue *wq, struct item *it)
 	ASSERT_EQ(dl_work_queue(wq, it->dev, body, done, it), 0);
 }
 
-struct remover {
-	struct dl_device *dev;
-	int ret;
-};
-
-static void *remove_thread(void *arg)
-{
-	struct remover *r = arg;
-
-	r->ret = dl_device_remove(r->dev, DL_REMOVE_WAIT, DL_NO_TIMEOUT);
-	return NULL;
-}
-
 static void body_remove(struct dl_device *dev, void *arg)
 {
 	struct item *it = arg;
@@ -195,7 +182,7 @@ TEST(queue_refused_unless_live)
 	ASSERT_EQ(dl_work_queue(wq, n, body, done, &it), -ENODEV);
 	for (size_t i = 0; i < sizeof(stages) / sizeof(stages[0]); i++) {
 		struct dl_device *d = mkdev(tree, NULL, "rm");
-		struct remover rm = { d, 1 };
+		struct remover rm = REMOVER(d, DL_REMOVE_WAIT);
 		long refs;
 		pthread_t t;
 
@@ -319,7 +306,7 @@ TEST(running_item_holds_off_removal)
 	struct dl_workqueue *wq = dl_tree_workqueue(tree);
 	struct gate hold = GATE_INIT;
 	struct item it = { .dev = a, .status = 1, .hold = &hold };
-	struct remover rm = { a, 1 };
+	struct remover rm = REMOVER(a, DL_REMOVE_WAIT);
 	pthread_t t;
 
 	queue_ok(wq, &it);
@@ -565,7 +552,7 @@ TEST(flush_waits_for_done_callbacks)
 	struct flusher f;
 	struct gate hold = GATE_INIT;
 	struct item blocker = { .dev = e, .hold = &hold };
-	struct remover rm = { d, 1 };
+	struct remover rm = REMOVER(d, DL_REMOVE_WAIT);
 	pthread_t ft, rt;
 
 	ASSERT_EQ(dl_workqueue_new(tree, "fdq", 1, &wq), 0);
