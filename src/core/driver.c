@@ -299,7 +299,8 @@ DL_EXPORT void *dl_device_get_drvdata(struct dl_device *dev)
 static int set_online(struct dl_device *dev, bool on)
 {
 	struct dl_driver *drv;
-	bool live;
+	int (*cb)(struct dl_driver *, struct dl_device *);
+	bool run = false;
 	int r;
 
 	assert_return(dev, -EINVAL);
@@ -308,6 +309,7 @@ static int set_online(struct dl_device *dev, bool on)
 	DL_TEST_POINT(on ? "online:entered" : "offline:entered", dev);
 	dl_device_lock(dev);
 	drv = atomic_load(&dev->driver);
+	cb = !drv ? NULL : on ? drv->ops->online : drv->ops->offline;
 	/*
 	 * LIVE, checked under wait_lock, the lock a removal starts under,
 	 * and marked as running a callback there: a removal waits for the
@@ -316,19 +318,19 @@ static int set_online(struct dl_device *dev, bool on)
 	 * around device_online() and kill_device().
 	 */
 	pthread_mutex_lock(&dev->tree->wait_lock);
-	live = atomic_load(&dev->state) == DL_STATE_LIVE;
-	if (live && drv && (on ? drv->ops->online : drv->ops->offline) &&
-	    atomic_load(&dev->online) != on)
-		dev->onlining_tid = gettid();
-	pthread_mutex_unlock(&dev->tree->wait_lock);
-	if (!live)
+	if (atomic_load(&dev->state) != DL_STATE_LIVE)
 		r = -ENODEV;
-	else if (!drv || !(on ? drv->ops->online : drv->ops->offline))
+	else if (!cb)
 		r = -EOPNOTSUPP;
 	else if (atomic_load(&dev->online) == on)
 		r = 0;
 	else {
-		r = on ? drv->ops->online(drv, dev) : drv->ops->offline(drv, dev);
+		dev->onlining_tid = gettid();
+		run = true;
+	}
+	pthread_mutex_unlock(&dev->tree->wait_lock);
+	if (run) {
+		r = cb(drv, dev);
 		if (r >= 0) {
 			r = 0;
 			atomic_store(&dev->online, on);
