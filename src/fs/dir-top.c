@@ -1,0 +1,214 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The static directories (fixed inode numbers: the kinds themselves) and
+ * bus/pci/rescan:
+ *
+ *   /  bus/  bus/pci/  bus/pci/{devices,drivers}/  bus/pci/rescan
+ *   bus/mdev/  bus/mdev/devices/  devices/
+ *
+ * None names a device: their operations hold no active reference, those
+ * on the entries they list take the entry's own.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "view.h"
+
+/* A fixed entry of a static directory. */
+struct fixed {
+	const char *name;
+	enum kind kind;
+	mode_t type;
+};
+
+#define FIXED_END { NULL, 0, 0 }
+
+static const struct fixed root_entries[] = {
+	{ "bus", K_BUS, S_IFDIR },
+	{ "devices", K_DEVICES, S_IFDIR },
+	FIXED_END
+};
+
+static const struct fixed bus_entries[] = {
+	{ "pci", K_BUSPCI, S_IFDIR },
+	{ "mdev", K_BUSMDEV, S_IFDIR },
+	FIXED_END
+};
+
+static const struct fixed buspci_entries[] = {
+	{ "devices", K_BUSPCI_DEVICES, S_IFDIR },
+	{ "drivers", K_BUSPCI_DRIVERS, S_IFDIR },
+	{ "rescan", K_BUSPCI_RESCAN, S_IFREG },
+	FIXED_END
+};
+
+static const struct fixed busmdev_entries[] = {
+	{ "devices", K_BUSMDEV_DEVICES, S_IFDIR },
+	FIXED_END
+};
+
+/* The fixed entries of a static directory, by its kind. */
+static const struct fixed *fixed_of(enum kind kind)
+{
+	switch (kind) {
+	case K_ROOT:
+		return root_entries;
+	case K_BUS:
+		return bus_entries;
+	case K_BUSPCI:
+		return buspci_entries;
+	case K_BUSMDEV:
+		return busmdev_entries;
+	default:
+		return NULL;
+	}
+}
+
+static void lookup_fixed(fuse_req_t req, struct dl_fs *fs,
+			 const struct key *dir, const char *name)
+{
+	for (const struct fixed *f = fixed_of(dir->kind); f && f->name; f++) {
+		if (strcmp(name, f->name) == 0) {
+			reply_static(req, fs, f->kind);
+			return;
+		}
+	}
+	fuse_reply_err(req, ENOENT);
+}
+
+static void list_fixed(struct dl_fs *fs, const struct key *dir,
+		       struct dirbuf *b)
+{
+	(void)fs;
+	for (const struct fixed *f = fixed_of(dir->kind); f && f->name; f++)
+		dirbuf_add(b, f->name, f->kind, f->type);
+}
+
+const struct kind_ops kind_root = {
+	.stat = stat_dir, .lookup = lookup_fixed, .list = list_fixed,
+};
+const struct kind_ops kind_bus = {
+	.stat = stat_dir, .lookup = lookup_fixed, .list = list_fixed,
+};
+const struct kind_ops kind_buspci = {
+	.stat = stat_dir, .lookup = lookup_fixed, .list = list_fixed,
+};
+const struct kind_ops kind_busmdev = {
+	.stat = stat_dir, .lookup = lookup_fixed, .list = list_fixed,
+};
+
+/* devices/: the root buses (devices without a parent). */
+static void lookup_devices(fuse_req_t req, struct dl_fs *fs,
+			   const struct key *dir, const char *name)
+{
+	struct dl_device *dev;
+	struct key k;
+
+	(void)dir;
+	if (dl_device_lookup(fs->tree, name, &dev) < 0) {
+		fuse_reply_err(req, ENOENT);
+		return;
+	}
+	if (!dl_device_parent(dev) && node_enter(dev) == 0) {
+		k = (struct key){ K_DEVDIR, dev, 0, 0, NULL };
+		reply_entry(req, fs, &k);
+		node_exit(dev);
+	} else {
+		fuse_reply_err(req, ENOENT);
+	}
+	dl_device_put(dev);
+}
+
+static void list_devices_dir(struct dl_fs *fs, const struct key *dir,
+			     struct dirbuf *b)
+{
+	struct devvec kids = { 0 };
+
+	(void)dir;
+	if (dl_tree_for_each_root(fs->tree, push_root, &kids) < 0)
+		b->err = ENOMEM;
+	list_devices(b, &kids, S_IFDIR);
+	devvec_clear(&kids);
+}
+
+const struct kind_ops kind_devices = {
+	.stat = stat_dir, .lookup = lookup_devices, .list = list_devices_dir,
+};
+
+/* bus/pci/devices/: a link to every PCI function. */
+static void lookup_buspci_devices(fuse_req_t req, struct dl_fs *fs,
+				  const struct key *dir, const char *name)
+{
+	(void)dir;
+	if (!lookup_buslink(req, fs, name, is_func))
+		fuse_reply_err(req, ENOENT);
+}
+
+static void list_buspci_devices(struct dl_fs *fs, const struct key *dir,
+				struct dirbuf *b)
+{
+	struct devvec kids = { 0 };
+
+	(void)dir;
+	if (dl_tree_for_each_root(fs->tree, push_all, &kids) < 0)
+		b->err = ENOMEM;
+	list_devices(b, &kids, S_IFLNK);
+	devvec_clear(&kids);
+}
+
+const struct kind_ops kind_buspci_devices = {
+	.stat = stat_dir,
+	.lookup = lookup_buspci_devices,
+	.list = list_buspci_devices,
+};
+
+/* bus/mdev/devices/: a link to every mediated device. */
+static void lookup_busmdev_devices(fuse_req_t req, struct dl_fs *fs,
+				   const struct key *dir, const char *name)
+{
+	(void)dir;
+	if (!lookup_buslink(req, fs, name, is_mdev))
+		fuse_reply_err(req, ENOENT);
+}
+
+static void list_busmdev_devices(struct dl_fs *fs, const struct key *dir,
+				 struct dirbuf *b)
+{
+	struct devvec kids = { 0 };
+
+	(void)dir;
+	if (dl_tree_for_each_root(fs->tree, push_all_mdev, &kids) < 0)
+		b->err = ENOMEM;
+	list_devices(b, &kids, S_IFLNK);
+	devvec_clear(&kids);
+}
+
+const struct kind_ops kind_busmdev_devices = {
+	.stat = stat_dir,
+	.lookup = lookup_busmdev_devices,
+	.list = list_busmdev_devices,
+};
+
+/* bus/pci/rescan: `echo 1 > rescan` rescans every bus. */
+static void write_rescan(fuse_req_t req, struct dl_fs *fs, const struct key *k,
+			 const char *data, size_t size, off_t off)
+{
+	char text[ATTR_MAX + 1];
+	bool on;
+	int r;
+
+	(void)k, (void)off;
+	r = store_text(data, size, text, sizeof(text));
+	if (r >= 0)
+		r = store_bool(text, &on);
+	if (r >= 0 && on && fs->plat)
+		r = dl_pci_platform_rescan(fs->plat, NULL);
+	if (r < 0)
+		fuse_reply_err(req, -r);
+	else
+		fuse_reply_write(req, size);
+}
+
+const struct kind_ops kind_buspci_rescan = {
+	.stat = stat_wronly, .write = write_rescan,
+};

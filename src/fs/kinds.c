@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The operations of each kind of node, one row a kind (the rows are
+ * defined beside their functions). A new kind of directory, file or link
+ * is a value of enum kind (view.h), its row here, and its functions in
+ * the file that serves its part of the tree.
+ */
+#include "view.h"
+
+static const struct kind_ops *const table[K_MAX] = {
+	[K_ROOT] = &kind_root,
+	[K_BUS] = &kind_bus,
+	[K_BUSPCI] = &kind_buspci,
+	[K_BUSPCI_DEVICES] = &kind_buspci_devices,
+	[K_BUSPCI_DRIVERS] = &kind_buspci_drivers,
+	[K_BUSPCI_RESCAN] = &kind_buspci_rescan,
+	[K_DEVICES] = &kind_devices,
+	[K_BUSMDEV] = &kind_busmdev,
+	[K_BUSMDEV_DEVICES] = &kind_busmdev_devices,
+	[K_DEVDIR] = &kind_devdir,
+	[K_ATTR] = &kind_attr,
+	[K_LINK] = &kind_link,
+	[K_BUSLINK] = &kind_buslink,
+	[K_DRVDIR] = &kind_drvdir,
+	[K_DRVATTR] = &kind_drvattr,
+	[K_DRVLINK] = &kind_drvlink,
+	[K_MTYPES] = &kind_mtypes,
+	[K_MTYPE] = &kind_mtype,
+	[K_MTYPE_ATTR] = &kind_mtype_attr,
+	[K_MTYPE_DEVS] = &kind_mtype_devs,
+	[K_MTYPE_DEVLINK] = &kind_mtype_devlink,
+};
+
+/* The row of @kind, or NULL if no node has that kind. */
+const struct kind_ops *kind_ops_of(enum kind kind)
+{
+	if ((unsigned int)kind >= K_MAX)
+		return NULL;
+	return table[kind];
+}

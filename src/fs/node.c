@@ -1,0 +1,253 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The node table: every dynamic inode of the view is a node, created on
+ * lookup and freed on the kernel's last forget. A node that names a
+ * device holds a lifetime reference on it. The table is liburcu's
+ * cds_lfht indexed twice (by inode number, and by what the node names,
+ * so that a second lookup of the same file finds the same inode),
+ * changed under fs->lock and read lock-free.
+ *
+ * Active references. Every operation on a node that names a device
+ * enters the device first (node_enter()) and leaves it when the reply is
+ * built, so a removal waits for operations in flight, and once it has
+ * begun lookups fail with ENOENT and I/O with ENODEV.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "view.h"
+
+/*
+ * splitmix64's finalizer. The hash tables pick buckets by the low bits of
+ * a hash; a multiplication alone only carries low bits upwards, so
+ * device pointers (16-byte aligned, allocated at a fixed stride) would
+ * collide in their low bits and, with tens of thousands of devices, make
+ * long chains. Mixing the high bits down spreads them.
+ */
+static uint64_t mix64(uint64_t h)
+{
+	h ^= h >> 30;
+	h *= 0xbf58476d1ce4e5b9ull;
+	h ^= h >> 27;
+	h *= 0x94d049bb133111ebull;
+	h ^= h >> 31;
+	return h;
+}
+
+static unsigned long key_hash(enum kind kind, const struct dl_device *dev,
+			      int idx, unsigned int n, const char *drv)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	h = (h ^ (uint64_t)kind) * 0x100000001b3ull;
+	h = mix64(h ^ (uint64_t)(uintptr_t)dev);
+	h = (h ^ (uint64_t)(unsigned int)idx) * 0x100000001b3ull;
+	h = (h ^ (uint64_t)n) * 0x100000001b3ull;
+	for (; drv && *drv; drv++)
+		h = (h ^ (unsigned char)*drv) * 0x100000001b3ull;
+	return (unsigned long)mix64(h);
+}
+
+
+static int match_key(struct cds_lfht_node *ht, const void *arg)
+{
+	const struct node *nd = caa_container_of(ht, struct node, by_key);
+	const struct key *k = arg;
+
+	return nd->kind == k->kind && nd->dev == k->dev && nd->idx == k->idx &&
+	       nd->n == k->n && strcmp(nd->drv, k->drv ? k->drv : "") == 0;
+}
+
+static int match_ino(struct cds_lfht_node *ht, const void *arg)
+{
+	const struct node *nd = caa_container_of(ht, struct node, by_ino);
+
+	return nd->ino == *(const fuse_ino_t *)arg;
+}
+
+static unsigned long ino_hash(fuse_ino_t ino)
+{
+	return (unsigned long)mix64(ino);
+}
+
+/* The node of a dynamic inode. Valid while the kernel holds a lookup
+ * count on the inode, i.e. during any request about it. */
+struct node *node_of(struct dl_fs *fs, fuse_ino_t ino)
+{
+	struct cds_lfht_iter it;
+	struct cds_lfht_node *ht;
+	struct node *nd = NULL;
+
+	rcu_read_lock();
+	cds_lfht_lookup(fs->nodes, ino_hash(ino), match_ino, &ino, &it);
+	ht = cds_lfht_iter_get_node(&it);
+	if (ht) {
+		nd = caa_container_of(ht, struct node, by_ino);
+		if (!atomic_load_explicit(&nd->ready, memory_order_acquire))
+			nd = NULL; /* cannot happen: added once ready */
+	}
+	rcu_read_unlock();
+	return nd;
+}
+
+/* Find the node naming k, if the kernel knows it (for invalidations). */
+fuse_ino_t ino_of_key(struct dl_fs *fs, const struct key *k)
+{
+	struct cds_lfht_iter it;
+	struct cds_lfht_node *ht;
+	fuse_ino_t ino = 0;
+
+	if (k->kind < K_STATIC_MAX)
+		return (fuse_ino_t)k->kind;
+	rcu_read_lock();
+	cds_lfht_lookup(fs->keys,
+			key_hash(k->kind, k->dev, k->idx, k->n, k->drv),
+			match_key, k, &it);
+	ht = cds_lfht_iter_get_node(&it);
+	if (ht) {
+		const struct node *nd = caa_container_of(ht, struct node, by_key);
+
+		if (atomic_load_explicit(&nd->ready, memory_order_acquire))
+			ino = nd->ino;
+	}
+	rcu_read_unlock();
+	return ino;
+}
+
+/* Look up or create the node for k and count one kernel lookup. */
+fuse_ino_t node_get(struct dl_fs *fs, const struct key *k)
+{
+	struct cds_lfht_iter it;
+	struct cds_lfht_node *ht;
+	struct node *nd;
+	unsigned long h;
+
+	if (k->kind < K_STATIC_MAX)
+		return (fuse_ino_t)k->kind;
+	h = key_hash(k->kind, k->dev, k->idx, k->n, k->drv);
+	pthread_mutex_lock(&fs->lock);
+	rcu_read_lock();
+	cds_lfht_lookup(fs->keys, h, match_key, k, &it);
+	ht = cds_lfht_iter_get_node(&it);
+	rcu_read_unlock();
+	if (ht) {
+		nd = caa_container_of(ht, struct node, by_key);
+		nd->nlookup++;
+		pthread_mutex_unlock(&fs->lock);
+		return nd->ino;
+	}
+	nd = calloc(1, sizeof(*nd));
+	if (!nd) {
+		pthread_mutex_unlock(&fs->lock);
+		return 0;
+	}
+	nd->ino = fs->next_ino++;
+	nd->kind = k->kind;
+	nd->dev = dl_device_get((struct dl_device *)k->dev);
+	nd->idx = k->idx;
+	nd->n = k->n;
+	snprintf(nd->drv, sizeof(nd->drv), "%s", k->drv ? k->drv : "");
+	nd->nlookup = 1;
+	nd->hash = h;
+	cds_lfht_node_init(&nd->by_ino);
+	cds_lfht_node_init(&nd->by_key);
+	atomic_store_explicit(&nd->ready, true, memory_order_release);
+	rcu_read_lock();
+	cds_lfht_add(fs->nodes, ino_hash(nd->ino), &nd->by_ino);
+	cds_lfht_add(fs->keys, h, &nd->by_key);
+	rcu_read_unlock();
+	pthread_mutex_unlock(&fs->lock);
+	return nd->ino;
+}
+
+static void node_free_rcu(struct rcu_head *head)
+{
+	struct node *nd = caa_container_of(head, struct node, rcu);
+
+	dl_device_put(nd->dev);
+	free(nd);
+}
+
+void node_forget(struct dl_fs *fs, fuse_ino_t ino, uint64_t n)
+{
+	struct node *nd;
+
+	if (ino < K_STATIC_MAX)
+		return;
+	pthread_mutex_lock(&fs->lock);
+	nd = node_of(fs, ino);
+	if (nd) {
+		nd->nlookup = nd->nlookup > n ? nd->nlookup - n : 0;
+		if (nd->nlookup == 0) {
+			rcu_read_lock();
+			cds_lfht_del(fs->nodes, &nd->by_ino);
+			cds_lfht_del(fs->keys, &nd->by_key);
+			rcu_read_unlock();
+			call_rcu(&nd->rcu, node_free_rcu);
+		}
+	}
+	pthread_mutex_unlock(&fs->lock);
+}
+
+/* Enter the device a node names (if any). 0, or -ENOENT if it is going
+ * or gone. */
+int node_enter(struct dl_device *dev)
+{
+	if (!dev)
+		return 0;
+	return dl_device_enter_tagged(dev, "sysfs") < 0 ? -ENOENT : 0;
+}
+
+void node_exit(struct dl_device *dev)
+{
+	if (dev)
+		dl_device_exit(dev);
+}
+
+int nodes_init(struct dl_fs *fs)
+{
+	fs->next_ino = 1000;
+	pthread_mutex_init(&fs->lock, NULL);
+	/*
+	 * Resized by the number of nodes (accounting), not by chain length
+	 * alone: with well-mixed hashes some chain always exceeds the
+	 * threshold by chance, and hundreds of thousands of nodes (lspci
+	 * over 65,536 functions) would grow the table to gigabytes. At
+	 * least 64 Ki buckets (1 MiB each table): below that, the lazy
+	 * resizes lag behind the bursts of adds (a full lspci) and deletes
+	 * (the forgets after VFs go), and deleting walks long chains; with
+	 * 256 x 255 VFs looked up, disabling them all took 5 times longer.
+	 */
+	fs->nodes = cds_lfht_new_flavor(1 << 16, 1 << 16, 0,
+					CDS_LFHT_AUTO_RESIZE | CDS_LFHT_ACCOUNTING,
+					&urcu_bp_flavor, NULL);
+	fs->keys = cds_lfht_new_flavor(1 << 16, 1 << 16, 0,
+				       CDS_LFHT_AUTO_RESIZE | CDS_LFHT_ACCOUNTING,
+				       &urcu_bp_flavor, NULL);
+	return fs->nodes && fs->keys ? 0 : -ENOMEM;
+}
+
+/* Free every node and the tables; nobody uses them any more. */
+void nodes_free(struct dl_fs *fs)
+{
+	struct cds_lfht_iter it;
+	struct node *nd;
+
+	if (fs->nodes) {
+		rcu_read_lock();
+		cds_lfht_for_each_entry(fs->nodes, &it, nd, by_ino) {
+			cds_lfht_del(fs->nodes, &nd->by_ino);
+			cds_lfht_del(fs->keys, &nd->by_key);
+			call_rcu(&nd->rcu, node_free_rcu);
+		}
+		rcu_read_unlock();
+	}
+	urcu_bp_barrier();
+	if (fs->nodes)
+		cds_lfht_destroy(fs->nodes, NULL);
+	if (fs->keys)
+		cds_lfht_destroy(fs->keys, NULL);
+	pthread_mutex_destroy(&fs->lock);
+}

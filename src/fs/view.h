@@ -1,0 +1,248 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The sysfs view's private declarations, shared by the files of src/fs.
+ * The map (which file serves what, how to add a kind of node) is in
+ * docs/design.md, "The sysfs view (src/fs)".
+ *
+ * Inodes. A few directories are static (fixed inode numbers). Everything
+ * else is a node created on lookup and freed on the kernel's last forget
+ * (node.c). Every inode has a kind, and every kind one row of operations
+ * (struct kind_ops, table in kinds.c): the FUSE handlers (ops.c) dispatch
+ * on it and never switch on the kind themselves.
+ */
+#ifndef DEVLIFE_FS_VIEW_H
+#define DEVLIFE_FS_VIEW_H
+
+#define FUSE_USE_VERSION 312
+
+#include <fuse_lowlevel.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <urcu-bp.h>
+#include <urcu/rculfhash.h>
+
+#include <devlife/devlife.h>
+
+#include "devvec.h"
+#include "mdev.h"
+#include "pci.h"
+#include "platform.h"
+#include "sysfs.h"
+
+/* Cache time of entries and attributes, in seconds. */
+#define TIMEOUT 1.0
+/* Largest attribute contents (a page, as sysfs). */
+#define ATTR_MAX 4096
+
+enum kind {
+	K_ROOT = 1,            /* /                       (static) */
+	K_BUS,                 /* bus                     (static) */
+	K_BUSPCI,              /* bus/pci                 (static) */
+	K_BUSPCI_DEVICES,      /* bus/pci/devices         (static) */
+	K_BUSPCI_DRIVERS,      /* bus/pci/drivers         (static) */
+	K_BUSPCI_RESCAN,       /* bus/pci/rescan          (static) */
+	K_DEVICES,             /* devices                 (static) */
+	K_BUSMDEV,             /* bus/mdev                (static) */
+	K_BUSMDEV_DEVICES,     /* bus/mdev/devices        (static) */
+	K_STATIC_MAX,
+	K_DEVDIR = 16,         /* a root bus or function directory */
+	K_ATTR,                /* an attribute of a function */
+	K_LINK,                /* driver, subsystem, physfn, virtfnN */
+	K_BUSLINK,             /* bus/pci/devices/NAME */
+	K_DRVDIR,              /* bus/pci/drivers/NAME */
+	K_DRVATTR,             /* bus/pci/drivers/NAME/{bind,unbind} */
+	K_DRVLINK,             /* bus/pci/drivers/NAME/DEVICE */
+	K_MTYPES,              /* PARENT/mdev_supported_types */
+	K_MTYPE,               /* PARENT/mdev_supported_types/TYPE (idx) */
+	K_MTYPE_ATTR,          /* .../TYPE/{name,...,create} (idx, n) */
+	K_MTYPE_DEVS,          /* .../TYPE/devices (idx) */
+	K_MTYPE_DEVLINK,       /* .../TYPE/devices/UUID (dev: the child) */
+	K_MAX
+};
+_Static_assert(K_STATIC_MAX <= K_DEVDIR, "static inodes below the dynamic kinds");
+
+/* The static inode numbers are the kinds themselves (FUSE_ROOT_ID is 1). */
+_Static_assert(K_ROOT == FUSE_ROOT_ID, "root inode");
+
+/*
+ * What a node names. A lookup of the same key finds the same inode. @drv
+ * points into the node (or the request) it was taken from: valid until
+ * the request is replied to, as the node itself.
+ */
+struct key {
+	enum kind kind;
+	const struct dl_device *dev;  /* the device named, or NULL */
+	int idx;                      /* attr index, link kind, mdev type */
+	unsigned int n;               /* virtfn number, mdev type attribute */
+	const char *drv;              /* driver name (K_DRV*), or NULL */
+};
+
+struct node {
+	struct cds_lfht_node by_ino;       /* fs->nodes */
+	struct cds_lfht_node by_key;       /* fs->keys */
+	struct rcu_head rcu;
+	fuse_ino_t ino;                    /* written once */
+	enum kind kind;                    /* written once */
+	struct dl_device *dev;             /* written once; a reference */
+	int idx;                           /* attr index or link kind */
+	unsigned int n;                    /* virtfn number */
+	char drv[64];                      /* driver name (K_DRV*) */
+	uint64_t nlookup;                  /* fs->lock */
+	unsigned long hash;                /* of the key; written once */
+	/*
+	 * Stored (release) once the fields above are written, before the
+	 * node is added to the tables; read (acquire) by whoever finds it
+	 * there without fs->lock. liburcu's publication orders this too,
+	 * but in inline assembly ThreadSanitizer cannot see: this makes
+	 * the hand-off visible to it instead of suppressed.
+	 */
+	atomic_bool ready;
+};
+
+struct inval;
+
+struct dl_fs {
+	struct dl_tree *tree;
+	struct dl_pci_platform *plat;
+	struct fuse_session *se;
+	struct dl_fs_options opts;
+	char *mountpoint;
+	bool mounted;
+	time_t start;
+
+	pthread_mutex_t lock;              /* node creation and forget */
+	struct cds_lfht *nodes;            /* by inode number */
+	struct cds_lfht *keys;             /* by what they name */
+	uint64_t next_ino;                 /* lock */
+
+	/* invalidations for the kernel, done by notify_thread */
+	pthread_mutex_t inval_lock;
+	pthread_cond_t inval_cond;
+	struct inval *inval_head, **inval_tail;
+	bool inval_stop;
+	pthread_t notify_thread;
+	bool notify_started;
+	bool watching;
+};
+
+/* A directory listing being built (ops.c): struct fuse_dirent records. */
+struct dirbuf {
+	char *p;
+	size_t size, cap;
+	fuse_req_t req;
+	int err;
+};
+
+/*
+ * struct kind_ops - what one kind of node does (kinds.c: one row a kind)
+ *
+ * The FUSE handlers find the row of the inode's kind and call it; a NULL
+ * operation is the error the handler documents (ENOENT for lookup,
+ * ENOTDIR for list, EINVAL for readlink, EACCES for read and write).
+ *
+ * @stat:     its attributes; inside the active section of the device the
+ *            key names (if any). 0, or -ENOENT if it does not exist (now).
+ * @lookup:   @name in this directory; replies (reply_entry() or an
+ *            error). Inside the directory's device's active section.
+ * @list:     adds the entries after "." and ".."; sets b->err on failure.
+ *            Inside the directory's device's active section.
+ * @readlink: the link's target; inside its device's active section.
+ *            0 or a negative errno.
+ * @read:     reads; enters the device itself (its own tag, ENODEV once
+ *            its removal has begun) and replies.
+ * @write:    writes (the caller checked the writer is root); as @read.
+ * @timeout:  cache time of the entry and attributes (NULL: TIMEOUT).
+ */
+struct kind_ops {
+	int (*stat)(struct dl_fs *fs, const struct key *k, struct stat *st);
+	void (*lookup)(fuse_req_t req, struct dl_fs *fs, const struct key *dir,
+		       const char *name);
+	void (*list)(struct dl_fs *fs, const struct key *dir, struct dirbuf *b);
+	int (*readlink)(struct dl_fs *fs, const struct key *k, char *target,
+			size_t len);
+	void (*read)(fuse_req_t req, struct dl_fs *fs, const struct key *k,
+		     size_t size, off_t off);
+	void (*write)(fuse_req_t req, struct dl_fs *fs, const struct key *k,
+		      const char *data, size_t size, off_t off);
+	double (*timeout)(const struct key *k);
+};
+
+/* kinds.c */
+const struct kind_ops *kind_ops_of(enum kind kind);
+
+/* The rows, each defined beside its functions. */
+extern const struct kind_ops kind_root, kind_bus, kind_buspci,
+	kind_buspci_devices, kind_buspci_drivers, kind_buspci_rescan,
+	kind_devices, kind_busmdev, kind_busmdev_devices;     /* dir-top.c */
+extern const struct kind_ops kind_devdir, kind_link;          /* dir-device.c */
+extern const struct kind_ops kind_attr;                       /* attr.c */
+extern const struct kind_ops kind_buslink, kind_drvdir, kind_drvattr,
+	kind_drvlink;                                         /* dir-driver.c */
+extern const struct kind_ops kind_mtypes, kind_mtype, kind_mtype_attr,
+	kind_mtype_devs, kind_mtype_devlink;                  /* dir-mdev.c */
+
+/* node.c: the node table */
+int nodes_init(struct dl_fs *fs);
+void nodes_free(struct dl_fs *fs);
+struct node *node_of(struct dl_fs *fs, fuse_ino_t ino);
+fuse_ino_t ino_of_key(struct dl_fs *fs, const struct key *k);
+fuse_ino_t node_get(struct dl_fs *fs, const struct key *k);
+void node_forget(struct dl_fs *fs, fuse_ino_t ino, uint64_t n);
+int node_enter(struct dl_device *dev);
+void node_exit(struct dl_device *dev);
+
+/* stat.c: attributes and entry replies */
+void fill_stat(struct dl_fs *fs, fuse_ino_t ino, mode_t mode, off_t size,
+	       struct stat *st);
+int stat_dir(struct dl_fs *fs, const struct key *k, struct stat *st);
+int stat_wronly(struct dl_fs *fs, const struct key *k, struct stat *st);
+int node_stat(struct dl_fs *fs, fuse_ino_t ino, const struct key *k,
+	      struct stat *st);
+void reply_entry(fuse_req_t req, struct dl_fs *fs, const struct key *k);
+void reply_static(fuse_req_t req, struct dl_fs *fs, enum kind kind);
+void reply_text(fuse_req_t req, const char *text, size_t len, size_t size,
+		off_t off);
+
+/* layout.c: where things are, what a directory holds */
+bool is_func(struct dl_device *dev);
+bool is_mdev(struct dl_device *dev);
+bool is_vf(struct dl_device *dev);
+struct dl_device *fs_parent(struct dl_device *dev);
+int dev_path(struct dl_device *dev, char *buf, size_t len);
+int rel_link(int depth, const char *target, char *buf, size_t len);
+int kids_push(struct devvec *k, struct dl_device *dev);
+int push_kid(struct dl_device *c, void *arg);
+int push_all(struct dl_device *dev, void *arg);
+int push_all_mdev(struct dl_device *dev, void *arg);
+int push_root(struct dl_device *dev, void *arg);
+struct dl_device *find_kid(struct dl_fs *fs, struct dl_device *dir,
+			   const char *name);
+bool driver_exists(struct dl_fs *fs, const char *name);
+bool lookup_buslink(fuse_req_t req, struct dl_fs *fs, const char *name,
+		    bool (*on_bus)(struct dl_device *dev));
+void list_devices(struct dirbuf *b, struct devvec *v, mode_t type);
+
+/* attr.c: the attributes of a device */
+int attr_index(struct dl_fs *fs, struct dl_device *dev, const char *name);
+void attr_list(struct dl_fs *fs, struct dl_device *dev, struct dirbuf *b);
+int store_text(const char *data, size_t size, char *out, size_t outlen);
+int store_bool(const char *s, bool *ret);
+
+/* ops.c: the FUSE operations */
+extern const struct fuse_lowlevel_ops dl_fs_ops;
+void dirbuf_add(struct dirbuf *b, const char *name, fuse_ino_t ino,
+		mode_t mode);
+
+/* inval.c: the kernel's caches */
+int inval_start(struct dl_fs *fs);
+void inval_stop(struct dl_fs *fs);
+void inval_stop_join(struct dl_fs *fs);
+void on_event(struct dl_device *dev, const struct dl_trace_record *rec,
+	      void *arg);
+
+#endif
