@@ -304,7 +304,7 @@ static int stat_attr(struct dl_fs *fs, const struct key *k, struct stat *st)
 	const struct attr *a = &attrs[k->idx];
 
 	fill_stat(fs, 0, S_IFREG | a->mode,
-		  a->size ? a->size((struct dl_device *)k->dev) : 4096, st);
+		  a->size ? a->size((struct dl_device *)k->dev) : ATTR_MAX, st);
 	return 0;
 }
 
@@ -324,6 +324,8 @@ static void read_attr(fuse_req_t req, struct dl_fs *fs, const struct key *k,
 		fuse_reply_err(req, ENODEV);
 		return;
 	}
+	/* A readable attribute shows its contents one way or the other. */
+	fs_assert(a->bin_read || a->show);
 	if (off >= 0 && off < ATTR_MAX) {
 		r = a->bin_read ? a->bin_read(req, dev, buf, size, off)
 				: a->show(fs, dev, a, buf, sizeof(buf));

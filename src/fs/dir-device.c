@@ -20,6 +20,9 @@
 /* Links, in listing order; virtfnN come last (they are numbered). */
 enum link_kind { L_DRIVER, L_SUBSYSTEM, L_PHYSFN, L_MDEV_TYPE, L_VIRTFN };
 
+#define VIRTFN "virtfn"
+#define VIRTFN_LEN (sizeof(VIRTFN) - 1)
+
 /*
  * The links of a device, by number: 0 driver, 1 subsystem, 2 physfn,
  * 3 + n virtfn<n>. Fills the name and target; -ENOENT if it does not
@@ -88,7 +91,7 @@ static int link_get(struct dl_device *dev, enum link_kind kind, unsigned int n,
 		if (r < 0)
 			return -ENOENT;
 		r = dl_device_state(vf) == DL_STATE_LIVE ? 0 : -ENOENT;
-		snprintf(name, namelen, "virtfn%u", n);
+		snprintf(name, namelen, VIRTFN "%u", n);
 		snprintf(target, tlen, "../%s", dl_device_name(vf));
 		dl_device_put(vf);
 		return r;
@@ -109,12 +112,14 @@ static int parse_link_name(const char *name, enum link_kind *kind,
 		*kind = L_PHYSFN;
 	else if (strcmp(name, "mdev_type") == 0)
 		*kind = L_MDEV_TYPE;
-	else if (strncmp(name, "virtfn", 6) == 0 && name[6] >= '0' &&
-		 name[6] <= '9') {
+	else if (strncmp(name, VIRTFN, VIRTFN_LEN) == 0 &&
+		 name[VIRTFN_LEN] >= '0' && name[VIRTFN_LEN] <= '9') {
+		const char *num = name + VIRTFN_LEN;
 		char *end;
-		unsigned long v = strtoul(name + 6, &end, 10);
+		unsigned long v = strtoul(num, &end, 10);
 
-		if (*end || v > 0xffff || (name[6] == '0' && name[7]))
+		/* decimal, no leading zero, a 16-bit VF index */
+		if (*end || v > UINT16_MAX || (num[0] == '0' && num[1]))
 			return -ENOENT;
 		*kind = L_VIRTFN;
 		*n = (unsigned int)v;

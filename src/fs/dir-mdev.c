@@ -114,7 +114,7 @@ static int stat_mtype_attr(struct dl_fs *fs, const struct key *k,
 	if (!dl_mdev_parent_registered((struct dl_device *)k->dev))
 		return -ENOENT;
 	fill_stat(fs, 0, S_IFREG | (k->n == DL_MDEV_ATTR_CREATE ? 0200 : 0444),
-		  4096, st);
+		  ATTR_MAX, st);
 	return 0;
 }
 
@@ -249,6 +249,7 @@ const struct kind_ops kind_mtype_devs = {
 };
 
 /* TYPE/devices/UUID: beside the type's directory's parent. */
+#define DEVLINK_UP "../../../"
 static int stat_mtype_devlink(struct dl_fs *fs, const struct key *k,
 			      struct stat *st)
 {
@@ -256,9 +257,9 @@ static int stat_mtype_devlink(struct dl_fs *fs, const struct key *k,
 
 	if (!m || m->type != (unsigned int)k->idx)
 		return -ENOENT;
-	/* "../../../UUID" */
 	fill_stat(fs, 0, S_IFLNK | 0777,
-		  9 + (off_t)strlen(dl_device_name(k->dev)), st);
+		  (off_t)(strlen(DEVLINK_UP) + strlen(dl_device_name(k->dev))),
+		  st);
 	return 0;
 }
 
@@ -266,7 +267,7 @@ static int readlink_mtype_devlink(struct dl_fs *fs, const struct key *k,
 				  char *target, size_t len)
 {
 	(void)fs;
-	snprintf(target, len, "../../../%s", dl_device_name(k->dev));
+	snprintf(target, len, DEVLINK_UP "%s", dl_device_name(k->dev));
 	return 0;
 }
 

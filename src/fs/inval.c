@@ -20,6 +20,33 @@ struct inval {
 	char name[DL_NAME_MAX + 1];   /* entry: the name; inode: "" */
 };
 
+/* Queues @iv for the notification thread (which frees it). */
+static void inval_enqueue_locked(struct dl_fs *fs, struct inval *iv)
+{
+	fs_assert_held(&fs->inval_lock);
+	fs_assert(!fs->inval_stop && !iv->next);
+	*fs->inval_tail = iv;
+	fs->inval_tail = &iv->next;
+	pthread_cond_signal(&fs->inval_cond);
+}
+
+/* The oldest queued invalidation, taken off the queue, or NULL. */
+static struct inval *inval_dequeue_locked(struct dl_fs *fs)
+{
+	struct inval *iv = fs->inval_head;
+
+	fs_assert_held(&fs->inval_lock);
+	if (!iv) {
+		fs_assert(fs->inval_tail == &fs->inval_head);
+		return NULL;
+	}
+	fs->inval_head = iv->next;
+	if (!fs->inval_head)
+		fs->inval_tail = &fs->inval_head;
+	return iv;
+}
+
+/* Invalidate @name in directory @parent (or, with "", inode @parent). */
 static void inval_push(struct dl_fs *fs, fuse_ino_t parent, const char *name)
 {
 	struct inval *iv;
@@ -30,39 +57,37 @@ static void inval_push(struct dl_fs *fs, fuse_ino_t parent, const char *name)
 	if (!iv)
 		return; /* the entry expires after TIMEOUT anyway */
 	iv->parent = parent;
+	fs_assert(strlen(name) < sizeof(iv->name)); /* device names, links */
 	snprintf(iv->name, sizeof(iv->name), "%s", name);
-	pthread_mutex_lock(&fs->inval_lock);
+	fs_mutex_lock(&fs->inval_lock);
 	if (fs->inval_stop) {
-		pthread_mutex_unlock(&fs->inval_lock);
+		fs_mutex_unlock(&fs->inval_lock);
 		free(iv);
 		return;
 	}
-	*fs->inval_tail = iv;
-	fs->inval_tail = &iv->next;
-	pthread_cond_signal(&fs->inval_cond);
-	pthread_mutex_unlock(&fs->inval_lock);
+	inval_enqueue_locked(fs, iv);
+	fs_mutex_unlock(&fs->inval_lock);
 }
 
+/* The notification thread: sends the queued invalidations, outside any
+ * request, until stopped (dropping what is left then). */
 static void *notify_main(void *arg)
 {
 	struct dl_fs *fs = arg;
 	bool stop;
 
 	pthread_setname_np(pthread_self(), "dl-fs-inval");
-	pthread_mutex_lock(&fs->inval_lock);
+	fs_mutex_lock(&fs->inval_lock);
 	for (;;) {
 		struct inval *iv;
 
 		while (!fs->inval_head && !fs->inval_stop)
-			pthread_cond_wait(&fs->inval_cond, &fs->inval_lock);
-		iv = fs->inval_head;
+			fs_cond_wait(&fs->inval_cond, &fs->inval_lock);
+		iv = inval_dequeue_locked(fs);
 		if (!iv)
 			break; /* stopped and drained */
-		fs->inval_head = iv->next;
-		if (!fs->inval_head)
-			fs->inval_tail = &fs->inval_head;
 		stop = fs->inval_stop;
-		pthread_mutex_unlock(&fs->inval_lock);
+		fs_mutex_unlock(&fs->inval_lock);
 		if (!stop && iv->name[0])
 			fuse_lowlevel_notify_inval_entry(fs->se, iv->parent,
 							 iv->name,
@@ -71,9 +96,9 @@ static void *notify_main(void *arg)
 			fuse_lowlevel_notify_inval_inode(fs->se, iv->parent, 0,
 							 0);
 		free(iv);
-		pthread_mutex_lock(&fs->inval_lock);
+		fs_mutex_lock(&fs->inval_lock);
 	}
-	pthread_mutex_unlock(&fs->inval_lock);
+	fs_mutex_unlock(&fs->inval_lock);
 	return NULL;
 }
 
@@ -128,6 +153,21 @@ void on_event(struct dl_device *dev, const struct dl_trace_record *rec,
 	}
 }
 
+void inval_init(struct dl_fs *fs)
+{
+	fs->inval_tail = &fs->inval_head;
+	fs_mutex_init(&fs->inval_lock);
+	pthread_cond_init(&fs->inval_cond, NULL);
+}
+
+/* After inval_stop_join(). */
+void inval_destroy(struct dl_fs *fs)
+{
+	fs_assert(!fs->notify_started && !fs->inval_head);
+	fs_mutex_destroy(&fs->inval_lock);
+	pthread_cond_destroy(&fs->inval_cond);
+}
+
 /* Starts the thread that sends the invalidations. */
 int inval_start(struct dl_fs *fs)
 {
@@ -146,10 +186,10 @@ int inval_start(struct dl_fs *fs)
  */
 void inval_stop(struct dl_fs *fs)
 {
-	pthread_mutex_lock(&fs->inval_lock);
+	fs_mutex_lock(&fs->inval_lock);
 	fs->inval_stop = true;
 	pthread_cond_signal(&fs->inval_cond);
-	pthread_mutex_unlock(&fs->inval_lock);
+	fs_mutex_unlock(&fs->inval_lock);
 }
 
 /* inval_stop(), then waits for the thread (it drops what is queued). */

@@ -34,7 +34,12 @@ static const struct kind_ops *const table[K_MAX] = {
 /* The row of @kind, or NULL if no node has that kind. */
 const struct kind_ops *kind_ops_of(enum kind kind)
 {
+	const struct kind_ops *ops;
+
 	if ((unsigned int)kind >= K_MAX)
 		return NULL;
-	return table[kind];
+	ops = table[kind];
+	/* Every kind has attributes; a directory lists what it looks up. */
+	fs_assert(!ops || (ops->stat && !ops->lookup == !ops->list));
+	return ops;
 }

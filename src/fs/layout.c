@@ -10,6 +10,10 @@
 
 #include "view.h"
 
+/* Deepest device directory below devices/ with a path (deeper ones:
+ * -ENAMETOOLONG). */
+#define DEV_PATH_DEPTH_MAX 64
+
 bool is_func(struct dl_device *dev)
 {
 	return dl_pci_func_of(dev) != NULL;
@@ -42,12 +46,12 @@ struct dl_device *fs_parent(struct dl_device *dev)
  * (number of components), or -ENAMETOOLONG. */
 int dev_path(struct dl_device *dev, char *buf, size_t len)
 {
-	const char *names[64];
+	const char *names[DEV_PATH_DEPTH_MAX];
 	int depth = 0;
 	size_t used = 0;
 
 	for (struct dl_device *d = dev; d; d = fs_parent(d)) {
-		if (depth == 64)
+		if (depth == DEV_PATH_DEPTH_MAX)
 			return -ENAMETOOLONG;
 		names[depth++] = dl_device_name(d);
 	}

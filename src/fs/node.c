@@ -19,6 +19,10 @@
 
 #include "view.h"
 
+/* The first inode number of a node: far above the static ones. */
+#define FIRST_DYNAMIC_INO 1000
+_Static_assert(FIRST_DYNAMIC_INO > K_STATIC_MAX, "static inodes apart");
+
 /*
  * splitmix64's finalizer. The hash tables pick buckets by the low bits of
  * a hash; a multiplication alone only carries low bits upwards, so
@@ -79,14 +83,17 @@ struct node *node_of(struct dl_fs *fs, fuse_ino_t ino)
 	struct cds_lfht_iter it;
 	struct cds_lfht_node *ht;
 	struct node *nd = NULL;
+	bool ready;
 
 	rcu_read_lock();
 	cds_lfht_lookup(fs->nodes, ino_hash(ino), match_ino, &ino, &it);
 	ht = cds_lfht_iter_get_node(&it);
 	if (ht) {
 		nd = caa_container_of(ht, struct node, by_ino);
-		if (!atomic_load_explicit(&nd->ready, memory_order_acquire))
-			nd = NULL; /* cannot happen: added once ready */
+		ready = atomic_load_explicit(&nd->ready, memory_order_acquire);
+		fs_assert(ready); /* added to the tables once ready */
+		if (!ready)
+			nd = NULL;
 	}
 	rcu_read_unlock();
 	return nd;
@@ -116,33 +123,19 @@ fuse_ino_t ino_of_key(struct dl_fs *fs, const struct key *k)
 	return ino;
 }
 
-/* Look up or create the node for k and count one kernel lookup. */
-fuse_ino_t node_get(struct dl_fs *fs, const struct key *k)
+/* A new node for @k (hash @h), counting one kernel lookup; 0 if out of
+ * memory. */
+static fuse_ino_t node_add_locked(struct dl_fs *fs, const struct key *k,
+				  unsigned long h)
 {
-	struct cds_lfht_iter it;
-	struct cds_lfht_node *ht;
 	struct node *nd;
-	unsigned long h;
 
-	if (k->kind < K_STATIC_MAX)
-		return (fuse_ino_t)k->kind;
-	h = key_hash(k->kind, k->dev, k->idx, k->n, k->drv);
-	pthread_mutex_lock(&fs->lock);
-	rcu_read_lock();
-	cds_lfht_lookup(fs->keys, h, match_key, k, &it);
-	ht = cds_lfht_iter_get_node(&it);
-	rcu_read_unlock();
-	if (ht) {
-		nd = caa_container_of(ht, struct node, by_key);
-		nd->nlookup++;
-		pthread_mutex_unlock(&fs->lock);
-		return nd->ino;
-	}
+	fs_assert_held(&fs->lock);
+	/* Driver names are looked up only if they fit (lookup_drivers()). */
+	fs_assert(!k->drv || strlen(k->drv) < sizeof(nd->drv));
 	nd = calloc(1, sizeof(*nd));
-	if (!nd) {
-		pthread_mutex_unlock(&fs->lock);
+	if (!nd)
 		return 0;
-	}
 	nd->ino = fs->next_ino++;
 	nd->kind = k->kind;
 	nd->dev = dl_device_get((struct dl_device *)k->dev);
@@ -158,8 +151,50 @@ fuse_ino_t node_get(struct dl_fs *fs, const struct key *k)
 	cds_lfht_add(fs->nodes, ino_hash(nd->ino), &nd->by_ino);
 	cds_lfht_add(fs->keys, h, &nd->by_key);
 	rcu_read_unlock();
-	pthread_mutex_unlock(&fs->lock);
 	return nd->ino;
+}
+
+/* The node naming @k (hash @h), counting one more kernel lookup, or a
+ * new one. */
+static fuse_ino_t node_ref_locked(struct dl_fs *fs, const struct key *k,
+				  unsigned long h)
+{
+	struct cds_lfht_iter it;
+	struct cds_lfht_node *ht;
+	struct node *nd;
+
+	fs_assert_held(&fs->lock);
+	rcu_read_lock();
+	cds_lfht_lookup(fs->keys, h, match_key, k, &it);
+	ht = cds_lfht_iter_get_node(&it);
+	rcu_read_unlock();
+	if (!ht)
+		return node_add_locked(fs, k, h);
+	nd = caa_container_of(ht, struct node, by_key);
+	/* A node is in the tables from its first lookup to its last
+	 * forget. */
+	fs_assert(nd->nlookup > 0);
+	nd->nlookup++;
+	return nd->ino;
+}
+
+/* Look up or create the node for k and count one kernel lookup. Returns
+ * its inode number (a static kind's own), or 0 if out of memory. */
+fuse_ino_t node_get(struct dl_fs *fs, const struct key *k)
+{
+	fuse_ino_t ino;
+	unsigned long h;
+
+	if (k->kind < K_STATIC_MAX) {
+		fs_assert(!k->dev && k->kind >= K_ROOT);
+		return (fuse_ino_t)k->kind;
+	}
+	fs_assert(k->kind > K_STATIC_MAX && k->kind < K_MAX);
+	h = key_hash(k->kind, k->dev, k->idx, k->n, k->drv);
+	fs_mutex_lock(&fs->lock);
+	ino = node_ref_locked(fs, k, h);
+	fs_mutex_unlock(&fs->lock);
+	return ino;
 }
 
 static void node_free_rcu(struct rcu_head *head)
@@ -170,25 +205,33 @@ static void node_free_rcu(struct rcu_head *head)
 	free(nd);
 }
 
+/* Count @n kernel lookups of @nd forgotten; at the last, take it out of
+ * the tables and free it once no reader can see it. */
+static void node_unref_locked(struct dl_fs *fs, struct node *nd, uint64_t n)
+{
+	fs_assert_held(&fs->lock);
+	nd->nlookup = nd->nlookup > n ? nd->nlookup - n : 0;
+	if (nd->nlookup > 0)
+		return;
+	rcu_read_lock();
+	cds_lfht_del(fs->nodes, &nd->by_ino);
+	cds_lfht_del(fs->keys, &nd->by_key);
+	rcu_read_unlock();
+	call_rcu(&nd->rcu, node_free_rcu);
+}
+
+/* The kernel forgot @n lookups of @ino (static inodes: nothing). */
 void node_forget(struct dl_fs *fs, fuse_ino_t ino, uint64_t n)
 {
 	struct node *nd;
 
 	if (ino < K_STATIC_MAX)
 		return;
-	pthread_mutex_lock(&fs->lock);
+	fs_mutex_lock(&fs->lock);
 	nd = node_of(fs, ino);
-	if (nd) {
-		nd->nlookup = nd->nlookup > n ? nd->nlookup - n : 0;
-		if (nd->nlookup == 0) {
-			rcu_read_lock();
-			cds_lfht_del(fs->nodes, &nd->by_ino);
-			cds_lfht_del(fs->keys, &nd->by_key);
-			rcu_read_unlock();
-			call_rcu(&nd->rcu, node_free_rcu);
-		}
-	}
-	pthread_mutex_unlock(&fs->lock);
+	if (nd)
+		node_unref_locked(fs, nd, n);
+	fs_mutex_unlock(&fs->lock);
 }
 
 /* Enter the device a node names (if any). 0, or -ENOENT if it is going
@@ -208,8 +251,8 @@ void node_exit(struct dl_device *dev)
 
 int nodes_init(struct dl_fs *fs)
 {
-	fs->next_ino = 1000;
-	pthread_mutex_init(&fs->lock, NULL);
+	fs->next_ino = FIRST_DYNAMIC_INO;
+	fs_mutex_init(&fs->lock);
 	/*
 	 * Resized by the number of nodes (accounting), not by chain length
 	 * alone: with well-mixed hashes some chain always exceeds the
@@ -249,5 +292,5 @@ void nodes_free(struct dl_fs *fs)
 		cds_lfht_destroy(fs->nodes, NULL);
 	if (fs->keys)
 		cds_lfht_destroy(fs->keys, NULL);
-	pthread_mutex_destroy(&fs->lock);
+	fs_mutex_destroy(&fs->lock);
 }

@@ -34,7 +34,7 @@ int stat_dir(struct dl_fs *fs, const struct key *k, struct stat *st)
 int stat_wronly(struct dl_fs *fs, const struct key *k, struct stat *st)
 {
 	(void)k;
-	fill_stat(fs, 0, S_IFREG | 0200, 4096, st);
+	fill_stat(fs, 0, S_IFREG | 0200, ATTR_MAX, st);
 	return 0;
 }
 

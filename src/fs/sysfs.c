@@ -93,9 +93,7 @@ int dl_fs_new(struct dl_tree *tree, struct dl_pci_platform *plat,
 	fs->plat = plat;
 	fs->opts = *opts;
 	fs->start = time(NULL);
-	fs->inval_tail = &fs->inval_head;
-	pthread_mutex_init(&fs->inval_lock, NULL);
-	pthread_cond_init(&fs->inval_cond, NULL);
+	inval_init(fs);
 	fs->mountpoint = realpath(opts->mountpoint, NULL);
 	if (nodes_init(fs) < 0 || !fs->mountpoint)
 		goto fail;
@@ -170,8 +168,7 @@ void dl_fs_free(struct dl_fs *fs)
 	if (fs->se)
 		fuse_session_destroy(fs->se);
 	nodes_free(fs);
-	pthread_mutex_destroy(&fs->inval_lock);
-	pthread_cond_destroy(&fs->inval_cond);
+	inval_destroy(fs);
 	free(fs->mountpoint);
 	free(fs);
 }

@@ -29,6 +29,7 @@
 #include <devlife/devlife.h>
 
 #include "devvec.h"
+#include "fsdebug.h"
 #include "mdev.h"
 #include "pci.h"
 #include "platform.h"
@@ -36,7 +37,7 @@
 
 /* Cache time of entries and attributes, in seconds. */
 #define TIMEOUT 1.0
-/* Largest attribute contents (a page, as sysfs). */
+/* Largest attribute contents and their st_size (a page, as sysfs). */
 #define ATTR_MAX 4096
 
 enum kind {
@@ -91,7 +92,7 @@ struct node {
 	struct dl_device *dev;             /* written once; a reference */
 	int idx;                           /* attr index or link kind */
 	unsigned int n;                    /* virtfn number */
-	char drv[64];                      /* driver name (K_DRV*) */
+	char drv[DL_NAME_MAX + 1];         /* driver name (K_DRV*) */
 	uint64_t nlookup;                  /* fs->lock */
 	unsigned long hash;                /* of the key; written once */
 	/*
@@ -115,13 +116,13 @@ struct dl_fs {
 	bool mounted;
 	time_t start;
 
-	pthread_mutex_t lock;              /* node creation and forget */
+	struct fs_mutex lock;              /* node creation and forget */
 	struct cds_lfht *nodes;            /* by inode number */
 	struct cds_lfht *keys;             /* by what they name */
 	uint64_t next_ino;                 /* lock */
 
 	/* invalidations for the kernel, done by notify_thread */
-	pthread_mutex_t inval_lock;
+	struct fs_mutex inval_lock;        /* the queue and inval_stop */
 	pthread_cond_t inval_cond;
 	struct inval *inval_head, **inval_tail;
 	bool inval_stop;
@@ -239,6 +240,8 @@ void dirbuf_add(struct dirbuf *b, const char *name, fuse_ino_t ino,
 		mode_t mode);
 
 /* inval.c: the kernel's caches */
+void inval_init(struct dl_fs *fs);
+void inval_destroy(struct dl_fs *fs);
 int inval_start(struct dl_fs *fs);
 void inval_stop(struct dl_fs *fs);
 void inval_stop_join(struct dl_fs *fs);
