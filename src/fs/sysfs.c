@@ -74,16 +74,51 @@ int dl_fs_check_mountpoint(const char *path, char *why, size_t whylen)
 	return 0;
 }
 
+/* The FUSE session of @fs, with its mount options. 0, -ENOMEM or -EINVAL
+ * (libfuse refused the options). */
+static int session_new(struct dl_fs *fs, const struct dl_fs_options *opts)
+{
+	struct fuse_args args = FUSE_ARGS_INIT(0, NULL);
+	char optstr[256];
+
+	snprintf(optstr, sizeof(optstr),
+		 "-odefault_permissions,fsname=devlife,subtype=devlife%s",
+		 opts->allow_other ? ",allow_other" : "");
+	if (fuse_opt_add_arg(&args, "devlifed") ||
+	    fuse_opt_add_arg(&args, optstr) ||
+	    (opts->debug && fuse_opt_add_arg(&args, "-d"))) {
+		fuse_opt_free_args(&args);
+		return -ENOMEM;
+	}
+	fs->se = fuse_session_new(&args, &dl_fs_ops, sizeof(dl_fs_ops), fs);
+	fuse_opt_free_args(&args);
+	return fs->se ? 0 : -EINVAL;
+}
+
+/* Mounts @fs's session: 0, or the mount's errno (-ENODEV if it said
+ * none: libfuse reports some failures only on stderr). */
+static int session_mount(struct dl_fs *fs)
+{
+	errno = 0;
+	if (fuse_session_mount(fs->se, fs->mountpoint) == 0) {
+		fs->mounted = true;
+		return 0;
+	}
+	return errno > 0 ? -errno : -ENODEV;
+}
+
 int dl_fs_new(struct dl_tree *tree, struct dl_pci_platform *plat,
 	      const struct dl_fs_options *opts, struct dl_fs **ret)
 {
-	struct fuse_args args = FUSE_ARGS_INIT(0, NULL);
+	char why[PATH_MAX + 128];
 	struct dl_fs *fs;
-	char optstr[256];
-	int r = -ENOMEM;
+	int r;
 
 	if (!tree || !opts || !opts->mountpoint || !ret)
 		return -EINVAL;
+	r = dl_fs_check_mountpoint(opts->mountpoint, why, sizeof(why));
+	if (r < 0)
+		return r;
 	if (access("/dev/fuse", R_OK | W_OK) < 0)
 		return -ENODEV;
 	fs = calloc(1, sizeof(*fs));
@@ -94,30 +129,21 @@ int dl_fs_new(struct dl_tree *tree, struct dl_pci_platform *plat,
 	fs->opts = *opts;
 	fs->start = time(NULL);
 	inval_init(fs);
+	r = nodes_init(fs);
+	if (r < 0)
+		goto fail;
 	fs->mountpoint = realpath(opts->mountpoint, NULL);
-	if (nodes_init(fs) < 0 || !fs->mountpoint)
-		goto fail;
-	snprintf(optstr, sizeof(optstr),
-		 "-odefault_permissions,fsname=devlife,subtype=devlife%s",
-		 opts->allow_other ? ",allow_other" : "");
-	if (fuse_opt_add_arg(&args, "devlifed") ||
-	    fuse_opt_add_arg(&args, optstr) ||
-	    (opts->debug && fuse_opt_add_arg(&args, "-d")))
-		goto fail;
-	fs->se = fuse_session_new(&args, &dl_fs_ops, sizeof(dl_fs_ops), fs);
-	fuse_opt_free_args(&args);
-	if (!fs->se) {
-		r = -EINVAL;
+	if (!fs->mountpoint) {
+		r = -errno; /* gone since it was checked */
 		goto fail;
 	}
-	if (fuse_session_mount(fs->se, fs->mountpoint) != 0) {
-		r = -ENODEV;
-		goto fail;
-	}
-	fs->mounted = true;
-	if (inval_start(fs) < 0)
-		goto fail;
-	r = dl_tree_watch(tree, on_event, fs);
+	r = session_new(fs, opts);
+	if (r == 0)
+		r = session_mount(fs);
+	if (r == 0)
+		r = inval_start(fs);
+	if (r == 0)
+		r = dl_tree_watch(tree, on_event, fs);
 	if (r < 0)
 		goto fail;
 	fs->watching = true;

@@ -49,9 +49,14 @@ struct dl_fs_options {
  * @opts: options
  * @ret: where to store it
  *
+ * The mountpoint is checked first, as dl_fs_check_mountpoint() does.
+ *
  * Context: any thread; mounts (needs /dev/fuse and fusermount3 or root).
- * Return: 0; -EINVAL; -ENOTDIR/-ENOENT (mountpoint); -ENOTEMPTY;
- * -EBUSY (already a mount point); -ENODEV (FUSE unavailable); -ENOMEM.
+ * Return: 0; -EINVAL (a NULL argument, or options libfuse refuses);
+ * what dl_fs_check_mountpoint() returns for the mountpoint (-ENOENT,
+ * -ENOTDIR, -ENOTEMPTY, -EBUSY, -EACCES...); -ENODEV (no usable
+ * /dev/fuse); the mount's own errno when mounting fails (-ENODEV if
+ * libfuse gave none); -ENOMEM; -EAGAIN (no thread for invalidations).
  */
 int dl_fs_new(struct dl_tree *tree, struct dl_pci_platform *plat,
 	      const struct dl_fs_options *opts, struct dl_fs **ret);
