@@ -175,6 +175,12 @@ static int ensure_socket_dir(const char *path)
  * run after RCU grace periods, and a child's free drops its parent's last
  * reference, so wait until the count stops falling.
  */
+/* A host event's reply waits until the kernel's view agrees. */
+static void settle_view(void *fs)
+{
+	dl_fs_sync(fs);
+}
+
 static uint64_t count_leaked(struct dl_tree *tree)
 {
 	struct dl_tree_stats st = { 0 };
@@ -365,6 +371,7 @@ int main(int argc, char **argv)
 			strerror(-r));
 		goto out;
 	}
+	dl_host_server_set_settle(srv, settle_view, fs);
 	fprintf(stderr, "devlifed: serving %s, host channel %s\n",
 		fo.mountpoint, sock);
 	if (ready_fd >= 0)

@@ -283,6 +283,12 @@ static bool attr_visible(struct dl_fs *fs, struct dl_device *dev, int i)
 }
 
 /* The index of @dev's attribute @name, or -1 if it has none. */
+/* The name of row @i, or NULL past the last (for invalidations). */
+const char *attr_name(int i)
+{
+	return i >= 0 && i < NATTRS ? attrs[i].name : NULL;
+}
+
 int attr_index(struct dl_fs *fs, struct dl_device *dev, const char *name)
 {
 	for (int i = 0; i < NATTRS; i++)
@@ -375,7 +381,7 @@ static void write_attr(fuse_req_t req, struct dl_fs *fs, const struct key *k,
 	}
 	if (dl_device_enter_tagged(dev, a->name) < 0) {
 		if (a->removes_self && remove_going(dev, data, size))
-			fuse_reply_write(req, size);
+			reply_store(req, 0, size);
 		else
 			fuse_reply_err(req, ENODEV);
 		return;
@@ -394,10 +400,7 @@ static void write_attr(fuse_req_t req, struct dl_fs *fs, const struct key *k,
 		/* Drops this request's active reference first, then
 		 * removes; returns once the device is gone. */
 		r = dl_device_remove_self(dev, DL_REMOVE_WAIT);
-		if (r < 0)
-			fuse_reply_err(req, -r);
-		else
-			fuse_reply_write(req, size);
+		reply_store(req, r, size);
 		return;
 	}
 	if (r >= 0)
@@ -406,13 +409,11 @@ static void write_attr(fuse_req_t req, struct dl_fs *fs, const struct key *k,
 	 * Reply from inside, as reads do: a removal that waited for this
 	 * store returns only after the writer has its answer (S5: the
 	 * sriov_numvfs writer learns it was refused before `remove` says
-	 * the PF is gone). Then leave by the device: once replied to, the
-	 * kernel may forget the inode and the node go.
+	 * the PF is gone), and after the kernel's view agrees with what the
+	 * store changed (reply_store()). Then leave by the device: once
+	 * replied to, the kernel may forget the inode and the node go.
 	 */
-	if (r < 0)
-		fuse_reply_err(req, -r);
-	else
-		fuse_reply_write(req, size);
+	reply_store(req, r, size);
 	dl_device_exit(dev);
 }
 

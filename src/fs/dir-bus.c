@@ -202,10 +202,7 @@ static void write_drvattr(fuse_req_t req, struct dl_fs *fs, const struct key *k,
 			r = -ENODEV;
 	}
 	dl_device_put(dev);
-	if (r < 0)
-		fuse_reply_err(req, -r);
-	else
-		fuse_reply_write(req, size);
+	reply_store(req, r, size);
 }
 
 const struct kind_ops kind_drvattr = {

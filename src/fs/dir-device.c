@@ -17,9 +17,6 @@
 
 #include "view.h"
 
-/* Links, in listing order; virtfnN come last (they are numbered). */
-enum link_kind { L_DRIVER, L_SUBSYSTEM, L_PHYSFN, L_MDEV_TYPE, L_VIRTFN };
-
 #define VIRTFN "virtfn"
 #define VIRTFN_LEN (sizeof(VIRTFN) - 1)
 

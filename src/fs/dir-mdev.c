@@ -171,10 +171,7 @@ static void write_create(fuse_req_t req, struct dl_fs *fs, const struct key *k,
 	}
 	r = dl_mdev_create(dev, (unsigned int)k->idx, data, size, NULL);
 	/* answered from inside, as the other stores */
-	if (r < 0)
-		fuse_reply_err(req, -r);
-	else
-		fuse_reply_write(req, size);
+	reply_store(req, r, size);
 	dl_device_exit(dev);
 }
 

@@ -203,10 +203,7 @@ static void write_rescan(fuse_req_t req, struct dl_fs *fs, const struct key *k,
 		r = store_bool(text, &on);
 	if (r >= 0 && on && fs->plat)
 		r = dl_pci_platform_rescan(fs->plat, NULL);
-	if (r < 0)
-		fuse_reply_err(req, -r);
-	else
-		fuse_reply_write(req, size);
+	reply_store(req, r, size);
 }
 
 const struct kind_ops kind_buspci_rescan = {

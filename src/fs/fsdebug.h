@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 
 #ifdef DL_DEBUG_CHECKS
 #define FS_DEBUG 1
@@ -96,6 +97,22 @@ static inline void fs_cond_wait(pthread_cond_t *cond, struct fs_mutex *mx)
 	if (FS_DEBUG)
 		atomic_store_explicit(&mx->owner, fs_self(),
 				      memory_order_relaxed);
+}
+
+/* pthread_cond_timedwait() on an fs_mutex: 0 or ETIMEDOUT. */
+static inline int fs_cond_timedwait(pthread_cond_t *cond, struct fs_mutex *mx,
+				    const struct timespec *abstime)
+{
+	int r;
+
+	fs_assert(fs_mutex_held(mx));
+	if (FS_DEBUG)
+		atomic_store_explicit(&mx->owner, 0, memory_order_relaxed);
+	r = pthread_cond_timedwait(cond, &mx->m, abstime);
+	if (FS_DEBUG)
+		atomic_store_explicit(&mx->owner, fs_self(),
+				      memory_order_relaxed);
+	return r;
 }
 
 /* For a *_locked function: the caller holds @mx. */

@@ -123,6 +123,19 @@ fuse_ino_t ino_of_key(struct dl_fs *fs, const struct key *k)
 	return ino;
 }
 
+/* Note a driver directory the kernel looked up (fs->lock held): unbind
+ * and removal invalidate the device's link in it. Kept: a few names. */
+void drvdir_seen(struct dl_fs *fs, const char *name)
+{
+	fs_assert_held(&fs->lock);
+	for (unsigned int i = 0; i < fs->ndrvdirs; i++)
+		if (strcmp(fs->drvdirs[i], name) == 0)
+			return;
+	if (fs->ndrvdirs < DRVDIRS_MAX)
+		snprintf(fs->drvdirs[fs->ndrvdirs++], sizeof(fs->drvdirs[0]),
+			 "%s", name);
+}
+
 /* A new node for @k (hash @h), counting one kernel lookup; 0 if out of
  * memory. */
 static fuse_ino_t node_add_locked(struct dl_fs *fs, const struct key *k,
@@ -144,6 +157,8 @@ static fuse_ino_t node_add_locked(struct dl_fs *fs, const struct key *k,
 	snprintf(nd->drv, sizeof(nd->drv), "%s", k->drv ? k->drv : "");
 	nd->nlookup = 1;
 	nd->hash = h;
+	if (k->kind == K_DRVDIR)
+		drvdir_seen(fs, nd->drv);
 	cds_lfht_node_init(&nd->by_ino);
 	cds_lfht_node_init(&nd->by_key);
 	atomic_store_explicit(&nd->ready, true, memory_order_release);
@@ -218,6 +233,7 @@ static void node_unref_locked(struct dl_fs *fs, struct node *nd, uint64_t n)
 	cds_lfht_del(fs->keys, &nd->by_key);
 	rcu_read_unlock();
 	call_rcu(&nd->rcu, node_free_rcu);
+	atomic_fetch_add_explicit(&fs->nodes_freed, 1, memory_order_relaxed);
 }
 
 /* The kernel forgot @n lookups of @ino (static inodes: nothing). */

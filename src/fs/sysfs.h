@@ -13,9 +13,10 @@
  * Every operation on a device's file holds the device's active reference
  * for its duration: a removal waits for it, and once a removal has begun
  * the files fail (lookups ENOENT, I/O ENODEV). Removals and additions
- * invalidate the kernel's cached entries through a notification thread
- * (never from inside a request, which could deadlock on the kernel's
- * directory locks).
+ * invalidate the kernel's cached entries through a notification thread;
+ * a store that changed the tree answers its writer only once the kernel
+ * has applied them, and dl_fs_sync() gives the same promise to other
+ * callers (the host channel): see docs/view.md.
  */
 #ifndef DEVLIFE_FS_SYSFS_H
 #define DEVLIFE_FS_SYSFS_H
@@ -89,6 +90,23 @@ void dl_fs_exit(struct dl_fs *fs);
  * Context: after dl_fs_run() returned.
  */
 void dl_fs_free(struct dl_fs *fs);
+
+/**
+ * dl_fs_sync() - wait until the kernel's view agrees with the tree
+ * @fs: the filesystem, or NULL (nothing to wait for)
+ *
+ * Returns once every invalidation queued before the call has been
+ * applied by the kernel: removed devices' entries are gone from its
+ * caches for every process, and nothing cached stands for an old device
+ * where a new one of the same name now is. Returns at once after
+ * dl_fs_run() has returned (nobody answers the kernel any more).
+ *
+ * Context: any thread that holds no lock the FUSE request handlers take
+ * (a request handler may call it: the kernel's notifications wait only
+ * for directory locks that other requests' processes hold, and those
+ * requests never wait for a change in the tree).
+ */
+void dl_fs_sync(struct dl_fs *fs);
 
 /**
  * dl_fs_check_mountpoint() - whether a directory can be mounted on

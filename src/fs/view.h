@@ -39,6 +39,8 @@
 #define TIMEOUT 1.0
 /* Largest attribute contents and their st_size (a page, as sysfs). */
 #define ATTR_MAX 4096
+/* Most driver directories whose links are invalidated (a few in use). */
+#define DRVDIRS_MAX 64
 
 enum kind {
 	K_ROOT = 1,            /* /                       (static) */
@@ -83,6 +85,10 @@ struct key {
 	const char *drv;              /* driver name (K_DRV*), or NULL */
 };
 
+/* Links of a device directory (K_LINK's idx), in listing order; virtfnN
+ * come last (they are numbered: the node's n). */
+enum link_kind { L_DRIVER, L_SUBSYSTEM, L_PHYSFN, L_MDEV_TYPE, L_VIRTFN };
+
 struct node {
 	struct cds_lfht_node by_ino;       /* fs->nodes */
 	struct cds_lfht_node by_key;       /* fs->keys */
@@ -120,12 +126,19 @@ struct dl_fs {
 	struct cds_lfht *nodes;            /* by inode number */
 	struct cds_lfht *keys;             /* by what they name */
 	uint64_t next_ino;                 /* lock */
+	atomic_uint_fast64_t nodes_freed;  /* forgotten so far (trimming) */
+	char drvdirs[DRVDIRS_MAX][64];     /* lock: driver directories the */
+	unsigned int ndrvdirs;             /* kernel has looked up */
 
 	/* invalidations for the kernel, done by notify_thread */
 	struct fs_mutex inval_lock;        /* the queue and inval_stop */
 	pthread_cond_t inval_cond;
+	pthread_cond_t inval_done_cond;
 	struct inval *inval_head, **inval_tail;
+	uint64_t inval_queued;             /* inval_lock: pushed so far */
+	uint64_t inval_done;               /* inval_lock: applied so far */
 	bool inval_stop;
+	unsigned int inval_delay_us;       /* fault injection (tests) */
 	pthread_t notify_thread;
 	bool notify_started;
 	bool watching;
@@ -228,8 +241,12 @@ bool lookup_buslink(fuse_req_t req, struct dl_fs *fs, const char *name,
 		    bool (*on_bus)(struct dl_device *dev));
 void list_devices(struct dirbuf *b, struct devvec *v, mode_t type);
 
+/* node.c: a driver directory the kernel looked up (fs->lock held) */
+void drvdir_seen(struct dl_fs *fs, const char *name);
+
 /* attr.c: the attributes of a device */
 int attr_index(struct dl_fs *fs, struct dl_device *dev, const char *name);
+const char *attr_name(int i);
 void attr_list(struct dl_fs *fs, struct dl_device *dev, struct dirbuf *b);
 int store_text(const char *data, size_t size, char *out, size_t outlen);
 int store_bool(const char *s, bool *ret);
@@ -247,5 +264,6 @@ void inval_stop(struct dl_fs *fs);
 void inval_stop_join(struct dl_fs *fs);
 void on_event(struct dl_device *dev, const struct dl_trace_record *rec,
 	      void *arg);
+void reply_store(fuse_req_t req, int r, size_t size);
 
 #endif

@@ -63,6 +63,8 @@ struct dl_host_server {
 	bool stopping;                   /* lock */
 	uid_t uid;                       /* lock */
 	bool allow_root;                 /* lock */
+	void (*settle)(void *);          /* lock */
+	void *settle_arg;                /* lock */
 
 	pthread_mutex_t follow_lock;
 	struct conn *followers;          /* follow_lock */
@@ -455,6 +457,8 @@ static void cmd_host(struct dl_host_server *s, const struct dl_host_req *req,
 	char (*names)[16] = NULL;
 	const char **list = NULL;
 	char msg[512] = "";
+	void (*settle)(void *);
+	void *settle_arg;
 	int r;
 
 	if (req->cmd == DL_HOST_RELATIONS) {
@@ -474,6 +478,12 @@ static void cmd_host(struct dl_host_server *s, const struct dl_host_req *req,
 				 (uint8_t)(a->dev << 3 | a->fn), kv, msg, sizeof(msg));
 	free(names);
 	free(list);
+	pthread_mutex_lock(&s->lock);
+	settle = s->settle;
+	settle_arg = s->settle_arg;
+	pthread_mutex_unlock(&s->lock);
+	if (settle)
+		settle(settle_arg); /* the view agrees before the reply */
 	if (r < 0) {
 		out_error(o, -r, msg);
 		return;
@@ -820,6 +830,15 @@ fail:
 	free(s->path);
 	free(s);
 	return r;
+}
+
+void dl_host_server_set_settle(struct dl_host_server *s, void (*fn)(void *),
+			       void *arg)
+{
+	pthread_mutex_lock(&s->lock);
+	s->settle = fn;
+	s->settle_arg = arg;
+	pthread_mutex_unlock(&s->lock);
 }
 
 void dl_host__server_set_peer_policy(struct dl_host_server *s, uid_t uid,

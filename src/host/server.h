@@ -70,6 +70,22 @@ int dl_host_server_new(struct dl_pci_platform *plat, const char *path,
 void dl_host_server_free(struct dl_host_server *s);
 
 /**
+ * dl_host_server_set_settle() - what a host event waits for before its reply
+ * @s: the server
+ * @fn: called after each host event (add, eject, surprise, relations,
+ *      error), whether it succeeded or not, before the reply is sent;
+ *      NULL for none
+ * @arg: its argument
+ *
+ * devlifed passes dl_fs_sync(), so that `devlifectl eject` returns once
+ * no process can see the function any more, as a sysfs write does.
+ *
+ * Context: any thread; applies to the requests handled afterwards.
+ */
+void dl_host_server_set_settle(struct dl_host_server *s, void (*fn)(void *),
+			       void *arg);
+
+/**
  * dl_host__server_set_peer_policy() - change who may connect (tests)
  * @s: the server
  * @uid: the uid served besides root
