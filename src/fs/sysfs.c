@@ -163,8 +163,16 @@ int dl_fs_run(struct dl_fs *fs)
 		return -ENOMEM;
 	fuse_loop_cfg_set_clone_fd(cfg, 0);
 	fuse_loop_cfg_set_idle_threads(cfg, 4);
-	if (fs->opts.max_threads)
-		fuse_loop_cfg_set_max_threads(cfg, fs->opts.max_threads);
+	/*
+	 * A store waits in its worker thread until the kernel has applied
+	 * its invalidations, and an invalidation may wait for a directory
+	 * lock held by a process whose lookup or readdir needs another
+	 * worker to be answered (docs/view.md, "Deadlocks"): keep workers
+	 * to spare beyond libfuse's default of 10.
+	 */
+	fuse_loop_cfg_set_max_threads(cfg, fs->opts.max_threads
+						   ? fs->opts.max_threads
+						   : DL_FS_MAX_THREADS);
 	r = fuse_session_loop_mt(fs->se, cfg);
 	fuse_loop_cfg_destroy(cfg);
 	inval_stop(fs);

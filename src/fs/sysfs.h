@@ -34,8 +34,12 @@ struct fuse_session;
  * @mountpoint: where to mount (an existing empty directory)
  * @allow_other: let other users than the mounting one in (allow_other)
  * @debug: FUSE debug output on stderr
- * @max_threads: most FUSE worker threads (0: libfuse's default)
+ * @max_threads: most FUSE worker threads (0: DL_FS_MAX_THREADS)
  */
+/** Most FUSE worker threads unless told otherwise: each store that
+ * changed the tree holds one until the kernel's view agrees. */
+#define DL_FS_MAX_THREADS 64
+
 struct dl_fs_options {
 	const char *mountpoint;
 	bool allow_other;
