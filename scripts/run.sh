@@ -33,6 +33,14 @@ From another shell (as root), try:
   echo 4 > $MNT/bus/pci/devices/0000:01:00.0/sriov_numvfs
   $D/devlifectl -s $SOCK trace
 
+Programs that read /sys itself (driverctl, mdevctl, hwloc, a static or
+Go binary) run against the tree with devlife-run, in a private mount
+namespace where /sys is the host's with this tree in place of its PCI
+parts; a user who is not root is root there:
+
+  $D/devlife-run --attach $MNT -- lspci -tv
+  $D/devlife-run -- sh        # with a daemon of its own
+
 Stop with Ctrl-C: every device is removed, then $MNT is unmounted.
 
 TOUR

@@ -4,7 +4,8 @@
  * filesystem over FUSE, with a host channel for the hypervisor's side.
  *
  *   devlifed [-t FILE | --import-sysfs DIR | --import-lspci FILE]
- *            [-s SOCKET] [-f] [-d] [--allow-other] [--slow-us N] MOUNTPOINT
+ *            [-s SOCKET] [-f] [-d] [--allow-other] [--slow-us N]
+ *            [--ready-fd FD] MOUNTPOINT
  *
  * On SIGINT or SIGTERM it stops serving, removes every device (wait mode),
  * unmounts and exits 0.
@@ -51,6 +52,8 @@ static void usage(FILE *f)
 		"  -f, --foreground          do not daemonize\n"
 		"  -d, --debug               FUSE debug output (implies -f)\n"
 		"      --allow-other         let other users in (FUSE allow_other)\n"
+		"      --ready-fd FD         write '0' to FD, then close it, once\n"
+		"                            serving (for a parent that waits)\n"
 		"  -h, --help                this text\n",
 		DL_HOST_DEFAULT_SOCKET);
 }
@@ -211,6 +214,7 @@ int main(int argc, char **argv)
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "debug", no_argument, NULL, 'd' },
 		{ "allow-other", no_argument, NULL, 'a' },
+		{ "ready-fd", required_argument, NULL, 'r' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -227,7 +231,7 @@ int main(int argc, char **argv)
 	bool foreground = false;
 	char why[512];
 	sigset_t sigs;
-	int c, r, sources = 0, ready_fd = -1;
+	int c, r, sources = 0, ready_fd = -1, notify_fd = -1;
 
 	while ((c = getopt_long(argc, argv, "t:s:fdh", longopts, NULL)) != -1) {
 		switch (c) {
@@ -268,6 +272,19 @@ int main(int argc, char **argv)
 		case 'a':
 			fo.allow_other = true;
 			break;
+		case 'r': {
+			char *end;
+
+			errno = 0;
+			notify_fd = (int)strtol(optarg, &end, 10);
+			if (errno || *end || notify_fd < 0 ||
+			    fcntl(notify_fd, F_GETFD) < 0) {
+				fprintf(stderr, "devlifed: --ready-fd wants an "
+						"open file descriptor\n");
+				return 2;
+			}
+			break;
+		}
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -376,6 +393,12 @@ int main(int argc, char **argv)
 		fo.mountpoint, sock);
 	if (ready_fd >= 0)
 		daemon_ready(&ready_fd);
+	if (notify_fd >= 0) {
+		/* Our caller waits for this byte (devlife-run does). */
+		if (write(notify_fd, "0", 1) != 1)
+			perror("devlifed: --ready-fd");
+		close(notify_fd);
+	}
 	install_signal_handlers(dl_fs_session(fs));
 	pthread_sigmask(SIG_UNBLOCK, &sigs, NULL);
 	r = dl_fs_run(fs);

@@ -1,0 +1,180 @@
+#!/usr/bin/env bash
+# devlife-run: COMMAND sees the tree at /sys in place of the host's PCI
+# parts and the rest of the host's /sys; exit statuses; nothing is left
+# behind (process, mount namespace, socket, directory) whether COMMAND
+# exits, leaves children, or the runner is signalled or killed; an
+# unprivileged user drives their own tree as root of the namespace; a
+# clear message where a user namespace or /dev/fuse is refused; --attach.
+. "$(dirname "$0")/../fs/lib.sh"
+require_env
+[ "$(id -u)" -eq 0 ] || skip_all "needs root (plays an unprivileged user with setpriv)"
+[ -x "${DEVLIFE_RUN:-}" ] || { echo "Bail out! DEVLIFE_RUN not set"; exit 1; }
+RUN=$DEVLIFE_RUN
+PF=/sys/bus/pci/devices/0000:01:00.0
+set -m # background jobs take SIGINT as a user's would
+
+# in_run CMD: run CMD (a shell line) under devlife-run; stdout, stderr
+# in $WORK/run.out, $WORK/run.err; returns the runner's status
+in_run() { timeout 120 "$RUN" -- sh -c "$1" >"$WORK/run.out" 2>"$WORK/run.err"; }
+
+# --- what COMMAND sees -------------------------------------------------
+in_run 'cat '$PF'/vendor '$PF'/sriov_totalvfs; stat -f -c %T /sys/bus/pci /sys/devices/pci0000:00 /sys/bus/mdev /sys/devices/system /sys/bus'
+expect_eq "the tree's 01:00.0 at /sys, the tree's parts on FUSE, the host's on sysfs, bus/ rebuilt" \
+	"$(tr '\n' ' ' <"$WORK/run.out")" "0x8086 64 fuseblk fuseblk fuseblk sysfs tmpfs "
+check "the host has no bus 01" test ! -e $PF
+check "nor bus/mdev (the tree's is grafted in)" test ! -e /sys/bus/mdev
+for p in devices/system/cpu/cpu0 class/net/lo bus/cpu firmware kernel/mm block; do
+	if [ -e "/sys/$p" ]; then
+		in_run "test -e /sys/$p"
+		expect_eq "the host's /sys/$p is still there" "$?" 0
+	fi
+done
+in_run 'ls /sys/bus' && ls /sys/bus | sed '$a mdev' | sort >"$WORK/bus.want"
+expect_eq "bus/ holds the host's buses and mdev" "$(sort "$WORK/run.out")" "$(cat "$WORK/bus.want")"
+in_run 'lspci -n -s 01:00.0'
+expect_eq "lspci with no option finds the tree's NIC" "$(awk '{ print $3 }' "$WORK/run.out")" 8086:10fb
+in_run 'mkdir /sys/bus/x 2>&1; touch /sys/bus/pci/x 2>&1; true'
+expect_eq "rebuilt directories are read-only; the tree's refuse as sysfs does" \
+	"$(grep -c 'Read-only file system' "$WORK/run.out") $(grep -c 'Permission denied' "$WORK/run.out")" "1 1"
+if [ -n "${WALK_PCI_STATIC:-}" ]; then
+	check "the walker is statically linked" sh -c "! readelf -l '$WALK_PCI_STATIC' | grep -q INTERP"
+	in_run "$WALK_PCI_STATIC"
+	expect_eq "a static program sees the tree's functions" \
+		"$(grep '^0000:01:00.0 ' "$WORK/run.out")" "0000:01:00.0 0x8086 0x10fb"
+	expect_eq "and outside it does not" "$("$WALK_PCI_STATIC" | grep -c '^0000:01:')" 0
+else
+	ok "# SKIP a static program: glibc's static library (libc6-dev's libc.a) is missing"
+fi
+
+# --- exit status -------------------------------------------------------
+in_run 'exit 3'; expect_eq "COMMAND's status" "$?" 3
+in_run 'kill -SEGV $$'; expect_eq "128 + the signal that killed it" "$?" 139
+timeout 60 "$RUN" -- /nonexistent/cmd 2>"$WORK/run.err"
+expect_eq "a COMMAND that is not found: 127" "$?" 127
+check "and why" grep -q 'nonexistent/cmd: No such file' "$WORK/run.err"
+echo 'echo ran' >"$WORK/not-executable"
+chmod 644 "$WORK/not-executable"
+timeout 60 "$RUN" -- "$WORK/not-executable" 2>/dev/null
+expect_eq "a COMMAND that cannot run: 126" "$?" 126
+"$RUN" 2>/dev/null; expect_eq "no COMMAND: usage, 2" "$?" 2
+"$RUN" /tmp -- true 2>/dev/null; expect_eq "a mount point given: usage, 2" "$?" 2
+
+# --- nothing left behind -----------------------------------------------
+# ns_users NS: the processes in mount namespace NS
+ns_users() { for p in /proc/[0-9]*; do [ "$(readlink "$p/ns/mnt" 2>/dev/null)" = "$1" ] && echo "${p#/proc/}"; done; }
+# nothing_left WHAT: the namespace, the staging directory, the daemon
+# and COMMAND's leftover (as noted in $WORK/run.out) are gone
+nothing_left() {
+	local ns sock sleeper
+	read -r ns sock sleeper <"$WORK/run.out"
+	expect_eq "$1: no process in its mount namespace (its mounts gone)" "$(ns_users "$ns")" ""
+	expect_eq "$1: no staging directory, no socket" "$(ls -d "$(dirname "$sock")" 2>/dev/null)" ""
+	[ -n "$sleeper" ] && expect_eq "$1: COMMAND's background child ended" "$(ps -o pid= -p "$sleeper")" ""
+}
+in_run 'echo $(readlink /proc/self/ns/mnt) $DEVLIFE_SOCKET; sleep 1000 & true'
+nothing_left "COMMAND exits"
+in_run 'echo $(readlink /proc/self/ns/mnt) $DEVLIFE_SOCKET; sleep 1000 & kill -SEGV $$'
+expect_eq "COMMAND crashes: 139" "$?" 139
+nothing_left "COMMAND crashes"
+in_run 'sh -c "trap \"\" TERM; exec sleep 1000" & echo $(readlink /proc/self/ns/mnt) $DEVLIFE_SOCKET $!'
+nothing_left "a leftover that ignores SIGTERM"
+
+# The runner signalled while COMMAND waits: it passes the signal on,
+# exits 128 + it, and leaves nothing.
+mkfifo "$WORK/ready"
+start_waiting() {
+	"$RUN" -- sh -c 'sleep 1000 & echo $(readlink /proc/self/ns/mnt) $DEVLIFE_SOCKET $! >'"$WORK/run.out"'; echo >'"$WORK/ready"'; wait' \
+		2>"$WORK/run.err" &
+	RPID=$!
+	read -r _ <"$WORK/ready"
+}
+for sig in INT TERM HUP; do
+	start_waiting
+	kill -$sig $RPID
+	wait $RPID
+	rc=$?
+	n=$(kill -l $sig)
+	expect_eq "SIG$sig to the runner: COMMAND gets it, the runner exits 128+$n" "$rc" $((128 + n))
+	nothing_left "SIG$sig"
+done
+
+# The runner killed outright: the daemon gets SIGTERM, COMMAND SIGKILL
+# (PR_SET_PDEATHSIG); the daemon unmounts and removes its socket. What
+# COMMAND started in the background outlives it (no PID namespace): the
+# test ends it.
+start_waiting
+kids=$(for p in /proc/[0-9]*; do awk -v r=$RPID '$4 == r { print $1 }' "$p/stat" 2>/dev/null; done)
+dpid=$(for k in $kids; do [ "$(cat /proc/$k/comm)" = devlifed ] && echo $k; done)
+check "the runner's children: the daemon and COMMAND" test "$(echo $kids | wc -w)" = 2 -a -n "$dpid"
+kill -KILL $RPID
+wait $RPID 2>/dev/null
+check "the daemon ends" wait_until test ! -e /proc/$dpid
+read -r ns sock sleeper <"$WORK/run.out"
+cpid=$(echo $kids | tr ' ' '\n' | grep -vx "$dpid")
+check "so does COMMAND" wait_until test ! -e /proc/$cpid
+expect_eq "what is left in the namespace: COMMAND's background child alone" "$(ns_users "$ns")" "$sleeper"
+kill -KILL "$sleeper"
+check "the socket is gone" test ! -e "$sock"
+expect_eq "only the empty staging directory is left" "$(ls -A "$(dirname "$sock")" | tr '\n' ' ')" "mnt work "
+rm -rf "$(dirname "$sock")"
+
+# --- the host channel, from outside, while COMMAND runs ----------------
+mkfifo "$WORK/go"
+"$RUN" -- sh -c 'echo $DEVLIFE_SOCKET >'"$WORK/ready"'; read x <'"$WORK/go"'; test -e /sys/bus/pci/devices/0000:00:04.0; echo $?' \
+	>"$WORK/run.out" 2>"$WORK/run.err" &
+RPID=$!
+read -r sock <"$WORK/ready"
+check "devlifectl ejects from outside" "$DEVLIFECTL" -s "$sock" eject 0000:00:04.0
+echo go >"$WORK/go"
+wait $RPID
+expect_eq "COMMAND sees the function gone" "$(cat "$WORK/run.out")" 1
+
+# --- an unprivileged user ----------------------------------------------
+# as_user UID /DEV/FUSE-MODE CMD...: run CMD as UID (no groups) in a
+# mount namespace of root's where /dev/fuse has the given mode (a node of
+# our own: the host's stays as it is).
+as_user() {
+	local uid=$1 mode=$2
+	shift 2
+	mkdir -p "$WORK/dev"
+	unshare -m --propagation private sh -c '
+		mount -t tmpfs -o mode=755 tmpfs "$1" && mknod -m "$2" "$1/fuse" c 10 229 &&
+		mount --bind "$1/fuse" /dev/fuse && shift 2 && exec "$@"' sh "$WORK/dev" "$mode" \
+		setpriv --reuid "$uid" --regid "$uid" --clear-groups env TMPDIR=/tmp "$@"
+}
+as_user 4242 666 timeout 120 "$RUN" -- sh -c 'id -u; stat -c %u:%g '$PF'/sriov_numvfs; echo 2 > '$PF'/sriov_numvfs && ls '$PF' | grep -c virtfn' \
+	>"$WORK/run.out" 2>"$WORK/run.err"
+expect_eq "a user: root in the namespace, owns the tree's files, makes 2 VFs" "$(tr '\n' ' ' <"$WORK/run.out")" "0 0:0 2 "
+as_user 4242 600 timeout 120 "$RUN" -- true >/dev/null 2>"$WORK/run.err"
+expect_eq "a user without /dev/fuse: exit 1" "$?" 1
+check "and a message pointing to --attach" grep -q -- '--attach MOUNTPOINT' "$WORK/run.err"
+
+# A system that forbids the user namespace: inside a user namespace of
+# root's, whose user.max_user_namespaces is 0 (the host's is untouched).
+UTMP=$(mktemp -d /tmp/devlife-run-test.XXXXXX) # a user can reach it
+chmod 1777 "$UTMP"
+unshare -U -- sh -c 'echo >"$1"; read x <"$1"; python3 -c "open(\"/proc/sys/user/max_user_namespaces\", \"w\").write(\"0\")" &&
+	setpriv --reuid 4242 --regid 4242 --clear-groups env TMPDIR="$2" "$3" -- true' sh "$WORK/go" "$UTMP" "$RUN" \
+	2>"$WORK/run.err" &
+upid=$!
+read -r _ <"$WORK/go" # it has its user namespace: map root's ids there
+echo "0 0 65536" >/proc/$upid/uid_map
+echo "0 0 65536" >/proc/$upid/gid_map
+echo go >"$WORK/go"
+wait $upid
+expect_eq "no user namespace allowed: exit 1" "$?" 1
+check "and a message naming the limit" grep -q "user.max_user_namespaces = 0" "$WORK/run.err"
+expect_eq "and no staging directory left" "$(ls -A "$UTMP")" ""
+rmdir "$UTMP"
+
+# --- --attach ----------------------------------------------------------
+start_daemon || { echo "Bail out! devlifed did not start"; exit 1; }
+timeout 60 "$RUN" --attach "$MNT" -- sh -c 'cat '$PF'/sriov_numvfs; echo 1 > '$PF'/sriov_numvfs' >"$WORK/run.out" 2>"$WORK/run.err"
+expect_eq "--attach: COMMAND drives the running daemon's tree" "$(cat "$WORK/run.out") $(cat "$MNT/bus/pci/devices/0000:01:00.0/sriov_numvfs")" "0 1"
+check "the attached daemon still serves" kill -0 "$PID"
+timeout 60 "$RUN" --attach "$WORK/dev" -- true 2>"$WORK/run.err"
+expect_eq "--attach to something else: exit 1" "$?" 1
+check "and why" grep -q 'is not a devlife tree' "$WORK/run.err"
+check "the daemon stops cleanly" stop_daemon
+
+finish

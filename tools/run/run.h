@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * devlife-run's parts: the namespaces (namespaces.c), /sys with the
+ * tree grafted in (sysfs.c), the daemon and COMMAND (process.c); the
+ * options and the order of things are in ../devlife-run.c.
+ */
+#ifndef DEVLIFE_RUN_H
+#define DEVLIFE_RUN_H
+
+#include <limits.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+#define SYS "/sys"
+#define MAX_DAEMON_ARGS 64
+#define MAX_SHADOWS 64
+/* How long what COMMAND left behind, then the daemon, get after SIGTERM
+ * before SIGKILL. */
+#define GRACE_MS 3000
+
+struct run {
+	/* options */
+	const char *daemon_args[MAX_DAEMON_ARGS];
+	int ndaemon_args;
+	const char *attach;       /* --attach MOUNTPOINT, or NULL */
+	const char *socket;       /* the daemon's -s, or NULL: in staging */
+	char **command;
+	bool verbose;
+	/* state */
+	char staging[PATH_MAX];   /* a directory of the host: mnt/, work/,
+				   * the socket */
+	char tree[PATH_MAX];      /* where the tree is mounted */
+	char sock_path[PATH_MAX]; /* the daemon's socket (own daemon only) */
+	struct {
+		char *rel;        /* under /sys */
+		bool mount;       /* a tmpfs rebuilt from the host's, or a
+				   * directory made in one */
+	} shadows[MAX_SHADOWS];
+	int nshadows;
+	pid_t daemon;
+	pid_t child;
+	int child_status;
+	int sigfd;
+	int stop_signal;          /* the signal that stopped setup, or 0 */
+	sigset_t orig_mask;
+	struct sigaction orig_act[3];
+};
+
+
+/*
+ * The namespaces COMMAND and the daemon live in. One place decides them:
+ * a namespace that the runner needs later (a network namespace for
+ * events, say) is one more flag here.
+ */
+struct ns_plan {
+	bool user;      /* not root: a user namespace mapping us to root */
+	int extra_flags; /* further CLONE_NEW* flags (CLONE_NEWNET: a
+			  * network namespace of its own) */
+};
+
+/* namespaces.c */
+int run_enter_namespaces(const struct ns_plan *plan);
+
+/* sysfs.c */
+int run_path_of(char *buf, const char *root, const char *rel);
+int run_graft_sys(struct run *r);
+
+/* process.c */
+int run_setup_signals(struct run *r);
+long run_now_ms(void);
+int run_reap(struct run *r, pid_t pid, int timeout_ms);
+int run_start_daemon(struct run *r);
+int run_command(struct run *r);
+void run_wait_command(struct run *r);
+void run_end_leftovers(struct run *r);
+int run_stop_daemon(struct run *r);
+
+#endif
