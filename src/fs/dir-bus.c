@@ -114,6 +114,10 @@ const struct kind_ops kind_buspci_drivers = {
 	.stat = stat_dir, .lookup = lookup_drivers, .list = list_drivers,
 };
 
+/* The files of a driver directory, by K_DRVATTR's idx. */
+enum { DRV_BIND, DRV_UNBIND };
+static const char *const drvattr_names[] = { "bind", "unbind" };
+
 /* bus/pci/drivers/NAME/: bind, unbind and a link per bound device. */
 static void lookup_drvdir(fuse_req_t req, struct dl_fs *fs,
 			  const struct key *dir, const char *name)
@@ -121,10 +125,12 @@ static void lookup_drvdir(fuse_req_t req, struct dl_fs *fs,
 	struct dl_device *dev;
 	struct key k;
 
-	if (strcmp(name, "bind") == 0 || strcmp(name, "unbind") == 0) {
-		k = (struct key){ K_DRVATTR, NULL, name[0] == 'u', 0, dir->drv };
-		reply_entry(req, fs, &k);
-		return;
+	for (int i = DRV_BIND; i <= DRV_UNBIND; i++) {
+		if (strcmp(name, drvattr_names[i]) == 0) {
+			k = (struct key){ K_DRVATTR, NULL, i, 0, dir->drv };
+			reply_entry(req, fs, &k);
+			return;
+		}
 	}
 	if (dl_device_lookup(fs->tree, name, &dev) < 0) {
 		fuse_reply_err(req, ENOENT);
@@ -145,8 +151,8 @@ static void list_drvdir(struct dl_fs *fs, const struct key *dir,
 {
 	struct devvec kids = { 0 };
 
-	dirbuf_add(b, "bind", 0, S_IFREG);
-	dirbuf_add(b, "unbind", 0, S_IFREG);
+	dirbuf_add(b, drvattr_names[DRV_BIND], 0, S_IFREG);
+	dirbuf_add(b, drvattr_names[DRV_UNBIND], 0, S_IFREG);
 	if (dl_tree_for_each_root(fs->tree, push_all, &kids) < 0)
 		b->err = ENOMEM;
 	for (size_t i = 0; i < kids.n; i++) {
@@ -163,7 +169,7 @@ const struct kind_ops kind_drvdir = {
 };
 
 /*
- * `echo DEVICE > bind` / `unbind` (idx 0 / 1): no active reference of
+ * `echo DEVICE > bind` / `unbind`: no active reference of
  * the driver directory (it names no device); binding enters the device.
  */
 static void write_drvattr(fuse_req_t req, struct dl_fs *fs, const struct key *k,
@@ -191,7 +197,7 @@ static void write_drvattr(fuse_req_t req, struct dl_fs *fs, const struct key *k,
 	}
 	if (!is_func(dev)) {
 		r = -ENODEV;
-	} else if (k->idx == 0) {
+	} else if (k->idx == DRV_BIND) {
 		r = dl_device_bind(dev, drv);
 		if (r == -ENXIO)
 			r = -ENODEV; /* Linux: the driver does not match */

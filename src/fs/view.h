@@ -155,9 +155,10 @@ struct dirbuf {
 /*
  * struct kind_ops - what one kind of node does (kinds.c: one row a kind)
  *
- * The FUSE handlers find the row of the inode's kind and call it; a NULL
- * operation is the error the handler documents (ENOENT for lookup,
- * ENOTDIR for list, EINVAL for readlink, EACCES for read and write).
+ * The FUSE handlers (ops.c) find the row of the inode's kind and call
+ * it. A NULL operation answers: lookup ENOENT, list ENOTDIR, readlink
+ * EINVAL, read EACCES, write EISDIR; a kind with neither read nor write
+ * cannot be opened (EISDIR).
  *
  * @stat:     its attributes; inside the active section of the device the
  *            key names (if any). 0, or -ENOENT if it does not exist (now).
