@@ -48,26 +48,18 @@ static const struct fixed busmdev_entries[] = {
 };
 
 /* The fixed entries of a static directory, by its kind. */
-static const struct fixed *fixed_of(enum kind kind)
-{
-	switch (kind) {
-	case K_ROOT:
-		return root_entries;
-	case K_BUS:
-		return bus_entries;
-	case K_BUSPCI:
-		return buspci_entries;
-	case K_BUSMDEV:
-		return busmdev_entries;
-	default:
-		return NULL;
-	}
-}
+static const struct fixed *const fixed_of[K_STATIC_MAX] = {
+	[K_ROOT] = root_entries,
+	[K_BUS] = bus_entries,
+	[K_BUSPCI] = buspci_entries,
+	[K_BUSMDEV] = busmdev_entries,
+};
 
 static void lookup_fixed(fuse_req_t req, struct dl_fs *fs,
 			 const struct key *dir, const char *name)
 {
-	for (const struct fixed *f = fixed_of(dir->kind); f && f->name; f++) {
+	fs_assert(dir->kind < K_STATIC_MAX && fixed_of[dir->kind]);
+	for (const struct fixed *f = fixed_of[dir->kind]; f->name; f++) {
 		if (strcmp(name, f->name) == 0) {
 			reply_static(req, fs, f->kind);
 			return;
@@ -80,7 +72,8 @@ static void list_fixed(struct dl_fs *fs, const struct key *dir,
 		       struct dirbuf *b)
 {
 	(void)fs;
-	for (const struct fixed *f = fixed_of(dir->kind); f && f->name; f++)
+	fs_assert(dir->kind < K_STATIC_MAX && fixed_of[dir->kind]);
+	for (const struct fixed *f = fixed_of[dir->kind]; f->name; f++)
 		dirbuf_add(b, f->name, f->kind, f->type);
 }
 
