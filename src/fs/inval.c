@@ -99,6 +99,7 @@ struct trim {
 /* Called by notify_main() without inval_lock. */
 static void maybe_trim(struct dl_fs *fs, struct trim *t)
 {
+	fs_assert(!fs_mutex_held(&fs->inval_lock));
 	uint64_t freed = atomic_load_explicit(&fs->nodes_freed,
 					      memory_order_relaxed);
 	struct timespec now;
@@ -119,7 +120,7 @@ static void idle_wait(struct dl_fs *fs, struct trim *t)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
+	clock_gettime(CLOCK_MONOTONIC, &ts); /* inval_cond's clock */
 	ts.tv_sec += TRIM_EVERY_S;
 	if (fs_cond_timedwait(&fs->inval_cond, &fs->inval_lock, &ts) !=
 	    ETIMEDOUT)
@@ -386,9 +387,16 @@ void on_event(struct dl_device *dev, const struct dl_trace_record *rec,
 
 void inval_init(struct dl_fs *fs)
 {
+	pthread_condattr_t attr;
+
 	fs->inval_tail = &fs->inval_head;
 	fs_mutex_init(&fs->inval_lock);
-	pthread_cond_init(&fs->inval_cond, NULL);
+
+	/* A wall-clock step must not stretch idle_wait()'s timeout. */
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&fs->inval_cond, &attr);
+	pthread_condattr_destroy(&attr);
 	pthread_cond_init(&fs->inval_done_cond, NULL);
 	/* Fault injection for the tests: every invalidation is that much
 	 * slower, which a store must wait for all the same. */

@@ -123,9 +123,9 @@ fuse_ino_t ino_of_key(struct dl_fs *fs, const struct key *k)
 	return ino;
 }
 
-/* Note a driver directory the kernel looked up (fs->lock held): unbind
+/* Note a driver directory the kernel looked up: unbind
  * and removal invalidate the device's link in it. Kept: a few names. */
-void drvdir_seen(struct dl_fs *fs, const char *name)
+void drvdir_seen_locked(struct dl_fs *fs, const char *name)
 {
 	fs_assert_held(&fs->lock);
 	for (unsigned int i = 0; i < fs->ndrvdirs; i++)
@@ -158,7 +158,7 @@ static fuse_ino_t node_add_locked(struct dl_fs *fs, const struct key *k,
 	nd->nlookup = 1;
 	nd->hash = h;
 	if (k->kind == K_DRVDIR)
-		drvdir_seen(fs, nd->drv);
+		drvdir_seen_locked(fs, nd->drv);
 	cds_lfht_node_init(&nd->by_ino);
 	cds_lfht_node_init(&nd->by_key);
 	atomic_store_explicit(&nd->ready, true, memory_order_release);

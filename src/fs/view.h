@@ -127,8 +127,8 @@ struct dl_fs {
 	struct cds_lfht *keys;             /* by what they name */
 	uint64_t next_ino;                 /* lock */
 	atomic_uint_fast64_t nodes_freed;  /* forgotten so far (trimming) */
-	char drvdirs[DRVDIRS_MAX][64];     /* lock: driver directories the */
-	unsigned int ndrvdirs;             /* kernel has looked up */
+	char drvdirs[DRVDIRS_MAX][DL_NAME_MAX + 1]; /* lock: driver directories */
+	unsigned int ndrvdirs;             /* lock: the kernel has looked up */
 
 	/* invalidations for the kernel, done by notify_thread */
 	struct fs_mutex inval_lock;        /* the queue and inval_stop */
@@ -243,7 +243,7 @@ bool lookup_buslink(fuse_req_t req, struct dl_fs *fs, const char *name,
 void list_devices(struct dirbuf *b, struct devvec *v, mode_t type);
 
 /* node.c: a driver directory the kernel looked up (fs->lock held) */
-void drvdir_seen(struct dl_fs *fs, const char *name);
+void drvdir_seen_locked(struct dl_fs *fs, const char *name);
 
 /* attr.c: the attributes of a device */
 int attr_index(struct dl_fs *fs, struct dl_device *dev, const char *name);
