@@ -219,11 +219,9 @@ static int prepare(struct run *r)
 
 	if (!r->attach && plan.user && access("/dev/fuse", R_OK | W_OK) < 0) {
 		fprintf(stderr, "devlife-run: /dev/fuse: %s\n"
-				"devlife-run: the daemon mounts inside the runner's "
-				"namespace, where fusermount3 cannot help: make "
-				"/dev/fuse usable by every user (its usual mode, "
-				"0666), or start devlifed yourself and use "
-				"--attach MOUNTPOINT\n", strerror(errno));
+				"devlife-run: a user who is not root needs /dev/fuse "
+				"open to users (mode 0666, as Debian's fuse3 sets "
+				"it), or must run this as root\n", strerror(errno));
 		return -1;
 	}
 	if (make_staging(r) < 0 || run_enter_namespaces(&plan) < 0 ||

@@ -102,7 +102,7 @@ static int read_config(fuse_req_t req, struct dl_device *dev, char *buf,
 	size_t want = size;
 
 	/* Unprivileged readers see only the standard header. */
-	if (fuse_req_ctx(req)->uid != 0) {
+	if (!privileged(fuse_req_userdata(req), req)) {
 		if (off >= CONFIG_HEADER_SIZE)
 			want = 0;
 		else if (off + (off_t)want > CONFIG_HEADER_SIZE)

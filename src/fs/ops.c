@@ -347,7 +347,7 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *data,
 	struct key k;
 
 	(void)fi;
-	if (fuse_req_ctx(req)->uid != 0) {
+	if (!privileged(fs, req)) {
 		fuse_reply_err(req, EACCES);
 		return;
 	}

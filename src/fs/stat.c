@@ -19,7 +19,22 @@ void fill_stat(struct dl_fs *fs, fuse_ino_t ino, mode_t mode, off_t size,
 	st->st_nlink = S_ISDIR(mode) ? 2 : 1;
 	st->st_size = size;
 	st->st_blksize = 4096;
+	st->st_uid = fs->owner_uid;
+	st->st_gid = fs->owner_gid;
 	st->st_atime = st->st_mtime = st->st_ctime = fs->start;
+}
+
+/*
+ * Whether the request comes from the view's root: root, or the user
+ * who serves it. Every file shows as that user's: a user who serves
+ * their own tree drives it as root drives the kernel's sysfs (through a
+ * user namespace that maps them to root, devlife-run's, it is root's).
+ */
+bool privileged(struct dl_fs *fs, fuse_req_t req)
+{
+	uid_t uid = fuse_req_ctx(req)->uid;
+
+	return uid == 0 || uid == fs->owner_uid;
 }
 
 /* A directory that exists as long as its node. */

@@ -128,6 +128,8 @@ int dl_fs_new(struct dl_tree *tree, struct dl_pci_platform *plat,
 	fs->plat = plat;
 	fs->opts = *opts;
 	fs->start = time(NULL);
+	fs->owner_uid = geteuid();
+	fs->owner_gid = getegid();
 	inval_init(fs);
 	r = nodes_init(fs);
 	if (r < 0)

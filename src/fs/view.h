@@ -121,6 +121,8 @@ struct dl_fs {
 	char *mountpoint;
 	bool mounted;
 	time_t start;
+	uid_t owner_uid;                   /* written once: who serves */
+	gid_t owner_gid;                   /* written once */
 
 	struct fs_mutex lock;              /* node creation and forget */
 	struct cds_lfht *nodes;            /* by inode number */
@@ -222,6 +224,7 @@ void reply_entry(fuse_req_t req, struct dl_fs *fs, const struct key *k);
 void reply_static(fuse_req_t req, struct dl_fs *fs, enum kind kind);
 void reply_text(fuse_req_t req, const char *text, size_t len, size_t size,
 		off_t off);
+bool privileged(struct dl_fs *fs, fuse_req_t req);
 
 /* layout.c: where things are, what a directory holds */
 bool is_func(struct dl_device *dev);

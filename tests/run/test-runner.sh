@@ -147,7 +147,7 @@ as_user 4242 666 timeout 120 "$RUN" -- sh -c 'id -u; stat -c %u:%g '$PF'/sriov_n
 expect_eq "a user: root in the namespace, owns the tree's files, makes 2 VFs" "$(tr '\n' ' ' <"$WORK/run.out")" "0 0:0 2 "
 as_user 4242 600 timeout 120 "$RUN" -- true >/dev/null 2>"$WORK/run.err"
 expect_eq "a user without /dev/fuse: exit 1" "$?" 1
-check "and a message pointing to --attach" grep -q -- '--attach MOUNTPOINT' "$WORK/run.err"
+check "and a message saying what it needs" grep -q 'needs /dev/fuse open to users (mode 0666' "$WORK/run.err"
 
 # A system that forbids the user namespace: inside a user namespace of
 # root's, whose user.max_user_namespaces is 0 (the host's is untouched).
@@ -176,5 +176,21 @@ timeout 60 "$RUN" --attach "$WORK/dev" -- true 2>"$WORK/run.err"
 expect_eq "--attach to something else: exit 1" "$?" 1
 check "and why" grep -q 'is not a devlife tree' "$WORK/run.err"
 check "the daemon stops cleanly" stop_daemon
+
+# A user serves a tree of their own (through fusermount3): the files
+# are theirs and they drive it, directly and, as root of the namespace,
+# through --attach.
+UTMP=$(mktemp -d /tmp/devlife-run-test.XXXXXX)
+chown 65534:65534 "$UTMP" # fusermount3 wants a user with a name
+as_user 65534 666 sh -c '
+	mkdir "$1/m" && "$2" -s "$1/s" "$1/m" || exit 1
+	f=$1/m/bus/pci/devices/0000:01:00.0/sriov_numvfs
+	echo $(stat -c %u "$f") $(id -u)
+	echo 1 >"$f" && cat "$f"
+	"$3" --attach "$1/m" -- sh -c "stat -c %u $f; echo 0 >$f && echo 3 >$f && cat $f"
+	fusermount3 -u "$1/m"' sh "$UTMP" "$DEVLIFED" "$RUN" >"$WORK/run.out" 2>"$WORK/run.err"
+expect_eq "a user's own daemon: their files; they write them; inside --attach, root's, and root writes" \
+	"$(tr '\n' ' ' <"$WORK/run.out")" "65534 65534 1 0 3 "
+rm -rf "$UTMP"
 
 finish
