@@ -255,6 +255,26 @@ void attr_list(struct dl_fs *fs, struct dl_device *dev, struct dirbuf *b);
 int store_text(const char *data, size_t size, char *out, size_t outlen);
 int store_bool(const char *s, bool *ret);
 
+/* attr-info.c: what the kernel computes (shows of attr.c's rows) */
+struct attr;
+bool attr_visible_pcie(struct dl_fs *fs, struct dl_device *dev);
+int show_uevent(struct dl_fs *fs, struct dl_device *dev, const struct attr *a,
+		char *buf, size_t len);
+int show_cur_link_speed(struct dl_fs *fs, struct dl_device *dev,
+			const struct attr *a, char *buf, size_t len);
+int show_max_link_speed(struct dl_fs *fs, struct dl_device *dev,
+			const struct attr *a, char *buf, size_t len);
+int show_cur_link_width(struct dl_fs *fs, struct dl_device *dev,
+			const struct attr *a, char *buf, size_t len);
+int show_max_link_width(struct dl_fs *fs, struct dl_device *dev,
+			const struct attr *a, char *buf, size_t len);
+int show_dma_mask_bits(struct dl_fs *fs, struct dl_device *dev,
+		       const struct attr *a, char *buf, size_t len);
+int show_local_cpus(struct dl_fs *fs, struct dl_device *dev,
+		    const struct attr *a, char *buf, size_t len);
+int show_local_cpulist(struct dl_fs *fs, struct dl_device *dev,
+		       const struct attr *a, char *buf, size_t len);
+
 /* ops.c: the FUSE operations */
 extern const struct fuse_lowlevel_ops dl_fs_ops;
 void dirbuf_add(struct dirbuf *b, const char *name, fuse_ino_t ino,

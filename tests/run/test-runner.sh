@@ -43,7 +43,35 @@ if [ -n "${WALK_PCI_STATIC:-}" ]; then
 		"$(grep '^0000:01:00.0 ' "$WORK/run.out")" "0000:01:00.0 0x8086 0x10fb"
 	expect_eq "and outside it does not" "$("$WALK_PCI_STATIC" | grep -c '^0000:01:')" 0
 else
-	ok "# SKIP a static program: glibc's static library (libc6-dev's libc.a) is missing"
+	ok "a static program # SKIP glibc's static library (libc6-dev's libc.a) is missing"
+fi
+
+# hwloc: the tree's PCI hierarchy under the host's CPUs, with the link
+# speeds the tree's functions report
+if command -v lstopo-no-graphics >/dev/null; then
+	in_run 'lstopo-no-graphics --whole-io --of xml'
+	python3 - "$WORK/run.out" "$(nproc --all)" >"$WORK/hwloc.out" 2>&1 <<'PY'
+import sys, xml.etree.ElementTree as ET
+root = ET.parse(sys.argv[1]).getroot()
+machine = root.find("object")
+pus = len(machine.findall(".//object[@type='PU']"))
+def find(node, busid, path):
+    for c in node.findall("object"):
+        here = path + [c]
+        if c.get("pci_busid") == busid:
+            return here
+        r = find(c, busid, here)
+        if r:
+            return r
+    return None
+path = find(machine, "0000:01:00.0", [machine])
+print(pus == int(sys.argv[2]), path is not None and path[-2].get("type") == "Bridge"
+      and path[-2].get("pci_busid") == "0000:00:01.0", path[-1].get("pci_link_speed") if path else None)
+PY
+	expect_eq "lstopo: the host's PUs, the tree's NIC behind its root port, its link 5 GT/s x8 = 4 GB/s" \
+		"$(cat "$WORK/hwloc.out")" "True True 4.000000"
+else
+	ok "lstopo # SKIP hwloc-nox is not installed (scripts/deps.sh installs it)"
 fi
 
 # --- exit status -------------------------------------------------------
