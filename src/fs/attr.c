@@ -426,6 +426,9 @@ static void write_attr(fuse_req_t req, struct dl_fs *fs, const struct key *k,
 		reply_store(req, r, size);
 		return;
 	}
+	/* Stores that lock the device (sriov_numvfs, online) take its lock
+	 * themselves, inside the active section, as Linux's do. */
+	fs_assert(!dl_device_lock_held(dev));
 	if (r >= 0)
 		r = a->store ? a->store(fs, dev, text) : -EACCES;
 	/*

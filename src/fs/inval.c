@@ -115,11 +115,12 @@ static void maybe_trim(struct dl_fs *fs, struct trim *t)
 	malloc_trim(0);
 }
 
-/* Waits for work, trimming when idle. Called with inval_lock held. */
-static void idle_wait(struct dl_fs *fs, struct trim *t)
+/* Waits for work, trimming when idle. */
+static void idle_wait_locked(struct dl_fs *fs, struct trim *t)
 {
 	struct timespec ts;
 
+	fs_assert_held(&fs->inval_lock);
 	clock_gettime(CLOCK_MONOTONIC, &ts); /* inval_cond's clock */
 	ts.tv_sec += TRIM_EVERY_S;
 	if (fs_cond_timedwait(&fs->inval_cond, &fs->inval_lock, &ts) !=
@@ -144,7 +145,7 @@ static void *notify_main(void *arg)
 		struct inval *iv;
 
 		while (!fs->inval_head && !fs->inval_stop)
-			idle_wait(fs, &trim);
+			idle_wait_locked(fs, &trim);
 		iv = inval_dequeue_locked(fs);
 		if (!iv)
 			break; /* stopped and drained */
@@ -392,7 +393,7 @@ void inval_init(struct dl_fs *fs)
 	fs->inval_tail = &fs->inval_head;
 	fs_mutex_init(&fs->inval_lock);
 
-	/* A wall-clock step must not stretch idle_wait()'s timeout. */
+	/* A wall-clock step must not stretch idle_wait_locked()'s timeout. */
 	pthread_condattr_init(&attr);
 	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
 	pthread_cond_init(&fs->inval_cond, &attr);
