@@ -3,6 +3,7 @@
  * The bus's view of the devices and the drivers:
  *
  *   bus/{pci,mdev}/devices/NAME -> ../../../devices/.../NAME  (K_BUSLINK)
+ *   class/mdev_bus/NAME -> ../../devices/.../NAME            (K_CLASSLINK)
  *   bus/pci/drivers/NAME/                                    (K_DRVDIR)
  *   bus/pci/drivers/NAME/{bind,unbind}                       (K_DRVATTR)
  *   bus/pci/drivers/NAME/DEVICE -> ../../../../devices/...   (K_DRVLINK)
@@ -82,6 +83,24 @@ static int readlink_buslink(struct dl_fs *fs, const struct key *k,
 
 const struct kind_ops kind_buslink = {
 	.stat = stat_buslink, .readlink = readlink_buslink,
+};
+
+/* class/mdev_bus/NAME: from depth 2. */
+static int stat_classlink(struct dl_fs *fs, const struct key *k,
+			  struct stat *st)
+{
+	return devlink_stat(fs, k, 2, st);
+}
+
+static int readlink_classlink(struct dl_fs *fs, const struct key *k,
+			      char *target, size_t len)
+{
+	(void)fs;
+	return devlink_readlink(k, 2, target, len);
+}
+
+const struct kind_ops kind_classlink = {
+	.stat = stat_classlink, .readlink = readlink_classlink,
 };
 
 /* bus/pci/drivers/: one directory per registered driver. */

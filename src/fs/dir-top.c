@@ -4,7 +4,7 @@
  * bus/pci/rescan:
  *
  *   /  bus/  bus/pci/  bus/pci/{devices,drivers}/  bus/pci/rescan
- *   bus/mdev/  bus/mdev/devices/  devices/
+ *   bus/mdev/  bus/mdev/devices/  devices/  class/  class/mdev_bus/
  *
  * None names a device: their operations hold no active reference, those
  * on the entries they list take the entry's own.
@@ -26,6 +26,12 @@ struct fixed {
 static const struct fixed root_entries[] = {
 	{ "bus", K_BUS, S_IFDIR },
 	{ "devices", K_DEVICES, S_IFDIR },
+	{ "class", K_CLASS, S_IFDIR },
+	FIXED_END
+};
+
+static const struct fixed class_entries[] = {
+	{ "mdev_bus", K_CLASS_MDEVBUS, S_IFDIR },
 	FIXED_END
 };
 
@@ -53,6 +59,7 @@ static const struct fixed *const fixed_of[K_STATIC_MAX] = {
 	[K_BUS] = bus_entries,
 	[K_BUSPCI] = buspci_entries,
 	[K_BUSMDEV] = busmdev_entries,
+	[K_CLASS] = class_entries,
 };
 
 static void lookup_fixed(fuse_req_t req, struct dl_fs *fs,
@@ -87,6 +94,9 @@ const struct kind_ops kind_buspci = {
 	.stat = stat_dir, .lookup = lookup_fixed, .list = list_fixed,
 };
 const struct kind_ops kind_busmdev = {
+	.stat = stat_dir, .lookup = lookup_fixed, .list = list_fixed,
+};
+const struct kind_ops kind_class = {
 	.stat = stat_dir, .lookup = lookup_fixed, .list = list_fixed,
 };
 
@@ -180,6 +190,66 @@ const struct kind_ops kind_busmdev_devices = {
 	.stat = stat_dir,
 	.lookup = lookup_busmdev_devices,
 	.list = list_busmdev_devices,
+};
+
+/*
+ * class/mdev_bus/: a link to every function whose driver registered it
+ * as a parent of mediated devices (mdev_register_parent() adds it to the
+ * class).
+ */
+static bool is_mdev_parent(struct dl_device *dev)
+{
+	return is_func(dev) && dl_mdev_parent_registered(dev);
+}
+
+static int push_mdev_parent(struct dl_device *dev, void *arg)
+{
+	int r = 0;
+
+	if (is_mdev_parent(dev))
+		r = kids_push(arg, dev);
+	if (r == 0)
+		r = dl_device_for_each_child(dev, push_mdev_parent, arg);
+	return r;
+}
+
+static void lookup_class_mdevbus(fuse_req_t req, struct dl_fs *fs,
+				 const struct key *dir, const char *name)
+{
+	struct dl_device *dev;
+	struct key k;
+
+	(void)dir;
+	if (dl_device_lookup(fs->tree, name, &dev) < 0) {
+		fuse_reply_err(req, ENOENT);
+		return;
+	}
+	if (is_mdev_parent(dev) && node_enter(dev) == 0) {
+		k = (struct key){ K_CLASSLINK, dev, 0, 0, NULL };
+		reply_entry(req, fs, &k);
+		node_exit(dev);
+	} else {
+		fuse_reply_err(req, ENOENT);
+	}
+	dl_device_put(dev);
+}
+
+static void list_class_mdevbus(struct dl_fs *fs, const struct key *dir,
+			       struct dirbuf *b)
+{
+	struct devvec kids = { 0 };
+
+	(void)dir;
+	if (dl_tree_for_each_root(fs->tree, push_mdev_parent, &kids) < 0)
+		b->err = ENOMEM;
+	list_devices(b, &kids, S_IFLNK);
+	devvec_clear(&kids);
+}
+
+const struct kind_ops kind_class_mdevbus = {
+	.stat = stat_dir,
+	.lookup = lookup_class_mdevbus,
+	.list = list_class_mdevbus,
 };
 
 /* bus/pci/rescan: `echo 1 > rescan` rescans every bus. */

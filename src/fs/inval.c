@@ -322,9 +322,13 @@ static void inval_device(struct dl_fs *fs, struct dl_device *dev, bool dead)
 		inval_inside(fs, dev);
 	inval_known(fs, &dir, name, &self);
 	if (is_func(dev)) {
+		struct key cl = { K_CLASSLINK, dev, 0, 0, NULL };
+
 		dir = (struct key){ K_BUSPCI_DEVICES, NULL, 0, 0, NULL };
 		inval_known(fs, &dir, name, &link);
 		inval_drvlinks(fs, dev);
+		dir = (struct key){ K_CLASS_MDEVBUS, NULL, 0, 0, NULL };
+		inval_known(fs, &dir, name, &cl);
 	}
 	if (m) {
 		struct key ml = { K_MTYPE_DEVLINK, dev, (int)m->type, 0, NULL };
@@ -377,8 +381,12 @@ void on_event(struct dl_device *dev, const struct dl_trace_record *rec,
 		 * mdev types, whether it has `online`. */
 		if (dl_mdev_type_count(dev))
 			inval_push(fs, dir, "mdev_supported_types");
-		if (is_func(dev))
+		if (is_func(dev)) {
+			/* and whether it is in class/mdev_bus */
+			k = (struct key){ K_CLASS_MDEVBUS, NULL, 0, 0, NULL };
+			inval_push(fs, ino_of_key(fs, &k), dl_device_name(dev));
 			inval_push(fs, dir, "online");
+		}
 		break;
 	}
 	default:

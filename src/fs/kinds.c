@@ -17,6 +17,8 @@ static const struct kind_ops *const table[K_MAX] = {
 	[K_DEVICES] = &kind_devices,
 	[K_BUSMDEV] = &kind_busmdev,
 	[K_BUSMDEV_DEVICES] = &kind_busmdev_devices,
+	[K_CLASS] = &kind_class,
+	[K_CLASS_MDEVBUS] = &kind_class_mdevbus,
 	[K_DEVDIR] = &kind_devdir,
 	[K_ATTR] = &kind_attr,
 	[K_LINK] = &kind_link,
@@ -29,6 +31,7 @@ static const struct kind_ops *const table[K_MAX] = {
 	[K_MTYPE_ATTR] = &kind_mtype_attr,
 	[K_MTYPE_DEVS] = &kind_mtype_devs,
 	[K_MTYPE_DEVLINK] = &kind_mtype_devlink,
+	[K_CLASSLINK] = &kind_classlink,
 };
 
 /* The row of @kind, or NULL if no node has that kind. */

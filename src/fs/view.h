@@ -52,6 +52,8 @@ enum kind {
 	K_DEVICES,             /* devices                 (static) */
 	K_BUSMDEV,             /* bus/mdev                (static) */
 	K_BUSMDEV_DEVICES,     /* bus/mdev/devices        (static) */
+	K_CLASS,               /* class                   (static) */
+	K_CLASS_MDEVBUS,       /* class/mdev_bus          (static) */
 	K_STATIC_MAX,
 	K_DEVDIR = 16,         /* a root bus or function directory */
 	K_ATTR,                /* an attribute of a function */
@@ -65,6 +67,7 @@ enum kind {
 	K_MTYPE_ATTR,          /* .../TYPE/{name,...,create} (idx, n) */
 	K_MTYPE_DEVS,          /* .../TYPE/devices (idx) */
 	K_MTYPE_DEVLINK,       /* .../TYPE/devices/UUID (dev: the child) */
+	K_CLASSLINK,           /* class/mdev_bus/NAME */
 	K_MAX
 };
 _Static_assert(K_STATIC_MAX <= K_DEVDIR, "static inodes below the dynamic kinds");
@@ -195,11 +198,12 @@ const struct kind_ops *kind_ops_of(enum kind kind);
 /* The rows, each defined beside its functions. */
 extern const struct kind_ops kind_root, kind_bus, kind_buspci,
 	kind_buspci_devices, kind_buspci_drivers, kind_buspci_rescan,
-	kind_devices, kind_busmdev, kind_busmdev_devices;     /* dir-top.c */
+	kind_devices, kind_busmdev, kind_busmdev_devices,
+	kind_class, kind_class_mdevbus;                       /* dir-top.c */
 extern const struct kind_ops kind_devdir, kind_link;          /* dir-device.c */
 extern const struct kind_ops kind_attr;                       /* attr.c */
 extern const struct kind_ops kind_buslink, kind_drvdir, kind_drvattr,
-	kind_drvlink;                                         /* dir-driver.c */
+	kind_drvlink, kind_classlink;                                         /* dir-driver.c */
 extern const struct kind_ops kind_mtypes, kind_mtype, kind_mtype_attr,
 	kind_mtype_devs, kind_mtype_devlink;                  /* dir-mdev.c */
 

@@ -4,7 +4,8 @@
 # pci_uevent()), the PCI Express link (current_link_speed_show() and its
 # siblings, from the capability lspci decodes too), local_cpus and
 # local_cpulist (pci_dev_show_local_cpu(): the host's CPUs), the DMA
-# masks.
+# masks; and class/mdev_bus, where a driver's registration puts a parent
+# of mediated devices (mdev_register_parent()).
 . "$(dirname "$0")/lib.sh"
 require_env
 start_daemon || { echo "Bail out! devlifed did not start"; exit 1; }
@@ -70,5 +71,18 @@ fi
 expect_eq "the DMA masks: pci_setup_device()'s 32 bits" \
 	"$(cat "$PF/dma_mask_bits") $(cat "$PF/consistent_dma_mask_bits")" "32 32"
 expect_eq "read-only" "$(stat -c %a "$PF/uevent" "$PF/local_cpus" "$PF/current_link_speed" | sort -u)" 444
+# class/mdev_bus: the GPU's driver registered it as an mdev parent
+GPU=0000:00:02.0
+expect_eq "class/mdev_bus lists the parent" "$(ls "$MNT/class/mdev_bus")" $GPU
+expect_eq "a link to its directory" "$(readlink "$MNT/class/mdev_bus/$GPU")" "../../devices/pci0000:00/$GPU"
+expect_eq "its types through it" "$(ls "$MNT/class/mdev_bus/$GPU/mdev_supported_types" | tr '\n' ' ')" \
+	"$(ls "$D/$GPU/mdev_supported_types" | tr '\n' ' ')"
+drv=$(basename "$(readlink "$D/$GPU/driver")")
+check "unbind the parent's driver" bash -c "echo $GPU > '$MNT/bus/pci/drivers/$drv/unbind'"
+check "it leaves the class" test ! -e "$MNT/class/mdev_bus/$GPU"
+expect_eq "class/mdev_bus is empty" "$(ls "$MNT/class/mdev_bus")" ""
+check "bind it again" bash -c "echo $GPU > '$MNT/bus/pci/drivers/$drv/bind'"
+check "it is back" test -L "$MNT/class/mdev_bus/$GPU"
+check "a NIC is not an mdev parent" test ! -e "$MNT/class/mdev_bus/0000:01:00.0"
 check "the daemon stops cleanly" stop_daemon
 finish

@@ -74,6 +74,24 @@ else
 	ok "lstopo # SKIP hwloc-nox is not installed (scripts/deps.sh installs it)"
 fi
 
+# mdevctl: the types of the tree's mdev parent, a device started and
+# stopped by UUID
+if command -v mdevctl >/dev/null; then
+	U=5a3c1e22-9b0d-4c6e-8f21-0d4e6b7a9c11
+	GPU=0000:00:02.0
+	in_run 'ls /sys/class/mdev_bus/'$GPU'/mdev_supported_types | tr "\n" " "; echo
+		mdevctl types | sed -n "s/^  \([^ ].*\)/\1/p" | tr "\n" " "; echo
+		T=$(ls /sys/class/mdev_bus/'$GPU'/mdev_supported_types | head -1)
+		mdevctl start -u '$U' -p '$GPU' -t "$T" && readlink /sys/bus/mdev/devices/'$U'/mdev_type | xargs basename
+		mdevctl list | awk "NF { print \$1, \$2 }"
+		mdevctl stop -u '$U' && test ! -e /sys/bus/mdev/devices/'$U' && echo gone'
+	expect_eq "mdevctl types: the parent's types" "$(sed -n 2p "$WORK/run.out")" "$(sed -n 1p "$WORK/run.out")"
+	expect_eq "mdevctl start: the device appears with its type; list shows it; stop: it goes" \
+		"$(sed -n '3,5p' "$WORK/run.out" | tr '\n' '|')" "$(sed -n 1p "$WORK/run.out" | cut -d' ' -f1)|$U $GPU|gone|"
+else
+	ok "mdevctl # SKIP mdevctl is not installed (scripts/deps.sh installs it)"
+fi
+
 # --- exit status -------------------------------------------------------
 in_run 'exit 3'; expect_eq "COMMAND's status" "$?" 3
 in_run 'kill -SEGV $$'; expect_eq "128 + the signal that killed it" "$?" 139
