@@ -33,28 +33,48 @@ run: all
 demo: all
 	./$(BUILD)/tools/devlife-demo
 
-# meson test writes every program's TAP output to testlog.json; the
-# summary counts test cases and ends with "N passed, N failed".
+# The build directories of the sanitizer runs, set up once:
+# $(call sanitizer_build,DIR,NAME OF THE VARIABLE WITH ITS MESON OPTIONS)
+# (a name: the options hold commas, which $(call) would split)
+ASAN_OPTS = -Db_sanitize=address,undefined -Db_lundef=false
+TSAN_OPTS = -Db_sanitize=thread -Db_lundef=false
+define sanitizer_build
+	@[ -f $(1)/build.ninja ] || meson setup $(1) $($(2)) $(MESON_OPTS)
+	$(NINJA) -C $(1)
+endef
+
+# $(call run_tests,BUILD_DIR,EXTRA MESON TEST ARGS): meson test writes
+# every program's TAP output to testlog.json; scripts/test-summary.py
+# counts the cases, checks that every selected program ran and finished
+# its plan, and prints its last line "N passed, N failed, N skipped".
+# Either a failed case or meson's own non-zero exit status fails make.
 define run_tests
-	rm -f $(1)/meson-logs/testlog.json
-	meson test -C $(1) --num-processes $(JOBS) --print-errorlogs $(TEST_ARGS) $(2) >$(1)/meson-logs/check.out 2>&1 \
-		|| true
-	@grep -E '^ *[0-9]+/[0-9]+ ' $(1)/meson-logs/check.out || true
-	@python3 scripts/test-summary.py $(1)/meson-logs/testlog.json || \
-		{ sed -n '/^=* [0-9]*\/[0-9]* =*$$/,$$p' $(1)/meson-logs/check.out | tail -200; exit 1; }
+	@rm -f $(1)/meson-logs/testlog.json
+	@meson test -C $(1) --list $(TEST_ARGS) $(2) >$(1)/meson-logs/check.list 2>&1 || \
+		{ cat $(1)/meson-logs/check.list; exit 1; }
+	@status=0; \
+	meson test -C $(1) --num-processes $(JOBS) --print-errorlogs $(TEST_ARGS) $(2) \
+		>$(1)/meson-logs/check.out 2>&1 || status=$$?; \
+	grep -E '^ *[0-9]+/[0-9]+ ' $(1)/meson-logs/check.out; \
+	rc=0; python3 scripts/test-summary.py --expect $(1)/meson-logs/check.list \
+		--meson-status $$status $(1)/meson-logs/testlog.json \
+		>$(1)/meson-logs/summary.txt || rc=1; \
+	if [ $$rc -ne 0 ] || [ $$status -ne 0 ]; then \
+		sed -n '/^=* [0-9]*\/[0-9]* =*$$/,$$p' $(1)/meson-logs/check.out | tail -200; \
+	fi; \
+	cat $(1)/meson-logs/summary.txt; \
+	[ $$rc -eq 0 ] && [ $$status -eq 0 ]
 endef
 
 check: all
 	$(call run_tests,$(BUILD),)
 
 check-asan: deps
-	@[ -f build-asan/build.ninja ] || meson setup build-asan -Db_sanitize=address,undefined -Db_lundef=false $(MESON_OPTS)
-	$(NINJA) -C build-asan
+	$(call sanitizer_build,build-asan,ASAN_OPTS)
 	$(call run_tests,build-asan,)
 
 check-tsan: deps
-	@[ -f build-tsan/build.ninja ] || meson setup build-tsan -Db_sanitize=thread -Db_lundef=false $(MESON_OPTS)
-	$(NINJA) -C build-tsan
+	$(call sanitizer_build,build-tsan,TSAN_OPTS)
 	$(call run_tests,build-tsan,)
 
 check-sanitize: check-asan check-tsan
@@ -74,19 +94,17 @@ torture: torture-asan torture-tsan
 torture-asan torture-tsan: export DL_STRESS_SECONDS := $(STRESS_SECONDS)
 
 torture-asan: deps
-	@[ -f build-asan/build.ninja ] || meson setup build-asan -Db_sanitize=address,undefined -Db_lundef=false $(MESON_OPTS)
-	$(NINJA) -C build-asan
+	$(call sanitizer_build,build-asan,ASAN_OPTS)
 	$(call run_tests,build-asan,--suite stress $(STRESS_TIMEOUT))
 
 torture-tsan: deps
-	@[ -f build-tsan/build.ninja ] || meson setup build-tsan -Db_sanitize=thread -Db_lundef=false $(MESON_OPTS)
-	$(NINJA) -C build-tsan
+	$(call sanitizer_build,build-tsan,TSAN_OPTS)
 	$(call run_tests,build-tsan,--suite stress $(STRESS_TIMEOUT))
 
 # libFuzzer needs clang: a build of its own (build-fuzz/, -Dfuzz=true).
 fuzz:
 	@DEVLIFE_EXTRA_PKGS=clang ./scripts/deps.sh
-	@[ -f build-fuzz/build.ninja ] || CC=clang meson setup build-fuzz -Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false $(MESON_OPTS)
+	@[ -f build-fuzz/build.ninja ] || CC=clang meson setup build-fuzz -Dfuzz=true $(ASAN_OPTS) $(MESON_OPTS)
 	$(NINJA) -C build-fuzz $(addprefix fuzz/fuzz-,$(FUZZ_TARGETS))
 	./fuzz/run.sh build-fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
