@@ -43,6 +43,7 @@ KINDS = [
     ("model", "model check"),
     ("fs", "end-to-end"),
     ("e2e", "end-to-end"),
+    ("run", "end-to-end"),
 ]
 DEFAULT_KIND = "C unit/scenario"
 KIND_ORDER = [DEFAULT_KIND, "end-to-end", "doc-comment lint", "fuzz replays",

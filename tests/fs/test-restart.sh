@@ -10,7 +10,6 @@
 #  - killed again while idle and restarted: the same.
 . "$(dirname "$0")/lib.sh"
 require_env
-command -v fusermount3 >/dev/null || skip_all "fusermount3 is not installed"
 DATA=$(dirname "$0")/data
 D=$MNT/bus/pci/devices
 
