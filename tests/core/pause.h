@@ -117,6 +117,26 @@ static inline void *join(pthread_t t)
 	return r;
 }
 
+/*
+ * Start fn(arg), a removal of dev, on a thread of its own and return once
+ * that removal waits for dev's active users to leave: it has reached the
+ * pause point "drain:wait" (pause slot i), so dev is unpublished and
+ * deactivated, and the removal cannot return before its users leave.
+ * Fails the test if the removal never waits (it found nobody inside, or
+ * it never started).
+ */
+static inline pthread_t spawn_until_draining(int i, struct dl_device *dev,
+					     void *(*fn)(void *), void *arg)
+{
+	pthread_t t;
+
+	pause_arm(i, "drain:wait", dev);
+	t = spawn(fn, arg);
+	pause_wait(i);
+	pause_release(i);
+	return t;
+}
+
 /* Whether a thread is still blocked after ms milliseconds. */
 static inline bool still_running(pthread_t t, unsigned int ms)
 {

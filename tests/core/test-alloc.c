@@ -496,18 +496,74 @@ TEST(for_each_child)
 	free_tree(tree);
 }
 
+/* Devices whose release is counted: what a build without LeakSanitizer
+ * can see of a free. */
+static atomic_int counted_released;
+
+static void counted_release(struct dl_device *dev)
+{
+	atomic_fetch_add(&counted_released, 1);
+}
+
+static const struct dl_device_type counted_type = {
+	.name = "counted", .release = counted_release
+};
+
+static struct dl_device *mkcounted(struct dl_tree *tree,
+				   struct dl_device *parent, const char *name)
+{
+	struct dl_device *dev;
+
+	ASSERT_EQ(dl_device_new(tree, &counted_type, name, 0, &dev), 0);
+	ASSERT_EQ(dl_device_add(dev, parent), 0);
+	return dev;
+}
+
+/* A tree of SUB_N counted devices, the caller holding no reference. */
+static struct dl_tree *counted_tree(void)
+{
+	struct dl_tree *tree = mktree();
+	struct dl_device *top = mkcounted(tree, NULL, "s");
+
+	for (int i = 0; i < SUB_KIDS; i++) {
+		char name[16];
+		struct dl_device *k;
+
+		snprintf(name, sizeof(name), "s.%d", i);
+		k = mkcounted(tree, top, name);
+		for (int j = 0; j < SUB_GRAND; j++) {
+			snprintf(name, sizeof(name), "s.%d.%d", i, j);
+			dl_device_put(mkcounted(tree, k, name));
+		}
+		dl_device_put(k);
+	}
+	dl_device_put(top);
+	return tree;
+}
+
 TEST(tree_free_retries)
 {
-	/* dl_tree_free cannot fail: allocation failures are retried */
-	for (long k = 1; k <= 8; k++) {
-		struct dl_tree *tree = mktree();
-		struct dl_device *v[SUB_N];
+	/* dl_tree_free cannot fail: with any one of its allocations
+	 * failing, it retries, and every device is still released. */
+	struct dl_tree *tree = counted_tree();
+	long n, c0;
+	int r = 0;
 
-		build_subtree(tree, NULL, v);
-		put_all(v, SUB_N);
+	atomic_store(&counted_released, 0);
+	n = COUNT_ALLOCS((dl_tree_free(tree), 0), &r);
+	ASSERT_EQ(atomic_load(&counted_released), SUB_N);
+	ASSERT_GE(n, 1); /* there is an allocation to fail */
+	DIAG("dl_tree_free (45 devices): %ld allocations", n);
+	for (long k = 1; k <= n; k++) {
+		tree = counted_tree();
+		atomic_store(&counted_released, 0);
+		c0 = dl__test_alloc_count();
 		dl__test_fail_alloc_after(k);
 		dl_tree_free(tree);
 		dl__test_fail_alloc_after(0);
+		/* the kth allocation was made, and failed */
+		ASSERT_GE(dl__test_alloc_count() - c0, k);
+		ASSERT_EQ(atomic_load(&counted_released), SUB_N);
 		leak_check();
 	}
 }

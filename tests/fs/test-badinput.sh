@@ -5,7 +5,17 @@
 require_env
 start_daemon || { echo "Bail out! devlifed did not start"; exit 1; }
 D=$MNT/bus/pci/devices
-before=$($LSPCI -vvv 2>/dev/null | md5sum)
+# snapshot FILE CMD...: CMD's output into FILE; fails if CMD fails or
+# prints nothing (a comparison of two empty outputs proves nothing).
+snapshot() {
+	local f=$1
+	shift
+	"$@" >"$f" 2>"$f.err" || { echo "$* failed:"; cat "$f.err"; return 1; }
+	[ -s "$f" ] || { echo "$* printed nothing"; return 1; }
+}
+# same FILE1 FILE2: identical, or the difference
+same() { diff -u "$1" "$2"; }
+check "lspci -vvv shows the tree before" snapshot "$WORK/before.txt" $LSPCI -vvv
 
 # write_err FILE TEXT -> prints the errno name of the write; TEXT may
 # hold Python escapes (\x00) for bytes a shell argument cannot carry.
@@ -54,7 +64,7 @@ except OSError as e:
     print(errno.errorcode[e.errno])
 PY
 }
-listing=$(ls -R "$MNT/bus/pci" 2>/dev/null | md5sum)
+check "ls -R lists the namespace before" snapshot "$WORK/listing.txt" ls -R "$MNT/bus/pci"
 expect_eq "create a file in a device directory: EACCES" "$(ns_err create "$D/0000:00:03.0/new")" EACCES
 expect_eq "create a file at bus/pci: EACCES" "$(ns_err create "$MNT/bus/pci/new")" EACCES
 expect_eq "mkdir: EPERM" "$(ns_err mkdir "$MNT/bus/pci/drivers/mine")" EPERM
@@ -65,10 +75,11 @@ expect_eq "rename an attribute: EPERM" "$(ns_err rename "$MNT/bus/pci/rescan" "$
 expect_eq "symlink: EPERM" "$(ns_err symlink "$D/0000:00:1f.0" "../../../devices/pci0000:00/0000:00:03.0")" EPERM
 expect_eq "hard link: EPERM" "$(ns_err link "$MNT/bus/pci/rescan" "$MNT/bus/pci/again")" EPERM
 expect_eq "mknod: EPERM" "$(ns_err mknod "$MNT/bus/pci/fifo")" EPERM
-expect_eq "the namespace is unchanged" "$(ls -R "$MNT/bus/pci" 2>/dev/null | md5sum)" "$listing"
+check "ls -R lists the namespace after" snapshot "$WORK/listing2.txt" ls -R "$MNT/bus/pci"
+check "the namespace is unchanged" same "$WORK/listing.txt" "$WORK/listing2.txt"
 
-after=$($LSPCI -vvv 2>/dev/null | md5sum)
-expect_eq "nothing changed" "$after" "$before"
+check "lspci -vvv shows the tree after" snapshot "$WORK/after.txt" $LSPCI -vvv
+check "nothing changed" same "$WORK/before.txt" "$WORK/after.txt"
 
 # The host channel.
 ctl_err() { CTL "$@" 2>&1 >/dev/null; echo "rc=$?"; }
@@ -81,8 +92,8 @@ check "garbage bytes on the socket get an error line" bash -c "printf 'tr\x00ee\
 import socket, sys
 s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(sys.stdin.buffer.read())
 print(s.recv(4096).decode(errors=\"replace\"))' '$SOCK' | grep -q '^error EINVAL'"
-after=$($LSPCI -vvv 2>/dev/null | md5sum)
-expect_eq "still nothing changed" "$after" "$before"
+check "lspci -vvv shows the tree at the end" snapshot "$WORK/after2.txt" $LSPCI -vvv
+check "still nothing changed" same "$WORK/before.txt" "$WORK/after2.txt"
 check "the daemon still serves" CTL tree
 check "devlifed exits 0 on SIGTERM" stop_daemon
 finish

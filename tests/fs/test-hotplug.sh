@@ -10,7 +10,7 @@ check "00:04.0 is there" has 00:04.0
 check "host eject succeeds" CTL eject 0000:00:04.0
 check "ejected: gone from lspci" bash -c "! $LSPCI 2>/dev/null | grep -q '^00:04.0 '"
 check "ejected: gone from bus/pci/devices" test ! -e "$D/0000:00:04.0"
-echo 1 >"$MNT/bus/pci/rescan"
+check "rescan after the eject succeeds" bash -c "echo 1 > '$MNT/bus/pci/rescan'"
 check "ejected hardware does not come back on rescan" test ! -e "$D/0000:00:04.0"
 check "host add succeeds" CTL add 0000:00:04.0 vendor=0x1af4 device=0x1042 class=0x010000
 check "added: lspci lists it" has 00:04.0

@@ -10,6 +10,7 @@ CMD="-D -vvv -nn -xxxx"
 # The dump: what lspci printed on the source is the expected output.
 start_daemon --import-lspci "$DATA/vm-D-vvv-nn-xxxx.txt" || { echo "Bail out! devlifed did not start"; exit 1; }
 $LSPCI $CMD 2>/dev/null >"$WORK/ours.txt"
+check "imported dump: lspci $CMD shows functions" grep -q '^0000:' "$WORK/ours.txt"
 if diff -u "$DATA/vm-D-vvv-nn-xxxx.txt" "$WORK/ours.txt" >"$WORK/diff.txt"; then
 	ok "imported dump: lspci $CMD is identical to the source's"
 else
@@ -23,8 +24,10 @@ check "devlifed exits 0" stop_daemon
 # This machine: only where its sysfs has PCI devices.
 if [ -n "$(ls /sys/bus/pci/devices 2>/dev/null)" ] && [ "$(id -u)" -eq 0 ]; then
 	lspci $CMD 2>/dev/null >"$WORK/host.txt"
+	check "this machine: lspci $CMD shows functions" grep -q '^[0-9a-f]\{4\}:' "$WORK/host.txt"
 	start_daemon --import-sysfs /sys/bus/pci || { echo "Bail out! devlifed did not start"; exit 1; }
 	$LSPCI $CMD 2>/dev/null >"$WORK/ours-host.txt"
+	check "imported /sys/bus/pci: lspci $CMD shows functions" grep -q '^[0-9a-f]\{4\}:' "$WORK/ours-host.txt"
 	if diff -u "$WORK/host.txt" "$WORK/ours-host.txt" >"$WORK/diff2.txt"; then
 		ok "imported /sys/bus/pci: lspci $CMD is identical to the host's"
 	else

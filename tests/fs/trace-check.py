@@ -8,7 +8,10 @@
 # Strict, as S12; DL_STRESS_STRICT=0 tolerates (and counts) the
 # disorders of two fixed core bugs, for bisecting: an event recorded
 # before its device's add, a claim-request after its device's drain.
-# Prints "events N, devices N, ..." and exits 1 on a violation.
+# Prints "events N, devices N, ..." and exits 1 on a violation, and on
+# a stream that shows no whole lifecycle (no add, remove-start, drained
+# and dead): a follower that recorded nothing, or stopped early, proves
+# nothing about the daemon.
 import os
 import sys
 
@@ -29,6 +32,7 @@ def main(path):
     devs = {}
     bad = []
     events = early = drops = 0
+    seen = set()
     last_seq = None
     with open(path, errors="replace") as f:
         lines = f.read().splitlines()
@@ -52,6 +56,7 @@ def main(path):
                 d.st = UNKNOWN
         last_seq = seq
         events += 1
+        seen.add(ev)
         if ev == "release":
             continue
         d = devs.setdefault(name, Dev())
@@ -115,6 +120,11 @@ def main(path):
                 ln, ev, name, NAMES[st], ", bound" if d.bound else ""))
     print("events %d, devices %d, dropped-notices %d, before-add %d (DL_STRESS_STRICT=0)"
           % (events, len(devs), drops, early))
+    lifecycle = ("add", "remove-start", "drained", "dead")
+    missing = [ev for ev in lifecycle if ev not in seen]
+    if missing:
+        bad.append("the stream has no %s event: nothing to check"
+                   % ", no ".join(missing))
     for b in bad[:20]:
         print("violation: " + b)
     return 1 if bad else 0

@@ -464,8 +464,8 @@ TEST(s5_numvfs_while_pf_removed)
 		pause_arm(0, "add:parent-entered", NULL);
 		tw = spawn(numvfs_writer, &w);
 		pause_wait(0);
-		tr = spawn(remover, &rm);
-		ASSERT_TRUE(still_running(tr, 200)); /* drains the writer */
+		tr = spawn_until_draining(1, pf, remover, &rm);
+		ASSERT_TRUE(still_running(tr, 0)); /* drains the writer */
 		pause_release(0);
 		join(tw);
 		join(tr);
@@ -496,8 +496,8 @@ TEST(s5_numvfs_while_pf_removed)
 		pause_release(1);
 		pause_wait(2);
 		vf2 = dev_must(fx.tree, "0000:01:18.4");
-		tr = spawn(remover, &rm);
-		ASSERT_TRUE(still_running(tr, 200));
+		tr = spawn_until_draining(3, pf, remover, &rm);
+		ASSERT_TRUE(still_running(tr, 0));
 		pause_release(2);
 		join(tw);
 		join(tr);
@@ -658,8 +658,8 @@ TEST(s10_auto_online_vs_remove)
 		pause_wait(0);
 		dev = dev_must(fx.tree, "0000:00:03.0");
 		rm = (struct remover_arg){ dev, 1 };
-		tr = spawn(remover, &rm);
-		ASSERT_TRUE(still_running(tr, 200));
+		tr = spawn_until_draining(1, dev, remover, &rm);
+		ASSERT_TRUE(still_running(tr, 0));
 		pause_release(0);
 		join(tr);
 		ASSERT_EQ(rm.r, 0);
@@ -801,6 +801,7 @@ TEST(driver_keys_are_checked)
 	};
 	struct dl_pci_error err = { 0, "" };
 	struct dl_pci_desc *d;
+	int seen04 = 0, seen05 = 0;
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		ASSERT_EQ(dl_pci_desc_parse_topology(bad[i], strlen(bad[i]), "t", &err, &d),
@@ -812,10 +813,16 @@ TEST(driver_keys_are_checked)
 		if (d->specs[i].devfn == (0x04 << 3) && d->specs[i].bus == 0) {
 			ASSERT_EQ(d->specs[i].params.remove_delay_us, 150000);
 			ASSERT_EQ(d->specs[i].params.op_delay_us, 1000);
+			seen04++;
 		}
-		if (d->specs[i].devfn == (0x05 << 3) && d->specs[i].bus == 0)
+		if (d->specs[i].devfn == (0x05 << 3) && d->specs[i].bus == 0) {
 			ASSERT_EQ(d->specs[i].params.probe_errno, EIO);
+			seen05++;
+		}
 	}
+	/* the topology has exactly one of each: the checks above ran */
+	ASSERT_EQ(seen04, 1);
+	ASSERT_EQ(seen05, 1);
 	dl_pci_desc_free(d);
 	leak_check();
 }

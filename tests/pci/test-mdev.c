@@ -304,8 +304,8 @@ TEST(s8_create_during_parent_removal)
 		pause_arm(0, "add:parent-entered", NULL);
 		tc = spawn(creator_thread, &c);
 		pause_wait(0);
-		tr = spawn(remover_thread, &rm);
-		ASSERT_TRUE(still_running(tr, 200));
+		tr = spawn_until_draining(1, fx.gpu, remover_thread, &rm);
+		ASSERT_TRUE(still_running(tr, 0));
 		pause_release(0);
 		join(tc);
 		join(tr);
@@ -329,8 +329,8 @@ TEST(s8_create_during_parent_removal)
 		tc = spawn(creator_thread, &c);
 		pause_wait(0);
 		ASSERT_OK(dl_device_lookup(fx.tree, U1, &child));
-		tr = spawn(remover_thread, &rm);
-		ASSERT_TRUE(still_running(tr, 200));
+		tr = spawn_until_draining(1, fx.gpu, remover_thread, &rm);
+		ASSERT_TRUE(still_running(tr, 0));
 		pause_release(0);
 		join(tc);
 		join(tr);

@@ -189,8 +189,9 @@ TEST(s1_eject_waits_for_inflight_config_read)
 	tr = spawn(reader_thread, &rd);
 	gate_wait_entered(&slow, 1);       /* the read is half done */
 
-	te = spawn(remover_thread, ej);   /* the host ejects */
-	ASSERT_TRUE(still_running(te, 200)); /* eject waits for the read */
+	/* The host ejects; the eject waits for the read. */
+	te = spawn_until_draining(0, fn, remover_thread, ej);
+	ASSERT_TRUE(still_running(te, 0));
 	ASSERT_EQ(dl_device_state(fn), DL_STATE_REMOVING);
 	ASSERT_EQ(dl_device_lookup(tree, "0000:00:01.0", &found), -ENOENT);
 	p->slow = NULL;
@@ -263,9 +264,12 @@ TEST(s2_relations_without_device_while_readers_in_flight)
 	}
 	gate_wait_entered(&slow, 3);
 
-	/* The host announces relations without "a"; no eject message. */
+	/* The host announces relations without "a"; no eject message. The
+	 * scan's removal of "a" waits for the readers. */
+	pause_arm(0, "drain:wait", a);
 	ASSERT_EQ(dl_work_queue(events, bus, relations_work, NULL, &rel), 0);
-	test_sleep_ms(200);
+	pause_wait(0);
+	pause_release(0);
 	ASSERT_EQ(rel.done, 0);                 /* the scan waits */
 	ASSERT_EQ(dl_device_state(a), DL_STATE_REMOVING);
 	ASSERT_EQ(atomic_load(&released), 0);
@@ -362,8 +366,8 @@ TEST(s3_bus_removed_with_events_queued)
 	gate_wait_entered(&bst.first, 1); /* event 0 is being handled */
 
 	rm = remover(bus, DL_REMOVE_WAIT);
-	t = spawn(remover_thread, rm);
-	ASSERT_TRUE(still_running(t, 200)); /* waits for the handler */
+	t = spawn_until_draining(0, bus, remover_thread, rm);
+	ASSERT_TRUE(still_running(t, 0)); /* waits for the handler */
 	/* The event source is closed: the host can queue nothing more. */
 	ASSERT_EQ(dl_work_queue(bst.events, bus, event_work, event_done,
 				(void *)9L),
@@ -646,8 +650,8 @@ TEST(s5_numvfs_write_while_pf_removed)
 		numvfs_gate = (struct gate)GATE_INIT;
 		tw = spawn(numvfs_store, &a);
 		gate_wait_entered(&numvfs_gate, 1);
-		tr = spawn(remover_thread, rm);
-		ASSERT_TRUE(still_running(tr, 200));
+		tr = spawn_until_draining(0, pf, remover_thread, rm);
+		ASSERT_TRUE(still_running(tr, 0));
 		gate_open(&numvfs_gate);
 		join(tw);
 		join(tr);
@@ -899,8 +903,8 @@ TEST(s8_child_added_during_parent_removal)
 		pause_arm(0, "add:published", child);
 		ta = spawn(adder_thread, &ad);
 		pause_wait(0);
-		tr = spawn(remover_thread, rm);
-		ASSERT_TRUE(still_running(tr, 200)); /* waits for the add */
+		tr = spawn_until_draining(1, parent, remover_thread, rm);
+		ASSERT_TRUE(still_running(tr, 0)); /* waits for the add */
 		pause_release(0);
 		join(ta);
 		join(tr);
@@ -930,8 +934,8 @@ TEST(s8_child_added_during_parent_removal)
 		pause_arm(0, "add:parent-entered", child);
 		ta = spawn(adder_thread, &ad);
 		pause_wait(0);
-		tr = spawn(remover_thread, rm);
-		ASSERT_TRUE(still_running(tr, 200)); /* waits for the add */
+		tr = spawn_until_draining(1, parent, remover_thread, rm);
+		ASSERT_TRUE(still_running(tr, 0)); /* waits for the add */
 		pause_release(0);
 		join(ta);
 		join(tr);
