@@ -169,8 +169,9 @@ PY
 # --- helpers of the SR-IOV, mdev and seed scenario tests ---------------
 
 # write_errno FILE TEXT [OUT [READY GO]]: one write; prints "OK <end>
-# <start>" or "<ENAME> <end> <start>" (to OUT if given), the times taken
-# right after and right before the write. With READY and GO: opens FILE,
+# <start> <monotonic start>" or "<ENAME> <end> <start> <monotonic start>"
+# (to OUT if given), the times taken right after and right before the
+# write; the monotonic one (ns) compares with the trace's timestamps. With READY and GO: opens FILE,
 # creates READY, waits until GO exists, then writes (to write through a
 # file opened before something else happened).
 write_errno() {
@@ -183,12 +184,13 @@ try:
         open(sys.argv[4], "w").close()
         while not os.path.exists(sys.argv[5]):
             time.sleep(0.005)
+    m0 = time.clock_gettime_ns(time.CLOCK_MONOTONIC)
     t0 = time.time()
     os.write(fd, sys.argv[2].encode())
-    print("OK", time.time(), t0, file=out)
+    print("OK", time.time(), t0, m0, file=out)
 except OSError as e:
     print(errno.errorcode.get(e.errno, str(e.errno)), time.time(), t0 if "t0" in dir() else 0,
-          file=out)
+          m0 if "m0" in dir() else 0, file=out)
 PY
 }
 # shell_write FILE TEXT OUT: echo TEXT > FILE from the shell itself (no
@@ -226,6 +228,17 @@ violations() { CTL stats | awk '$1 == "violations" { print $2 }'; }
 trace_count() { CTL trace | awk -v e="$1" -v d="$2" '$3 == e && $4 == d { n++ } END { print n + 0 }'; }
 # trace_seq EVENT NAME: the sequence number of NAME's last EVENT, or 0
 trace_seq() { CTL trace | awk -v e="$1" -v d="$2" '$3 == e && $4 == d { s = $1 } END { print s + 0 }'; }
+# trace_ts EVENT NAME: the timestamp (CLOCK_MONOTONIC, ns) of NAME's last
+# EVENT, or 0
+trace_ts() { CTL trace | awk -v e="$1" -v d="$2" '$3 == e && $4 == d { s = $2 } END { print (s == "" ? 0 : s) }'; }
+# in_order SEQ...: each sequence number is non-zero and below the next
+in_order() {
+	local prev=0 s
+	for s in "$@"; do
+		[ "$s" -gt "$prev" ] || { echo "trace order: $*"; return 1; }
+		prev=$s
+	done
+}
 # before T1 T2 [D]: whether time T1 + D <= T2 (D seconds, default 0)
 before() { python3 -c "import sys; sys.exit(not float(sys.argv[1]) + float(sys.argv[3]) <= float(sys.argv[2]))" "$1" "$2" "${3:-0}"; }
 # uuid N: a fixed UUID per small number

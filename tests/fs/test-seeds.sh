@@ -95,16 +95,18 @@ expect_eq "S4: 4 VFs again" "$(s4_vfs)" 4
 # S5 (seed 001): sriov_numvfs is written while the PF is being removed,
 # the AB-BA that mainline Linux can hit (the store holds the PF's device
 # lock; the removal path holds the rescan lock and wants the device lock).
-# Here the write holds active(PF) and then the PF's device lock for 1 s in
+# Here the write holds active(PF) and then the PF's device lock for 2 s in
 # sriov_configure; the removal waits for it holding no device lock, the
 # VF adds are refused, the write fails. No deadlock, no VF afterwards.
+# The race must have happened: a write that simply succeeded (the
+# removal began too late) fails the case.
 PF5=0000:01:01.0
 PF5_KV="vendor=0x8086 device=0x1572 class=0x020000 bar0=1M,64 sriov=8,offset=0x88,stride=1,vfdev=0x154d vfbar0=16K,64,pref driver=sriov-pf"
 s5_vfs() { ls "$D" | grep -c '^0000:01:12\.'; }
 s5_case() { # how the PF goes: "remove" (sysfs) or "eject" (host)
 	local how=$1 adds
 	lspci_pause # its reads would count as users of the PF
-	check "S5 $how: a PF whose sriov_configure takes 1 s" CTL add $PF5 $PF5_KV op_delay_us=1000000
+	check "S5 $how: a PF whose sriov_configure takes 2 s" CTL add $PF5 $PF5_KV op_delay_us=2000000
 	adds=$(trace_count add 0000:01:12.0)
 	rm -f "$WORK/s5.ready" "$WORK/s5.go"
 	write_errno "$D/$PF5/sriov_numvfs" 4 "$WORK/s5.w" "$WORK/s5.ready" "$WORK/s5.go" &
@@ -120,16 +122,16 @@ s5_case() { # how the PF goes: "remove" (sysfs) or "eject" (host)
 	local r=$!
 	check "S5 $how: both return (no deadlock)" wait_pids 20 $w $r
 	expect_eq "S5 $how: the removal succeeds" "$(field "$WORK/s5.r" 1)" OK
-	# the write holds the PF for 1 s from its start: the removal waited
-	check "S5 $how: the removal waited for the write" before "$(field "$WORK/s5.w" 3)" "$(field "$WORK/s5.r" 2)" 0.95
-	# The write is refused and adds no VF; or, if it had finished
-	# before the removal began (a loaded machine), its VFs went first.
-	case $(field "$WORK/s5.w" 1) in
-	ENODEV) expect_eq "S5 $how: the write is refused, no VF was ever added" "$(( $(trace_count add 0000:01:12.0) - adds ))" 0 ;;
-	OK) echo "# S5 $how: the write succeeded: its VFs must go with the PF"
-		check "S5 $how: its VFs died before the PF" dead_before 0000:01:12.3 $PF5 ;;
-	*) not_ok "S5 $how: the write answered $(cat "$WORK/s5.w")" ;;
-	esac
+	# the write holds the PF for 2 s from its start: the removal waited
+	check "S5 $how: the removal waited for the write" before "$(field "$WORK/s5.w" 3)" "$(field "$WORK/s5.r" 2)" 1.95
+	# The race: the removal began after the write had started, and
+	# went through its drain to the PF's death; the write was refused
+	# and added no VF.
+	check "S5 $how: the removal began while the write was inside" test "$(field "$WORK/s5.w" 4)" -lt "$(trace_ts remove-start $PF5)"
+	check "S5 $how: the trace: remove-start, drained, dead of the PF" \
+		in_order "$(trace_seq remove-start $PF5)" "$(trace_seq drained $PF5)" "$(trace_seq dead $PF5)"
+	expect_eq "S5 $how: the write is refused" "$(field "$WORK/s5.w" 1)" ENODEV
+	expect_eq "S5 $how: no VF was ever added" "$(( $(trace_count add 0000:01:12.0) - adds ))" 0
 	expect_eq "S5 $how: no VF is left" "$(s5_vfs) $($LSPCI -n 2>/dev/null | grep -c 8086:154d)" "0 0"
 	check "S5 $how: the PF is gone" gone "$D/$PF5"
 	[ "$how" = remove ] && CTL eject $PF5 >/dev/null 2>&1 # the hardware, too
@@ -159,11 +161,12 @@ lspci_resume
 
 # ------------------------------------------------------------------------
 # S8 (seed 003): a child is created while its parent is being removed.
-# mdev-parent's create waits 0.6 s inside the parent before adding the
+# mdev-parent's create waits 1.5 s inside the parent before adding the
 # child. Safe outcome: the child is never created (ENODEV), or created
-# and then removed by the parent's teardown; never left behind.
+# and then removed by the parent's teardown; never left behind. Case a
+# must race: a create that simply succeeded fails it.
 G=0000:00:02.0
-G_KV="vendor=0x8086 device=0x3e92 class=0x030000 bar0=16M,64 mdev_types=vgpu:4 driver=mdev-parent op_delay_us=600000"
+G_KV="vendor=0x8086 device=0x3e92 class=0x030000 bar0=16M,64 mdev_types=vgpu:4 driver=mdev-parent op_delay_us=1500000"
 GP=$MNT/devices/pci0000:00/$G
 no_orphan() { # no mediated device without its parent, wherever it would hang
 	[ -z "$(ls "$MNT/bus/mdev/devices")" ] && ! CTL tree | grep -q '^[^ ]*-0000-4000-' &&
@@ -180,16 +183,16 @@ shell_write "$GP/remove" 1 "$WORK/s8.r" &
 r=$!
 check "S8 a: both return" wait_pids 20 $c $r
 expect_eq "S8 a: the parent is removed" "$(field "$WORK/s8.r" 1)" OK
-# the create holds the parent for 0.6 s from its start: the removal waited
-check "S8 a: the removal waited for the create" before "$(field "$WORK/s8.c" 3)" "$(field "$WORK/s8.r" 2)" 0.55
-# Refused, never added; or (a loaded machine) created before the removal
-# began, then removed by the parent's teardown.
-case $(field "$WORK/s8.c" 1) in
-ENODEV) expect_eq "S8 a: the create is refused, the child never added" "$(trace_count add "$U1")" 0 ;;
-OK) echo "# S8 a: the create succeeded: the child must go with its parent"
-	check "S8 a: the child died before its parent" dead_before "$U1" $G ;;
-*) not_ok "S8 a: the create answered $(cat "$WORK/s8.c")" ;;
-esac
+# the create holds the parent for 1.5 s from its start: the removal waited
+check "S8 a: the removal waited for the create" before "$(field "$WORK/s8.c" 3)" "$(field "$WORK/s8.r" 2)" 1.45
+# The race: the removal began after the create had started and went
+# through its drain to the parent's death; the create was refused and
+# the child never added.
+check "S8 a: the removal began while the create was inside" test "$(field "$WORK/s8.c" 4)" -lt "$(trace_ts remove-start $G)"
+check "S8 a: the trace: remove-start, drained, dead of the parent" \
+	in_order "$(trace_seq remove-start $G)" "$(trace_seq drained $G)" "$(trace_seq dead $G)"
+expect_eq "S8 a: the create is refused" "$(field "$WORK/s8.c" 1)" ENODEV
+expect_eq "S8 a: the child was never added" "$(trace_count add "$U1")" 0
 check "S8 a: no orphan" no_orphan
 lspci_resume
 check "S8: rescan" bash -c "echo 1 > '$MNT/bus/pci/rescan'"
@@ -225,23 +228,37 @@ lspci_resume
 # ------------------------------------------------------------------------
 # S9 (seed 003): a user removes a child while its parent is being removed
 # (or its driver unbound). The child's remove (mdev-parent's hook) takes
-# 0.6 s. Safe outcome: exactly one removal of the child, which runs while
+# 1.5 s. Safe outcome: exactly one removal of the child, which runs while
 # the parent's driver is still bound; both callers return only after the
-# child is gone.
+# child is gone. The parent's removal must have begun while the child's
+# was in progress (from the trace), or the case fails.
 s9_case() { # how the parent goes: "remove" (sysfs) or "unbind"
 	local how=$1 u=$2 c p
 	check "S9 $how: a parent" CTL add $G $G_KV
 	check "S9 $how: a child" bash -c "echo $u > '$GP/mdev_supported_types/vgpu/create'"
+	# the parent's writer first, its file open, waiting for the go
+	rm -f "$WORK/s9.ready" "$WORK/s9.go"
+	if [ "$how" = remove ]; then
+		write_errno "$GP/remove" 1 "$WORK/s9.p" "$WORK/s9.ready" "$WORK/s9.go" &
+	else
+		write_errno "$MNT/bus/pci/drivers/mdev-parent/unbind" $G "$WORK/s9.p" "$WORK/s9.ready" "$WORK/s9.go" &
+	fi
+	p=$!
+	check "S9 $how: the parent's writer is ready" wait_until test -e "$WORK/s9.ready"
 	write_errno "$GP/$u/remove" 1 "$WORK/s9.c" &
 	c=$!
 	check "S9 $how: the child's removal is in its driver's remove" wait_until removal_begun "$u"
-	if [ "$how" = remove ]; then
-		write_errno "$GP/remove" 1 "$WORK/s9.p" &
-	else
-		write_errno "$MNT/bus/pci/drivers/mdev-parent/unbind" $G "$WORK/s9.p" &
-	fi
-	p=$!
+	touch "$WORK/s9.go"
 	check "S9 $how: both return" wait_pids 20 $c $p
+	# the overlap: the parent's removal (or unbind) began after the
+	# child's removal started and before the child was dead
+	if [ "$how" = remove ]; then
+		check "S9 $how: the trace: the child's remove-start, the parent's, the child's dead" \
+			in_order "$(trace_seq remove-start "$u")" "$(trace_seq remove-start $G)" "$(trace_seq dead "$u")"
+	else
+		check "S9 $how: the unbind began while the child's removal was in progress" \
+			in_order "$(trace_ts remove-start "$u")" "$(field "$WORK/s9.p" 4)" "$(trace_ts dead "$u")"
+	fi
 	expect_eq "S9 $how: both succeed" "$(field "$WORK/s9.c" 1) $(field "$WORK/s9.p" 1)" "OK OK"
 	expect_eq "S9 $how: exactly one removal of the child" "$(trace_count remove-start "$u") $(trace_count unbind "$u") $(trace_count dead "$u")" "1 1 1"
 	check "S9 $how: the child's remove ran before the parent's driver's" test "$(trace_seq unbind "$u")" -lt "$(trace_seq unbind $G)"
