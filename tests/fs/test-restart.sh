@@ -23,7 +23,10 @@ check "a config read is in flight (slow device)" wait_reads 0000:00:05.0 1
 wpid=$!
 { timeout -k 5 30 "$DEVLIFECTL" -s "$SOCK" eject 0000:00:06.0; echo "rc=$?"; } >"$WORK/eject" 2>&1 &
 epid=$!
-sleep 0.2
+# both have reached the daemon: their removals have begun (the remove
+# waits for the read)
+check "the remove write is in flight" wait_until removal_begun 0000:00:05.0
+check "the host eject has reached the daemon" wait_until removal_begun 0000:00:06.0
 kill -KILL "$PID"
 wait "$PID" 2>/dev/null
 PID=
