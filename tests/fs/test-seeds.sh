@@ -91,6 +91,65 @@ s4_gone "parent removal"
 check "S4: rescan brings both back" bash -c "echo 1 > '$MNT/bus/pci/rescan'"
 expect_eq "S4: 4 VFs again" "$(s4_vfs)" 4
 
+# Each path again, while a sriov_numvfs write is adding VFs: the write
+# holds the PF (active, and its device lock for 1.5 s in sriov_configure)
+# when the path begins. A removal waits for it and its VF adds are
+# refused (ENODEV); error recovery and unbind take the PF's device lock
+# first (as the kernel's report_error_detected() and device_release_
+# driver() do): they wait for the write, which adds its VFs, then the
+# driver's remove takes them away. No deadlock, no VF left.
+lspci_pause # its reads would count as users of the PF
+CTL eject $PF4 >/dev/null 2>&1
+check "S4 adding: a PF whose sriov_configure takes 1.5 s" CTL add $PF4 $PF4_KV op_delay_us=1500000
+# s4_adding HOW CMD...: CMD (the path) while the write of 4 is inside
+s4_adding() {
+	local how=$1 w r
+	shift
+	check "S4 adding $how: VFs off first" bash -c "echo 0 > '$D/$PF4/sriov_numvfs'"
+	rm -f "$WORK/s4a.ready" "$WORK/s4a.go"
+	write_errno "$D/$PF4/sriov_numvfs" 4 "$WORK/s4a.w" "$WORK/s4a.ready" "$WORK/s4a.go" &
+	w=$!
+	wait_until test -e "$WORK/s4a.ready"
+	touch "$WORK/s4a.go"
+	check "S4 adding $how: the write is inside the PF" wait_until users_is $PF4 1
+	t_path=$(date +%s.%N)
+	{ "$@"; echo "rc=$?"; date +%s.%N; } >"$WORK/s4a.r" 2>&1 &
+	r=$!
+	check "S4 adding $how: both return (no deadlock)" wait_pids 20 $w $r
+	check "S4 adding $how: the path succeeds" grep -q '^rc=0$' "$WORK/s4a.r"
+	if [ "$how" = unbind ] || [ "$how" = "error recovery" ]; then
+		# The path began while the write was inside and returned
+		# after it (it waited for the device lock); the write added
+		# its VFs, which died before the PF's driver let go.
+		check "S4 adding $how: the path began before the write returned" before "$t_path" "$(field "$WORK/s4a.w" 2)"
+		check "S4 adding $how: and returned after it" before "$(field "$WORK/s4a.w" 2)" "$(tail -1 "$WORK/s4a.r")"
+		expect_eq "S4 adding $how: the write added its VFs" "$(field "$WORK/s4a.w" 1)" OK
+		check "S4 adding $how: each VF dead before the PF's driver let go" s4_ordered
+	else
+		check "S4 adding $how: the removal began while the write was inside" test "$(field "$WORK/s4a.w" 4)" -lt "$(trace_ts remove-start $PF4)"
+		check "S4 adding $how: the trace: remove-start, drained, dead of the PF" \
+			in_order "$(trace_seq remove-start $PF4)" "$(trace_seq drained $PF4)" "$(trace_seq dead $PF4)"
+		expect_eq "S4 adding $how: the write is refused" "$(field "$WORK/s4a.w" 1)" ENODEV
+	fi
+}
+s4_adding "sysfs remove" sh -c "echo 1 > '$D/$PF4/remove'"
+expect_eq "S4 adding sysfs remove: no VF left" "$(s4_vfs)" 0
+check "S4 adding: rescan brings it back" bash -c "echo 1 > '$MNT/bus/pci/rescan'"
+s4_adding eject "$DEVLIFECTL" -s "$SOCK" eject $PF4
+expect_eq "S4 adding eject: no VF left" "$(s4_vfs)" 0
+check "S4 adding: the host adds it again" CTL add $PF4 $PF4_KV op_delay_us=1500000
+s4_adding "error recovery" "$DEVLIFECTL" -s "$SOCK" error $PF4
+check "S4 adding error recovery: removed and rescanned" grep -q "removed and rescanned" "$WORK/s4a.r"
+expect_eq "S4 adding error recovery: the new PF's probe brought 4 VFs" "$(s4_vfs)" 4
+s4_adding unbind sh -c "echo $PF4 > '$MNT/bus/pci/drivers/sriov-pf/unbind'"
+expect_eq "S4 adding unbind: no VF left, the PF stays" "$(s4_vfs) $(test -e "$D/$PF4/config" && echo there)" "0 there"
+check "S4 adding: bind again" bash -c "echo $PF4 > '$MNT/bus/pci/drivers/sriov-pf/bind'"
+s4_adding "parent removal" sh -c "echo 1 > '$D/0000:00:01.0/remove'"
+expect_eq "S4 adding parent removal: no VF left" "$(s4_vfs)" 0
+check "S4 adding: rescan brings both back" bash -c "echo 1 > '$MNT/bus/pci/rescan'"
+expect_eq "S4 adding: 4 VFs again" "$(s4_vfs)" 4
+lspci_resume
+
 # ------------------------------------------------------------------------
 # S5 (seed 001): sriov_numvfs is written while the PF is being removed,
 # the AB-BA that mainline Linux can hit (the store holds the PF's device
