@@ -4,6 +4,7 @@
  * bus/pci/rescan:
  *
  *   /  bus/  bus/pci/  bus/pci/{devices,drivers}/  bus/pci/rescan
+ *   bus/pci/drivers_probe
  *   bus/mdev/  bus/mdev/devices/  devices/  class/  class/mdev_bus/
  *
  * None names a device: their operations hold no active reference, those
@@ -44,6 +45,7 @@ static const struct fixed bus_entries[] = {
 static const struct fixed buspci_entries[] = {
 	{ "devices", K_BUSPCI_DEVICES, S_IFDIR },
 	{ "drivers", K_BUSPCI_DRIVERS, S_IFDIR },
+	{ "drivers_probe", K_BUSPCI_DRIVERS_PROBE, S_IFREG },
 	{ "rescan", K_BUSPCI_RESCAN, S_IFREG },
 	FIXED_END
 };
@@ -268,6 +270,43 @@ static void write_rescan(fuse_req_t req, struct dl_fs *fs, const struct key *k,
 		r = dl_pci_platform_rescan(fs->plat, NULL);
 	reply_store(req, r, size);
 }
+
+/*
+ * bus/pci/drivers_probe: `echo NAME > drivers_probe` attaches a driver
+ * to an unbound function, as drivers/base/bus.c's drivers_probe_store()
+ * (bus_rescan_devices_helper(), device_attach()): a function already
+ * bound, or that no driver wants, or whose driver's probe fails, is
+ * left as it is and the write succeeds; a name that is no function of
+ * the bus is ENODEV; a function going away EINVAL.
+ */
+static void write_drivers_probe(fuse_req_t req, struct dl_fs *fs,
+				const struct key *k, const char *data,
+				size_t size, off_t off)
+{
+	char text[ATTR_MAX + 1];
+	struct dl_device *dev;
+	int r;
+
+	(void)k, (void)off;
+	r = store_text(data, size, text, sizeof(text));
+	if (r < 0 || !text[0] || dl_device_lookup(fs->tree, text, &dev) < 0) {
+		reply_store(req, r < 0 ? r : -ENODEV, size);
+		return;
+	}
+	r = 0;
+	if (!is_func(dev)) {
+		r = -ENODEV;
+	} else if (!dl_device_driver(dev)) {
+		r = dl_device_bind(dev, NULL);
+		r = r == -ENODEV ? -EINVAL : 0;
+	}
+	dl_device_put(dev);
+	reply_store(req, r, size);
+}
+
+const struct kind_ops kind_buspci_drivers_probe = {
+	.stat = stat_wronly, .write = write_drivers_probe,
+};
 
 const struct kind_ops kind_buspci_rescan = {
 	.stat = stat_wronly, .write = write_rescan,

@@ -17,6 +17,7 @@ static const struct kind_ops *const table[K_MAX] = {
 	[K_DEVICES] = &kind_devices,
 	[K_BUSMDEV] = &kind_busmdev,
 	[K_BUSMDEV_DEVICES] = &kind_busmdev_devices,
+	[K_BUSPCI_DRIVERS_PROBE] = &kind_buspci_drivers_probe,
 	[K_CLASS] = &kind_class,
 	[K_CLASS_MDEVBUS] = &kind_class_mdevbus,
 	[K_DEVDIR] = &kind_devdir,

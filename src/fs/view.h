@@ -52,6 +52,7 @@ enum kind {
 	K_DEVICES,             /* devices                 (static) */
 	K_BUSMDEV,             /* bus/mdev                (static) */
 	K_BUSMDEV_DEVICES,     /* bus/mdev/devices        (static) */
+	K_BUSPCI_DRIVERS_PROBE, /* bus/pci/drivers_probe  (static) */
 	K_CLASS,               /* class                   (static) */
 	K_CLASS_MDEVBUS,       /* class/mdev_bus          (static) */
 	K_STATIC_MAX,
@@ -199,7 +200,8 @@ const struct kind_ops *kind_ops_of(enum kind kind);
 extern const struct kind_ops kind_root, kind_bus, kind_buspci,
 	kind_buspci_devices, kind_buspci_drivers, kind_buspci_rescan,
 	kind_devices, kind_busmdev, kind_busmdev_devices,
-	kind_class, kind_class_mdevbus;                       /* dir-top.c */
+	kind_class, kind_class_mdevbus,
+	kind_buspci_drivers_probe;                            /* dir-top.c */
 extern const struct kind_ops kind_devdir, kind_link;          /* dir-device.c */
 extern const struct kind_ops kind_attr;                       /* attr.c */
 extern const struct kind_ops kind_buslink, kind_drvdir, kind_drvattr,

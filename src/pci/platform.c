@@ -221,6 +221,13 @@ static const struct dl_pci_driver stub_driver = {
 	.name = "pci-stub",
 };
 
+/* vfio-pci, as pci-stub, binds only what is given to it (its ID table
+ * is empty: driver_override, or a topology's choice) and takes any
+ * function so given. It has no IOMMU groups to join yet. */
+static const struct dl_pci_driver vfio_driver = {
+	.name = "vfio-pci",
+};
+
 /* ------------------------------------------------------------------ */
 /* Platform drivers                                                    */
 
@@ -478,6 +485,7 @@ static const struct dl_pci_driver *const builtin_drivers[] = {
 	&virtio_driver,
 	&nic_driver,
 	&stub_driver,
+	&vfio_driver,
 	&dl_pci_sriov_pf_driver,
 	&dl_pci_mdev_parent_driver,
 	&dl_pci_auto_online_driver,

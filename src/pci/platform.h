@@ -261,7 +261,7 @@ struct dl_pci_driver {
  *
  * Functions already in the tree are not probed (bind them, or rescan).
  * The built-in drivers ("pcieport", "virtio-pci", "devlife-nic",
- * "pci-stub" and the sample drivers "sriov-pf", "mdev-parent",
+ * "pci-stub", "vfio-pci" and the sample drivers "sriov-pf", "mdev-parent",
  * "auto-online", "slow", "faulty") are registered by
  * dl_pci_platform_new().
  *

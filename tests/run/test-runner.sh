@@ -92,6 +92,26 @@ else
 	ok "mdevctl # SKIP mdevctl is not installed (scripts/deps.sh installs it)"
 fi
 
+# driverctl (--nosave: the host's /etc/driverctl.d stays as it is)
+if command -v driverctl >/dev/null; then
+	NET=0000:00:03.0
+	in_run 'driverctl list-devices | grep "^'$NET' "
+		driverctl --nosave set-override '$NET' none && readlink /sys/bus/pci/devices/'$NET'/driver || echo unbound
+		driverctl list-overrides
+		driverctl --nosave unset-override '$NET' && basename $(readlink /sys/bus/pci/devices/'$NET'/driver)'
+	expect_eq "driverctl list-devices, set-override none, list-overrides, unset-override (drivers_probe)" \
+		"$(tr '\n' '|' <"$WORK/run.out")" "$NET virtio-pci|unbound|$NET (none)|virtio-pci|"
+	if [ -x /sbin/modprobe ]; then
+		in_run 'driverctl --nosave set-override '$NET' vfio-pci && basename $(readlink /sys/bus/pci/devices/'$NET'/driver)
+			driverctl --nosave unset-override '$NET' && basename $(readlink /sys/bus/pci/devices/'$NET'/driver)'
+		expect_eq "driverctl set-override vfio-pci, then unset" "$(tr '\n' '|' <"$WORK/run.out")" "vfio-pci|virtio-pci|"
+	else
+		ok "driverctl set-override vfio-pci # SKIP driverctl looks for /sys/module/vfio-pci (the kernel's is vfio_pci) and else runs /sbin/modprobe, which this machine lacks"
+	fi
+else
+	ok "driverctl # SKIP driverctl is not installed (scripts/deps.sh installs it)"
+fi
+
 # --- exit status -------------------------------------------------------
 in_run 'exit 3'; expect_eq "COMMAND's status" "$?" 3
 in_run 'kill -SEGV $$'; expect_eq "128 + the signal that killed it" "$?" 139

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# bus/pci/drivers_probe, as drivers/base/bus.c's drivers_probe_store():
+# it attaches a driver to an unbound function (device_attach(): the
+# driver_override's, else the first that matches), leaves a bound one or
+# one no driver wants as it is and succeeds; an unknown name is ENODEV.
+. "$(dirname "$0")/lib.sh"
+require_env
+start_daemon || { echo "Bail out! devlifed did not start"; exit 1; }
+P=$MNT/bus/pci
+D=$P/devices
+drv_of() { if [ -L "$D/$1/driver" ]; then basename "$(readlink "$D/$1/driver")"; else echo none; fi; }
+
+expect_eq "drivers_probe is write-only, root's" "$(stat -c %a "$P/drivers_probe")" 200
+NET=0000:00:03.0
+orig=$(drv_of $NET)
+expect_eq "the virtio function's driver" "$orig" virtio-pci
+check "unbind it" bash -c "echo $NET > '$P/drivers/$orig/unbind'"
+expect_eq "unbound" "$(drv_of $NET)" none
+check "drivers_probe binds it again" bash -c "echo $NET > '$P/drivers_probe'"
+expect_eq "to the driver that matches it" "$(drv_of $NET)" "$orig"
+
+check "driver_override vfio-pci" bash -c "echo vfio-pci > '$D/$NET/driver_override'"
+check "drivers_probe on a bound function: nothing to do" bash -c "echo $NET > '$P/drivers_probe'"
+expect_eq "still its driver" "$(drv_of $NET)" "$orig"
+check "unbind" bash -c "echo $NET > '$P/drivers/$orig/unbind'"
+check "drivers_probe" bash -c "echo $NET > '$P/drivers_probe'"
+expect_eq "bound to the override" "$(drv_of $NET)" vfio-pci
+check "the driver's directory has it" test -L "$P/drivers/vfio-pci/$NET"
+check "unbind from vfio-pci" bash -c "echo $NET > '$P/drivers/vfio-pci/unbind'"
+check "override none" bash -c "echo none > '$D/$NET/driver_override'"
+check "drivers_probe: no driver is called none, the write succeeds" bash -c "echo $NET > '$P/drivers_probe'"
+expect_eq "left unbound" "$(drv_of $NET)" none
+check "clear the override" bash -c "echo > '$D/$NET/driver_override'"
+check "drivers_probe" bash -c "echo $NET > '$P/drivers_probe'"
+expect_eq "its own driver again" "$(drv_of $NET)" "$orig"
+
+# a function no driver wants
+TD=0000:00:05.0
+expect_eq "the test device has no driver" "$(drv_of $TD)" none
+check "drivers_probe on it succeeds" bash -c "echo $TD > '$P/drivers_probe'"
+expect_eq "and binds nothing" "$(drv_of $TD)" none
+
+# bad input
+expect_eq "an unknown function: ENODEV" "$(write_err "$P/drivers_probe" 0000:09:00.0)" ENODEV
+expect_eq "a root bus is no PCI function: ENODEV" "$(write_err "$P/drivers_probe" pci0000:00)" ENODEV
+expect_eq "an empty line: ENODEV" "$(write_err "$P/drivers_probe" $'\n')" ENODEV
+check "a user may not write it" sh -c "! setpriv --reuid 4242 --regid 4242 --clear-groups sh -c 'echo $TD > $P/drivers_probe' 2>/dev/null"
+check "the daemon stops cleanly" stop_daemon
+finish
