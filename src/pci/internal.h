@@ -30,7 +30,18 @@
 #define PCI_CLASS_BRIDGE_PCI 0x0604
 #endif
 
+/* The multi-function bit of the header type (pci_regs.h has it from
+ * Linux 6.6 on). */
+#ifndef PCI_HEADER_TYPE_MFD
+#define PCI_HEADER_TYPE_MFD 0x80
+#endif
+
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Time units, as the kernel's vdso/time64.h names them. */
+#define DL_NSEC_PER_SEC 1000000000ull
+#define DL_USEC_PER_SEC 1000000u
+#define DL_NSEC_PER_USEC 1000u
 
 static inline uint16_t get_le16(const uint8_t *p)
 {

@@ -14,6 +14,12 @@
 
 struct dl_device;
 
+/* Whether @s is a bridge of any kind (it has a secondary bus). */
+static inline bool dl_pci__spec_is_bridge(const struct dl_pci_spec *s)
+{
+	return s->type != DL_PCI_SPEC_ENDPOINT;
+}
+
 /* Fill @err with "SOURCE:LINE: message" (no line if 0); returns -EINVAL. */
 int dl_pci__fail(struct dl_pci_error *err, const char *source, unsigned int line,
 		 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
@@ -73,5 +79,14 @@ int dl_pci__spec_add(const struct dl_pci_desc *d, size_t idx, struct dl_tree *tr
  * (no address space left, @err says).
  */
 int dl_pci__desc_place_new(struct dl_pci_desc *d, size_t idx, struct dl_pci_error *err);
+
+/*
+ * Assign BAR, ROM, VF BAR addresses and bridge windows to every
+ * synthesized function of @d, root bus by root bus (@order as
+ * dl_pci__desc_order() fills it; parents must be linked). The last pass
+ * of validation. Returns 0 or -EINVAL (no address space left, @err says).
+ */
+int dl_pci__desc_assign_addresses(struct dl_pci_desc *d, const size_t *order,
+				  struct dl_pci_error *err);
 
 #endif

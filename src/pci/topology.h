@@ -26,6 +26,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "devfn.h"
 
 #ifdef __cplusplus
 extern "C" {

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Unit tests of the config-space model (src/pci/config.c). */
+/* Unit tests of the config-space model (src/pci/config-*.c). */
 #include <errno.h>
 #include <linux/pci_regs.h>
 #include <stdint.h>

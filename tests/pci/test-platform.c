@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Unit tests of the PCI platform (src/pci/platform.c): the hardware model
+ * Unit tests of the PCI platform (src/pci/platform*.c): the hardware model
  * behind rescans, host events (add, eject, surprise, relations, error) on
  * per-bus ordered queues, a bus going away with events still queued (S3),
  * error recovery with and without driver handlers, driver_override.

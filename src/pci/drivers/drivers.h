@@ -31,6 +31,15 @@
 
 #include "platform.h"
 
+/* The drivers every machine has: pcieport binds bridges (and opens their
+ * bus's event queue), virtio-pci binds vendor 0x1af4, devlife-nic,
+ * pci-stub and vfio-pci bind by name (or driver_override) only. */
+extern const struct dl_pci_driver dl_pci_port_driver;
+extern const struct dl_pci_driver dl_pci_virtio_driver;
+extern const struct dl_pci_driver dl_pci_nic_driver;
+extern const struct dl_pci_driver dl_pci_stub_driver;
+extern const struct dl_pci_driver dl_pci_vfio_driver;
+
 extern const struct dl_pci_driver dl_pci_sriov_pf_driver;
 extern const struct dl_pci_driver dl_pci_mdev_parent_driver;
 extern const struct dl_pci_driver dl_pci_auto_online_driver;
