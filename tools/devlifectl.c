@@ -80,26 +80,28 @@ static int reply_line(const char *line)
 	return -2;
 }
 
-int main(int argc, char **argv)
+/* The longest reply line devlifectl reads. */
+#define REPLY_LINE_MAX 65536
+
+/* Parse the options into *@sock. Returns -1 to go on, else the exit
+ * status (0 after --help, 2 for a bad command line). */
+static int parse_args(int argc, char **argv, const char **sock)
 {
 	static const struct option opts[] = {
 		{ "socket", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *sock = getenv("DEVLIFE_SOCKET");
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	char *req = NULL, *buf = NULL;
-	size_t reqlen = 0, len = 0, cap = 65536;
-	int c, fd = -1, status = -3;
+	int c;
 
-	if (!sock || !sock[0])
-		sock = DL_HOST_DEFAULT_SOCKET;
+	*sock = getenv("DEVLIFE_SOCKET");
+	if (!*sock || !(*sock)[0])
+		*sock = DL_HOST_DEFAULT_SOCKET;
 	/* '+': options end at the command (its arguments are its own) */
 	while ((c = getopt_long(argc, argv, "+s:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 's':
-			sock = optarg;
+			*sock = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -113,56 +115,80 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	for (int i = optind; i < argc; i++) {
+	return -1;
+}
+
+/* Argument @i of the command @cmd as the protocol spells it. */
+static const char *protocol_word(char **argv, int cmd, int i)
+{
+	if (i > cmd && !strcmp(argv[cmd], "trace") && !strcmp(argv[i], "--follow"))
+		return "follow";
+	return argv[i];
+}
+
+/* The request line of the command at argv[@cmd..@argc-1], newline
+ * included, in *@ret. Returns 0, or the exit status 2 (said why). */
+static int build_request(int argc, char **argv, int cmd, char **ret)
+{
+	size_t reqlen = 0;
+	char *req;
+
+	for (int i = cmd; i < argc; i++) {
 		const char *a = argv[i];
 
 		if (!a[0] || strpbrk(a, " \t\r\n")) {
 			fprintf(stderr,
 				"devlifectl: argument %d ('%s') is empty or contains "
 				"white space\n",
-				i - optind + 1, a);
+				i - cmd + 1, a);
 			return 2;
 		}
-		if (i > optind && !strcmp(argv[optind], "trace") &&
-		    !strcmp(a, "--follow"))
-			a = "follow";
-		reqlen += strlen(a) + 1;
+		reqlen += strlen(protocol_word(argv, cmd, i)) + 1;
 	}
 	req = malloc(reqlen + 1);
-	buf = malloc(cap);
-	if (!req || !buf) {
+	if (!req) {
 		fprintf(stderr, "devlifectl: out of memory\n");
-		status = 2;
-		goto out;
+		return 2;
 	}
 	req[0] = '\0';
-	for (int i = optind; i < argc; i++) {
-		const char *a = argv[i];
-
-		if (i > optind && !strcmp(argv[optind], "trace") && !strcmp(a, "--follow"))
-			a = "follow";
-		if (i > optind)
+	for (int i = cmd; i < argc; i++) {
+		if (i > cmd)
 			strcat(req, " ");
-		strcat(req, a);
+		strcat(req, protocol_word(argv, cmd, i));
 	}
 	strcat(req, "\n");
+	*ret = req;
+	return 0;
+}
+
+/* A connection to the daemon at @sock, or -1 (said why). */
+static int connect_daemon(const char *sock)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd;
 
 	if (strlen(sock) >= sizeof(sa.sun_path)) {
 		fprintf(stderr, "devlifectl: socket path too long: %s\n", sock);
-		status = 2;
-		goto out;
+		return -1;
 	}
 	memcpy(sa.sun_path, sock, strlen(sock));
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		fprintf(stderr, "devlifectl: cannot connect to %s: %s (is devlifed running?)\n",
 			sock, strerror(errno));
-		status = 2;
-		goto out;
+		if (fd >= 0)
+			close(fd);
+		return -1;
 	}
-	/* A refused write still leaves the daemon's reply to read. */
-	(void)write_all(fd, req, strlen(req));
-	setvbuf(stdout, NULL, _IOLBF, 0);
+	return fd;
+}
+
+/* Read and print the reply until "ok" (0) or "error" (1). Also 1 when
+ * the daemon closes early, a line is too long or is not the protocol. */
+static int read_reply(int fd, char *buf, size_t cap)
+{
+	size_t len = 0;
+	int status = -3;
 
 	while (status == -3) {
 		char *nl;
@@ -194,11 +220,40 @@ int main(int argc, char **argv)
 			fprintf(stderr, "devlifectl: devlifed closed the connection %s\n",
 				got < 0 ? strerror(errno) : "before the reply ended");
 			status = 1;
-		}
-		else {
+		} else {
 			len += (size_t)got;
 		}
 	}
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	const char *sock;
+	char *req = NULL, *buf = NULL;
+	int fd = -1, status;
+
+	status = parse_args(argc, argv, &sock);
+	if (status >= 0)
+		return status;
+	status = build_request(argc, argv, optind, &req);
+	if (status)
+		return status;
+	buf = malloc(REPLY_LINE_MAX);
+	if (!buf) {
+		fprintf(stderr, "devlifectl: out of memory\n");
+		status = 2;
+		goto out;
+	}
+	fd = connect_daemon(sock);
+	if (fd < 0) {
+		status = 2;
+		goto out;
+	}
+	/* A refused write still leaves the daemon's reply to read. */
+	(void)write_all(fd, req, strlen(req));
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	status = read_reply(fd, buf, REPLY_LINE_MAX);
 out:
 	if (fd >= 0)
 		close(fd);

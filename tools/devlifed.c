@@ -172,18 +172,18 @@ static int ensure_socket_dir(const char *path)
 	return 0;
 }
 
-/*
- * Device objects still allocated once every device is removed and the
- * filesystem's nodes are gone; reported on standard error. Deferred frees
- * run after RCU grace periods, and a child's free drops its parent's last
- * reference, so wait until the count stops falling.
- */
 /* A host event's reply waits until the kernel's view agrees. */
 static void settle_view(void *fs)
 {
 	dl_fs_sync(fs);
 }
 
+/*
+ * Device objects still allocated once every device is removed and the
+ * filesystem's nodes are gone; reported on standard error. Deferred frees
+ * run after RCU grace periods, and a child's free drops its parent's last
+ * reference, so wait until the count stops falling.
+ */
 static uint64_t count_leaked(struct dl_tree *tree)
 {
 	struct dl_tree_stats st = { 0 };
@@ -203,7 +203,19 @@ static uint64_t count_leaked(struct dl_tree *tree)
 	return st.devices_allocated;
 }
 
-int main(int argc, char **argv)
+/* What the command line asks for. */
+struct opts {
+	const char *topo, *sysfs, *lspci; /* at most one: the topology's source */
+	const char *sock;                 /* the host channel, made absolute */
+	struct dl_fs_options fo;
+	unsigned long slow_us;
+	bool foreground;
+	int notify_fd;                    /* --ready-fd, or -1 */
+};
+
+/* Parse the command line into @o. Returns -1 to go on, else the exit
+ * status (0 after --help, 2 for a bad command line). */
+static int parse_args(int argc, char **argv, struct opts *o)
 {
 	static const struct option longopts[] = {
 		{ "topology", required_argument, NULL, 't' },
@@ -218,41 +230,28 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	const char *topo = NULL, *sysfs = NULL, *lspci = NULL;
-	const char *sock = getenv("DEVLIFE_SOCKET");
-	struct dl_fs_options fo = { 0 };
-	struct dl_pci_desc *desc = NULL;
-	struct dl_pci_platform *plat = NULL;
-	struct dl_host_server *srv = NULL;
-	struct dl_pci_error perr = { 0 };
-	struct dl_tree *tree = NULL;
-	struct dl_fs *fs = NULL;
-	unsigned long slow_us = 20000;
-	bool foreground = false;
-	char why[512];
-	sigset_t sigs;
-	int c, r, sources = 0, ready_fd = -1, notify_fd = -1;
+	int c, sources = 0;
 
 	while ((c = getopt_long(argc, argv, "t:s:fdh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 't':
-			topo = optarg;
+			o->topo = optarg;
 			sources++;
 			break;
 		case 'S':
-			sysfs = optarg;
+			o->sysfs = optarg;
 			sources++;
 			break;
 		case 'L':
-			lspci = optarg;
+			o->lspci = optarg;
 			sources++;
 			break;
 		case 'w': {
 			char *end;
 
 			errno = 0;
-			slow_us = strtoul(optarg, &end, 10);
-			if (errno || *end || slow_us > 10000000) {
+			o->slow_us = strtoul(optarg, &end, 10);
+			if (errno || *end || o->slow_us > 10000000) {
 				fprintf(stderr,
 					"devlifed: --slow-us wants 0..10000000\n");
 				return 2;
@@ -260,25 +259,25 @@ int main(int argc, char **argv)
 			break;
 		}
 		case 's':
-			sock = optarg;
+			o->sock = optarg;
 			break;
 		case 'f':
-			foreground = true;
+			o->foreground = true;
 			break;
 		case 'd':
-			fo.debug = true;
-			foreground = true;
+			o->fo.debug = true;
+			o->foreground = true;
 			break;
 		case 'a':
-			fo.allow_other = true;
+			o->fo.allow_other = true;
 			break;
 		case 'r': {
 			char *end;
 
 			errno = 0;
-			notify_fd = (int)strtol(optarg, &end, 10);
-			if (errno || *end || notify_fd < 0 ||
-			    fcntl(notify_fd, F_GETFD) < 0) {
+			o->notify_fd = (int)strtol(optarg, &end, 10);
+			if (errno || *end || o->notify_fd < 0 ||
+			    fcntl(o->notify_fd, F_GETFD) < 0) {
 				fprintf(stderr, "devlifed: --ready-fd wants an "
 						"open file descriptor\n");
 				return 2;
@@ -300,36 +299,155 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	fo.mountpoint = argv[optind];
+	o->fo.mountpoint = argv[optind];
+	return -1;
+}
+
+/* The socket path, absolute: the daemon leaves its working directory. */
+static const char *absolute_socket(const char *sock)
+{
+	static char abs_sock[PATH_MAX];
+
 	if (!sock)
 		sock = DL_HOST_DEFAULT_SOCKET;
-	if (sock[0] != '/') {
-		/* The daemon leaves its working directory. */
-		static char abs_sock[PATH_MAX];
-
-		if (!getcwd(abs_sock, sizeof(abs_sock)) ||
-		    strlen(abs_sock) + strlen(sock) + 2 > sizeof(abs_sock)) {
-			fprintf(stderr, "devlifed: socket path too long\n");
-			return 2;
-		}
-		strcat(abs_sock, "/");
-		strcat(abs_sock, sock);
-		sock = abs_sock;
+	if (sock[0] == '/')
+		return sock;
+	if (!getcwd(abs_sock, sizeof(abs_sock)) ||
+	    strlen(abs_sock) + strlen(sock) + 2 > sizeof(abs_sock)) {
+		fprintf(stderr, "devlifed: socket path too long\n");
+		return NULL;
 	}
+	strcat(abs_sock, "/");
+	strcat(abs_sock, sock);
+	return abs_sock;
+}
 
-	r = dl_fs_check_mountpoint(fo.mountpoint, why, sizeof(why));
-	if (r < 0) {
+/* What can be checked before anything starts: the mountpoint and
+ * /dev/fuse. */
+static int preflight(const struct opts *o)
+{
+	char why[512];
+
+	if (dl_fs_check_mountpoint(o->fo.mountpoint, why, sizeof(why)) < 0) {
 		fprintf(stderr, "devlifed: %s\n", why);
-		return 1;
+		return -1;
 	}
 	if (access("/dev/fuse", R_OK | W_OK) < 0) {
 		fprintf(stderr,
 			"devlifed: FUSE is not available: /dev/fuse: %s "
 			"(load the fuse module, or run with access to it)\n",
 			strerror(errno));
-		return 1;
+		return -1;
 	}
-	if (load_desc(topo, sysfs, lspci, slow_us, &desc) < 0)
+	return 0;
+}
+
+/* What runs, in the order it starts. */
+struct daemon {
+	struct dl_tree *tree;
+	struct dl_pci_platform *plat;
+	struct dl_fs *fs;
+	struct dl_host_server *srv;
+};
+
+/* Build the tree and the platform from @desc (which it takes), mount
+ * the filesystem and open the host channel. On failure what started is
+ * left in @d for stop(). */
+static int start(struct daemon *d, const struct opts *o, struct dl_pci_desc *desc)
+{
+	struct dl_pci_error perr = { 0 };
+	int r;
+
+	r = dl_tree_new(&d->tree);
+	if (r < 0) {
+		fprintf(stderr, "devlifed: %s\n", strerror(-r));
+		dl_pci_desc_free(desc);
+		return r;
+	}
+	r = dl_pci_platform_new(d->tree, desc, &perr, &d->plat);
+	if (r < 0) {
+		fprintf(stderr, "devlifed: %s\n",
+			perr.msg[0] ? perr.msg : strerror(-r));
+		dl_pci_desc_free(desc);
+		return r;
+	}
+	r = dl_fs_new(d->tree, d->plat, &o->fo, &d->fs);
+	if (r < 0) {
+		if (r == -ENODEV)
+			fprintf(stderr, "devlifed: cannot mount %s: FUSE is "
+					"not available (is fusermount3 "
+					"installed, /dev/fuse usable?)\n",
+				o->fo.mountpoint);
+		else
+			fprintf(stderr, "devlifed: cannot mount %s: %s\n",
+				o->fo.mountpoint, strerror(-r));
+		return r;
+	}
+	if (ensure_socket_dir(o->sock) < 0)
+		return -1;
+	r = dl_host_server_new(d->plat, o->sock, &d->srv);
+	if (r < 0) {
+		fprintf(stderr, "devlifed: host channel %s: %s\n", o->sock,
+			strerror(-r));
+		return r;
+	}
+	dl_host_server_set_settle(d->srv, settle_view, d->fs);
+	return 0;
+}
+
+/* Serve until a signal ends the session loop. @sigs are blocked in
+ * every thread and unblocked in this one only while it serves. */
+static int serve(struct daemon *d, const sigset_t *sigs)
+{
+	int r;
+
+	install_signal_handlers(dl_fs_session(d->fs));
+	pthread_sigmask(SIG_UNBLOCK, sigs, NULL);
+	r = dl_fs_run(d->fs);
+	pthread_sigmask(SIG_BLOCK, sigs, NULL);
+	if (r < 0)
+		fprintf(stderr, "devlifed: serving failed: %s\n", strerror(-r));
+	else
+		fprintf(stderr, "devlifed: stopping: removing every device\n");
+	return r;
+}
+
+/* Stop the host side first, then take every device out (waiting for
+ * users), then unmount. Returns -1 if a device object leaked. */
+static int stop(struct daemon *d)
+{
+	int r = 0;
+
+	dl_host_server_free(d->srv);
+	dl_pci_platform_free(d->plat);
+	dl_fs_free(d->fs);
+	if (d->tree && count_leaked(d->tree)) {
+		/* Every device is removed and no node of the filesystem is
+		 * left: a device still allocated is a reference leaked. */
+		r = -1;
+	}
+	dl_tree_free(d->tree);
+	return r;
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o = { .sock = getenv("DEVLIFE_SOCKET"), .slow_us = 20000,
+			  .notify_fd = -1 };
+	struct dl_pci_desc *desc = NULL;
+	struct daemon d = { 0 };
+	int r, ready_fd = -1;
+	sigset_t sigs;
+
+	r = parse_args(argc, argv, &o);
+	if (r >= 0)
+		return r;
+	o.sock = absolute_socket(o.sock);
+	if (!o.sock)
+		return 2;
+	if (preflight(&o) < 0)
+		return 1;
+	if (load_desc(o.topo, o.sysfs, o.lspci, o.slow_us, &desc) < 0)
 		return 1;
 
 	/*
@@ -338,7 +456,7 @@ int main(int argc, char **argv)
 	 * mounted and opened the host channel, and exits with its verdict;
 	 * errors until then still reach the terminal.
 	 */
-	if (!foreground && daemonize(&ready_fd) != 0)
+	if (!o.foreground && daemonize(&ready_fd) != 0)
 		return 1;
 
 	/*
@@ -353,71 +471,21 @@ int main(int argc, char **argv)
 	sigaddset(&sigs, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 
-	r = dl_tree_new(&tree);
-	if (r < 0) {
-		fprintf(stderr, "devlifed: %s\n", strerror(-r));
-		dl_pci_desc_free(desc);
-		return 1;
+	r = start(&d, &o, desc);
+	if (r == 0) {
+		fprintf(stderr, "devlifed: serving %s, host channel %s\n",
+			o.fo.mountpoint, o.sock);
+		if (ready_fd >= 0)
+			daemon_ready(&ready_fd);
+		if (o.notify_fd >= 0) {
+			/* Our caller waits for this byte (devlife-run does). */
+			if (write(o.notify_fd, "0", 1) != 1)
+				perror("devlifed: --ready-fd");
+			close(o.notify_fd);
+		}
+		r = serve(&d, &sigs);
 	}
-	r = dl_pci_platform_new(tree, desc, &perr, &plat);
-	if (r < 0) {
-		fprintf(stderr, "devlifed: %s\n",
-			perr.msg[0] ? perr.msg : strerror(-r));
-		dl_pci_desc_free(desc);
-		goto out;
-	}
-	r = dl_fs_new(tree, plat, &fo, &fs);
-	if (r < 0) {
-		if (r == -ENODEV)
-			fprintf(stderr, "devlifed: cannot mount %s: FUSE is "
-					"not available (is fusermount3 "
-					"installed, /dev/fuse usable?)\n",
-				fo.mountpoint);
-		else
-			fprintf(stderr, "devlifed: cannot mount %s: %s\n",
-				fo.mountpoint, strerror(-r));
-		goto out;
-	}
-	if (ensure_socket_dir(sock) < 0) {
+	if (stop(&d) < 0)
 		r = -1;
-		goto out;
-	}
-	r = dl_host_server_new(plat, sock, &srv);
-	if (r < 0) {
-		fprintf(stderr, "devlifed: host channel %s: %s\n", sock,
-			strerror(-r));
-		goto out;
-	}
-	dl_host_server_set_settle(srv, settle_view, fs);
-	fprintf(stderr, "devlifed: serving %s, host channel %s\n",
-		fo.mountpoint, sock);
-	if (ready_fd >= 0)
-		daemon_ready(&ready_fd);
-	if (notify_fd >= 0) {
-		/* Our caller waits for this byte (devlife-run does). */
-		if (write(notify_fd, "0", 1) != 1)
-			perror("devlifed: --ready-fd");
-		close(notify_fd);
-	}
-	install_signal_handlers(dl_fs_session(fs));
-	pthread_sigmask(SIG_UNBLOCK, &sigs, NULL);
-	r = dl_fs_run(fs);
-	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
-	if (r < 0)
-		fprintf(stderr, "devlifed: serving failed: %s\n", strerror(-r));
-	else
-		fprintf(stderr, "devlifed: stopping: removing every device\n");
-out:
-	/* Stop the host side first, then take every device out (waiting
-	 * for users), then unmount. */
-	dl_host_server_free(srv);
-	dl_pci_platform_free(plat);
-	dl_fs_free(fs);
-	if (tree && count_leaked(tree)) {
-		/* Every device is removed and no node of the filesystem is
-		 * left: a device still allocated is a reference leaked. */
-		r = -1;
-	}
-	dl_tree_free(tree);
 	return r < 0 ? 1 : 0;
 }

@@ -1,10 +1,17 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The host channel's protocol (proto.h): parsing a request line into a
+ * struct dl_host_req, step by step (the line, its words, the command,
+ * the command's arguments), and the addresses and errno names both
+ * ends of the channel use.
+ */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "devfn.h"
 #include "proto.h"
 
 static const struct {
@@ -103,8 +110,8 @@ int dl_host_parse_addr(const char *s, struct dl_host_addr *ret)
 	}
 	if (len != 7 || s[2] != ':' || s[5] != '.')
 		return -EINVAL;
-	if (hexfield(s, 2, 0xff, &bus) < 0 || hexfield(s + 3, 2, 0x1f, &dev) < 0 ||
-	    hexfield(s + 6, 1, 7, &fn) < 0)
+	if (hexfield(s, 2, 0xff, &bus) < 0 || hexfield(s + 3, 2, DL_PCI_SLOT_MAX, &dev) < 0 ||
+	    hexfield(s + 6, 1, DL_PCI_FN_MAX, &fn) < 0)
 		return -EINVAL;
 	*ret = (struct dl_host_addr){ .domain = (uint16_t)dom,
 				      .bus = (uint8_t)bus,
@@ -115,9 +122,9 @@ int dl_host_parse_addr(const char *s, struct dl_host_addr *ret)
 
 char *dl_host_format_addr(const struct dl_host_addr *a, char *buf)
 {
-	snprintf(buf, 13, "%04x:%02x:%02x.%x", (unsigned int)a->domain,
-		 (unsigned int)a->bus, (unsigned int)(a->dev & 0x1f),
-		 (unsigned int)(a->fn & 7));
+	snprintf(buf, DL_HOST_ADDR_SIZE, "%04x:%02x:%02x.%x", (unsigned int)a->domain,
+		 (unsigned int)a->bus, (unsigned int)(a->dev & DL_PCI_SLOT_MAX),
+		 (unsigned int)(a->fn & DL_PCI_FN_MAX));
 	return buf;
 }
 
@@ -144,16 +151,11 @@ static bool valid_kv(const char *t)
 	return true;
 }
 
-int dl_host_parse(const char *line, size_t len, struct dl_host_req *req,
-		  char *err, size_t errlen)
+/* The length of the request without its line ending, after checking
+ * its size and its bytes. */
+static int check_line(const char *line, size_t len, size_t *ret_len, char *err,
+		      size_t errlen)
 {
-	char *buf, *tok[DL_HOST_ARGS_MAX + 2];
-	size_t ntok = 0, i;
-	int ci = -1, r;
-
-	if (!req)
-		return -EINVAL;
-	memset(req, 0, sizeof(*req));
 	if (!line)
 		return fail(err, errlen, -EINVAL, "empty request");
 	if (len >= DL_HOST_LINE_MAX)
@@ -163,7 +165,7 @@ int dl_host_parse(const char *line, size_t len, struct dl_host_req *req,
 		len--;
 	if (len && line[len - 1] == '\r')
 		len--;
-	for (i = 0; i < len; i++) {
+	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)line[i];
 
 		if (c == '\0' || (c < ' ' && c != '\t') || c >= 0x7f)
@@ -171,46 +173,139 @@ int dl_host_parse(const char *line, size_t len, struct dl_host_req *req,
 				    "invalid byte 0x%02x at column %zu", c,
 				    i + 1);
 	}
-	buf = malloc(len + 1);
-	if (!buf)
-		return fail(err, errlen, -ENOMEM, "out of memory");
-	memcpy(buf, line, len);
-	buf[len] = '\0';
+	*ret_len = len;
+	return 0;
+}
+
+/* Split @buf at blanks into @tok (DL_HOST_ARGS_MAX + 2 slots). */
+static int split_words(char *buf, char **tok, size_t *ret_ntok, char *err,
+		       size_t errlen)
+{
+	size_t ntok = 0;
+
 	for (char *p = buf; *p;) {
 		while (*p == ' ' || *p == '\t')
 			*p++ = '\0';
 		if (!*p)
 			break;
-		if (ntok == DL_HOST_ARGS_MAX + 1) {
-			free(buf);
+		if (ntok == DL_HOST_ARGS_MAX + 1)
 			return fail(err, errlen, -E2BIG,
 				    "more than %d arguments", DL_HOST_ARGS_MAX);
-		}
 		tok[ntok++] = p;
 		while (*p && *p != ' ' && *p != '\t')
 			p++;
 	}
-	if (ntok == 0) {
-		free(buf);
+	if (ntok == 0)
 		return fail(err, errlen, -EINVAL, "empty request");
-	}
-	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+	*ret_ntok = ntok;
+	return 0;
+}
+
+/* The command @tok[0] names, with a number of arguments it takes: its
+ * index in commands[]. */
+static int find_command(char **tok, size_t ntok, char *err, size_t errlen)
+{
+	int ci = -1;
+
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (strcmp(tok[0], commands[i].name) == 0)
 			ci = (int)i;
-	if (ci < 0) {
-		r = fail(err, errlen, -EINVAL,
-			 "unknown command '%.32s' (try 'help')", tok[0]);
-		free(buf);
-		return r;
-	}
+	if (ci < 0)
+		return fail(err, errlen, -EINVAL,
+			    "unknown command '%.32s' (try 'help')", tok[0]);
 	if ((int)ntok - 1 < commands[ci].min_args ||
-	    (int)ntok - 1 > commands[ci].max_args) {
-		r = fail(err, errlen, -EINVAL,
-			 "%s takes %d to %d arguments, got %zu",
-			 commands[ci].name, commands[ci].min_args,
-			 commands[ci].max_args, ntok - 1);
-		free(buf);
+	    (int)ntok - 1 > commands[ci].max_args)
+		return fail(err, errlen, -EINVAL,
+			    "%s takes %d to %d arguments, got %zu",
+			    commands[ci].name, commands[ci].min_args,
+			    commands[ci].max_args, ntok - 1);
+	return ci;
+}
+
+/* add, eject, surprise, error: a function address; add also key=value
+ * pairs. */
+static int parse_function_args(struct dl_host_req *req, char **tok, size_t ntok,
+			       char *err, size_t errlen)
+{
+	if (dl_host_parse_addr(tok[1], &req->addr) < 0)
+		return fail(err, errlen, -EINVAL,
+			    "'%.32s' is not a PCI address (DDDD:BB:DD.F)", tok[1]);
+	if (req->cmd != DL_HOST_ADD)
+		return 0;
+	req->nkv = (unsigned int)(ntok - 2);
+	req->kv = calloc(req->nkv + 1, sizeof(char *));
+	if (!req->kv)
+		return fail(err, errlen, -ENOMEM, "out of memory");
+	for (size_t i = 2; i < ntok; i++) {
+		if (!valid_kv(tok[i]))
+			return fail(err, errlen, -EINVAL,
+				    "'%.32s' is not key=value", tok[i]);
+		req->kv[i - 2] = tok[i];
+	}
+	return 0;
+}
+
+/* relations: a bus, then the addresses of the functions on it that are
+ * still there. */
+static int parse_relations_args(struct dl_host_req *req, char **tok, size_t ntok,
+				char *err, size_t errlen)
+{
+	if (dl_host_parse_bus(tok[1], &req->addr) < 0)
+		return fail(err, errlen, -EINVAL,
+			    "'%.32s' is not a bus (DDDD:BB)", tok[1]);
+	req->naddrs = (unsigned int)(ntok - 2);
+	req->addrs = calloc(req->naddrs + 1, sizeof(*req->addrs));
+	if (!req->addrs)
+		return fail(err, errlen, -ENOMEM, "out of memory");
+	for (size_t i = 2; i < ntok; i++) {
+		struct dl_host_addr *a = &req->addrs[i - 2];
+
+		if (dl_host_parse_addr(tok[i], a) < 0)
+			return fail(err, errlen, -EINVAL,
+				    "'%.32s' is not a PCI address", tok[i]);
+		if (a->domain != req->addr.domain || a->bus != req->addr.bus)
+			return fail(err, errlen, -EINVAL,
+				    "%.32s is not on bus %04x:%02x", tok[i],
+				    req->addr.domain, req->addr.bus);
+	}
+	return 0;
+}
+
+/* trace: nothing, or follow. */
+static int parse_trace_args(struct dl_host_req *req, char **tok, size_t ntok,
+			    char *err, size_t errlen)
+{
+	if (ntok == 2) {
+		if (strcmp(tok[1], "follow") != 0 && strcmp(tok[1], "--follow") != 0)
+			return fail(err, errlen, -EINVAL, "trace takes only 'follow'");
+		req->follow = true;
+	}
+	return 0;
+}
+
+int dl_host_parse(const char *line, size_t len, struct dl_host_req *req,
+		  char *err, size_t errlen)
+{
+	char *buf, *tok[DL_HOST_ARGS_MAX + 2];
+	size_t ntok = 0;
+	int ci, r;
+
+	if (!req)
+		return -EINVAL;
+	memset(req, 0, sizeof(*req));
+	r = check_line(line, len, &len, err, errlen);
+	if (r < 0)
 		return r;
+	buf = malloc(len + 1);
+	if (!buf)
+		return fail(err, errlen, -ENOMEM, "out of memory");
+	memcpy(buf, line, len);
+	buf[len] = '\0';
+	r = split_words(buf, tok, &ntok, err, errlen);
+	ci = r < 0 ? r : find_command(tok, ntok, err, errlen);
+	if (ci < 0) {
+		free(buf);
+		return ci;
 	}
 	req->cmd = commands[ci].cmd;
 	req->buf = buf;
@@ -219,76 +314,20 @@ int dl_host_parse(const char *line, size_t len, struct dl_host_req *req,
 	case DL_HOST_EJECT:
 	case DL_HOST_SURPRISE:
 	case DL_HOST_ERROR:
-		if (dl_host_parse_addr(tok[1], &req->addr) < 0) {
-			r = fail(err, errlen, -EINVAL,
-				 "'%.32s' is not a PCI address "
-				 "(DDDD:BB:DD.F)",
-				 tok[1]);
-			goto bad;
-		}
-		if (req->cmd != DL_HOST_ADD)
-			break;
-		req->nkv = (unsigned int)(ntok - 2);
-		req->kv = calloc(req->nkv + 1, sizeof(char *));
-		if (!req->kv) {
-			r = fail(err, errlen, -ENOMEM, "out of memory");
-			goto bad;
-		}
-		for (i = 2; i < ntok; i++) {
-			if (!valid_kv(tok[i])) {
-				r = fail(err, errlen, -EINVAL,
-					 "'%.32s' is not key=value", tok[i]);
-				goto bad;
-			}
-			req->kv[i - 2] = tok[i];
-		}
+		r = parse_function_args(req, tok, ntok, err, errlen);
 		break;
 	case DL_HOST_RELATIONS:
-		if (dl_host_parse_bus(tok[1], &req->addr) < 0) {
-			r = fail(err, errlen, -EINVAL,
-				 "'%.32s' is not a bus (DDDD:BB)", tok[1]);
-			goto bad;
-		}
-		req->naddrs = (unsigned int)(ntok - 2);
-		req->addrs = calloc(req->naddrs + 1, sizeof(*req->addrs));
-		if (!req->addrs) {
-			r = fail(err, errlen, -ENOMEM, "out of memory");
-			goto bad;
-		}
-		for (i = 2; i < ntok; i++) {
-			struct dl_host_addr *a = &req->addrs[i - 2];
-
-			if (dl_host_parse_addr(tok[i], a) < 0) {
-				r = fail(err, errlen, -EINVAL,
-					 "'%.32s' is not a PCI address", tok[i]);
-				goto bad;
-			}
-			if (a->domain != req->addr.domain ||
-			    a->bus != req->addr.bus) {
-				r = fail(err, errlen, -EINVAL,
-					 "%.32s is not on bus %04x:%02x", tok[i],
-					 req->addr.domain, req->addr.bus);
-				goto bad;
-			}
-		}
+		r = parse_relations_args(req, tok, ntok, err, errlen);
 		break;
 	case DL_HOST_TRACE:
-		if (ntok == 2) {
-			if (strcmp(tok[1], "follow") != 0 &&
-			    strcmp(tok[1], "--follow") != 0) {
-				r = fail(err, errlen, -EINVAL,
-					 "trace takes only 'follow'");
-				goto bad;
-			}
-			req->follow = true;
-		}
+		r = parse_trace_args(req, tok, ntok, err, errlen);
 		break;
 	default:
+		r = 0;
 		break;
 	}
-	return 0;
-bad:
-	dl_host_req_clear(req);
+	if (r < 0)
+		dl_host_req_clear(req);
 	return r;
 }
 

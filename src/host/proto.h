@@ -117,10 +117,13 @@ int dl_host_parse_bus(const char *s, struct dl_host_addr *ret);
 /**
  * dl_host_format_addr() - "DDDD:BB:DD.F"
  * @a: the address
- * @buf: at least 13 bytes
+ * @buf: at least DL_HOST_ADDR_SIZE bytes
  * Context: any thread. Return: @buf.
  */
 char *dl_host_format_addr(const struct dl_host_addr *a, char *buf);
+
+/* The size of "DDDD:BB:DD.F" with its NUL. */
+#define DL_HOST_ADDR_SIZE 13
 
 /**
  * dl_host_errno_name() - "EBUSY" for EBUSY (positive errno)

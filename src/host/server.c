@@ -454,7 +454,7 @@ static void cmd_host(struct dl_host_server *s, const struct dl_host_req *req,
 	};
 	const struct dl_host_addr *a = &req->addr;
 	const char *const *kv = (const char *const *)req->kv;
-	char (*names)[16] = NULL;
+	char (*names)[DL_HOST_ADDR_SIZE] = NULL;
 	const char **list = NULL;
 	char msg[512] = "";
 	void (*settle)(void *);
@@ -475,7 +475,7 @@ static void cmd_host(struct dl_host_server *s, const struct dl_host_req *req,
 		kv = list;
 	}
 	r = dl_pci_platform_host(s->plat, evs[req->cmd], a->domain, a->bus,
-				 (uint8_t)(a->dev << 3 | a->fn), kv, msg, sizeof(msg));
+				 dl_pci_devfn(a->dev, a->fn), kv, msg, sizeof(msg));
 	free(names);
 	free(list);
 	pthread_mutex_lock(&s->lock);
