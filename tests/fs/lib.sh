@@ -169,9 +169,10 @@ PY
 # --- helpers of the SR-IOV, mdev and seed scenario tests ---------------
 
 # write_errno FILE TEXT [OUT [READY GO]]: one write; prints "OK <end>
-# <start> <monotonic start>" or "<ENAME> <end> <start> <monotonic start>"
-# (to OUT if given), the times taken right after and right before the
-# write; the monotonic one (ns) compares with the trace's timestamps. With READY and GO: opens FILE,
+# <start> <monotonic start> <monotonic end>" or "<ENAME> <end> <start>
+# <monotonic start> <monotonic end>" (to OUT if given), the times taken
+# right after and right before the write; the monotonic ones (ns)
+# compare with the trace's timestamps. With READY and GO: opens FILE,
 # creates READY, waits until GO exists, then writes (to write through a
 # file opened before something else happened).
 write_errno() {
@@ -187,10 +188,10 @@ try:
     m0 = time.clock_gettime_ns(time.CLOCK_MONOTONIC)
     t0 = time.time()
     os.write(fd, sys.argv[2].encode())
-    print("OK", time.time(), t0, m0, file=out)
+    print("OK", time.time(), t0, m0, time.clock_gettime_ns(time.CLOCK_MONOTONIC), file=out)
 except OSError as e:
     print(errno.errorcode.get(e.errno, str(e.errno)), time.time(), t0 if "t0" in dir() else 0,
-          m0 if "m0" in dir() else 0, file=out)
+          m0 if "m0" in dir() else 0, time.clock_gettime_ns(time.CLOCK_MONOTONIC), file=out)
 PY
 }
 # shell_write FILE TEXT OUT: echo TEXT > FILE from the shell itself (no

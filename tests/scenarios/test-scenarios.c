@@ -1297,6 +1297,7 @@ TEST(s11_remove_attribute_with_readers_and_two_writers)
 	gate_wait_entered(&slow, 2);
 	/* Two writers inside their own active sections at once. */
 	pause_arm(0, "remove:won", dev);
+	pause_arm(1, "drain:wait", dev);
 	pthread_barrier_init(&both_inside, NULL, 2);
 	for (int i = 0; i < 2; i++) {
 		w[i] = (struct writer){ .dev = dev,
@@ -1305,7 +1306,10 @@ TEST(s11_remove_attribute_with_readers_and_two_writers)
 	}
 	pause_wait(0);
 	pause_release(0);
-	ASSERT_TRUE(still_running(tw[0], 200)); /* readers still inside */
+	/* The winner waits for the readers, the other writer for it. */
+	pause_wait(1);
+	pause_release(1);
+	ASSERT_TRUE(still_running(tw[0], 0)); /* readers still inside */
 	ASSERT_TRUE(still_running(tw[1], 0));
 	gate_open(&slow);
 	for (int i = 0; i < 2; i++) {
