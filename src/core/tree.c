@@ -144,7 +144,7 @@ DL_EXPORT int dl_tree_new(struct dl_tree **ret)
 		return -ENOMEM;
 	pthread_mutex_init(&tree->topology_lock, NULL);
 	pthread_mutex_init(&tree->wait_lock, NULL);
-	pthread_cond_init(&tree->wait_cond, NULL);
+	dl__cond_init(&tree->wait_cond);
 	pthread_mutex_init(&tree->drivers_lock, NULL);
 	pthread_mutex_init(&tree->wq_lock, NULL);
 	pthread_mutex_init(&tree->trace_lock, NULL);

@@ -45,6 +45,20 @@ struct dl_workqueue {
 };
 
 static __thread struct dl_workqueue *current_wq;
+/* the device the running item's worker entered for it, until its body
+ * gives that reference up by removing the device (owner only) */
+static __thread struct dl_device *entered_for_item;
+
+bool dl__work_drop_active(struct dl_device *dev, bool subtree)
+{
+	struct dl_device *d = entered_for_item;
+
+	if (!d || !(d == dev || (subtree && dl__is_ancestor(dev, d))))
+		return false;
+	entered_for_item = NULL;
+	dl_device_exit(d);
+	return true;
+}
 
 /*
  * An item's end: its done callback and its device reference while it is
@@ -100,8 +114,11 @@ static void *worker(void *arg)
 
 		DL_TEST_POINT("work:run", it->dev);
 		if (dl_device_enter_tagged(it->dev, "work") == 0) {
+			entered_for_item = it->dev;
 			it->fn(it->dev, it->arg);
-			dl_device_exit(it->dev);
+			if (entered_for_item)
+				dl_device_exit(it->dev);
+			entered_for_item = NULL;
 			status = 0;
 		} else {
 			status = -ENODEV;
