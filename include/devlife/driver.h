@@ -18,7 +18,9 @@ struct dl_driver;
  * @name: the driver's name, unique in its tree
  * @type: the device type it drives, or NULL for any
  * @match: whether it wants @dev (NULL: every device of @type); called
- *         without locks, must not block
+ *         with device_lock(@dev) held (as the kernel's
+ *         driver_match_device()) and no other lock of this library: it
+ *         may call dl_driver_find(); must not block for long
  * @probe: take over @dev; return 0 or a negative errno (then the device
  *         stays unbound). May add and remove children of @dev.
  * @remove: let go of @dev (unbind or removal). May remove children of @dev.

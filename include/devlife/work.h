@@ -21,12 +21,16 @@ typedef void (*dl_work_fn)(struct dl_device *dev, void *arg);
 /**
  * typedef dl_work_done_fn - called once when a work item is finished with
  * @arg: the argument given when queuing
- * @status: 0 if the body ran; -ECANCELED if it was cancelled before it
- *          started (its device is being removed, or its queue closed
- *          without draining); -ENODEV if it was skipped because its device
- *          could no longer be entered when its turn came
+ * @status: 0 if the body ran; -ECANCELED if it did not: its device is
+ *          being removed (the removal cancelled it, or its device could
+ *          no longer be entered when its turn came: the same thing seen
+ *          by the worker), or its queue closed without draining
  *
- * Runs without any active reference or lock; use it to free @arg.
+ * Runs without any active reference on the item's device. Use it to free
+ * @arg. Context: a worker of the queue; or the removing thread, for an
+ * item its removal cancels, and that thread may hold the device lock of
+ * an ancestor (a PF driver's remove callback removing its VFs: the
+ * callback must not take that lock); or the thread of dl_tree_free().
  */
 typedef void (*dl_work_done_fn)(void *arg, int status);
 
@@ -59,7 +63,7 @@ struct dl_workqueue *dl_tree_workqueue(struct dl_tree *tree);
  * @wq: the queue
  * @dev: the device the work is for
  * @fn: the body; runs only while @dev can be entered
- * @done: called once afterwards (ran, cancelled or skipped), or NULL;
+ * @done: called once afterwards (ran or cancelled), or NULL;
  *        the item counts as queued until it returns (a flush waits for
  *        it), so it must not flush or close @wq (-EDEADLK)
  * @arg: passed to both

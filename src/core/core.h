@@ -115,6 +115,7 @@ struct dl_tree {
 	pthread_cond_t wait_cond;
 
 	pthread_mutex_t drivers_lock;      /* leaf; protects drivers */
+	pthread_cond_t drivers_cond;       /* a driver's last pin went */
 	struct cds_list_head drivers;
 
 	pthread_mutex_t wq_lock;           /* protects workqueues list */
@@ -391,6 +392,9 @@ struct dl_driver {
 	const struct dl_driver_ops *ops;
 	void *data;
 	bool dying;                        /* tree->drivers_lock */
+	/* binds calling match() now, without drivers_lock: the driver
+	 * stays on the list (and allocated) while pinned; drivers_lock */
+	int pins;
 };
 
 /* The claim whose release callback this thread is running (claim.c). */

@@ -118,6 +118,7 @@ static void tree_destroy(struct dl_tree *tree)
 	pthread_mutex_destroy(&tree->wait_lock);
 	pthread_cond_destroy(&tree->wait_cond);
 	pthread_mutex_destroy(&tree->drivers_lock);
+	pthread_cond_destroy(&tree->drivers_cond);
 	pthread_mutex_destroy(&tree->wq_lock);
 	pthread_mutex_destroy(&tree->trace_lock);
 	pthread_rwlock_destroy(&tree->watch_lock);
@@ -146,6 +147,7 @@ DL_EXPORT int dl_tree_new(struct dl_tree **ret)
 	pthread_mutex_init(&tree->wait_lock, NULL);
 	dl__cond_init(&tree->wait_cond);
 	pthread_mutex_init(&tree->drivers_lock, NULL);
+	pthread_cond_init(&tree->drivers_cond, NULL);
 	pthread_mutex_init(&tree->wq_lock, NULL);
 	pthread_mutex_init(&tree->trace_lock, NULL);
 	pthread_rwlock_init(&tree->watch_lock, NULL);

@@ -121,7 +121,10 @@ static void *worker(void *arg)
 			entered_for_item = NULL;
 			status = 0;
 		} else {
-			status = -ENODEV;
+			/* Its device is being removed: the item is cancelled,
+			 * whether the removal's cancel or the worker got to it
+			 * first. */
+			status = -ECANCELED;
 		}
 
 		finish(wq->tree, it, status);
