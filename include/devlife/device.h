@@ -13,6 +13,19 @@ extern "C" {
 struct dl_tree;
 struct dl_device;
 
+/*
+ * DL_MUST_CHECK marks the calls whose result must be looked at: an enter
+ * that failed holds nothing (exiting it is a bug), a lookup or a
+ * constructor that failed stored nothing.
+ */
+#ifndef DL_MUST_CHECK
+#if defined(__GNUC__) || defined(__clang__)
+#define DL_MUST_CHECK __attribute__((warn_unused_result))
+#else
+#define DL_MUST_CHECK
+#endif
+#endif
+
 /** Longest device name, without the terminating NUL. */
 #define DL_NAME_MAX 63
 
@@ -67,8 +80,10 @@ struct dl_device_type {
  * failure nothing is allocated and *ret is untouched.
  * Return: 0, -EINVAL (bad argument or name) or -ENOMEM.
  */
-int dl_device_new(struct dl_tree *tree, const struct dl_device_type *type,
-		  const char *name, size_t priv_size, struct dl_device **ret);
+DL_MUST_CHECK int dl_device_new(struct dl_tree *tree,
+				const struct dl_device_type *type,
+				const char *name, size_t priv_size,
+				struct dl_device **ret);
 
 /**
  * dl_device_add() - link a device under its parent, publish it, probe it
@@ -137,8 +152,8 @@ struct dl_device *dl_device_put(struct dl_device *dev);
  * Return: 0, -EINVAL or -ENOENT. The device may start being removed as
  * soon as this returns; use dl_device_enter() to use it.
  */
-int dl_device_lookup(struct dl_tree *tree, const char *name,
-		     struct dl_device **ret);
+DL_MUST_CHECK int dl_device_lookup(struct dl_tree *tree, const char *name,
+				   struct dl_device **ret);
 
 /**
  * dl_device_enter() - start using a device (take an active reference)
@@ -176,7 +191,7 @@ int dl_device_lookup(struct dl_tree *tree, const char *name,
  * Return: 0; -ENODEV if the device is not (or no longer) enterable; or
  * -EINVAL if @dev is NULL.
  */
-int dl_device_enter(struct dl_device *dev);
+DL_MUST_CHECK int dl_device_enter(struct dl_device *dev);
 
 /**
  * dl_device_enter_tagged() - dl_device_enter() with a tag for diagnostics
@@ -187,7 +202,8 @@ int dl_device_enter(struct dl_device *dev);
  * Context: as dl_device_enter().
  * Return: as dl_device_enter().
  */
-int dl_device_enter_tagged(struct dl_device *dev, const char *tag);
+DL_MUST_CHECK int dl_device_enter_tagged(struct dl_device *dev,
+					const char *tag);
 
 /**
  * dl_device_exit() - stop using a device (drop an active reference)

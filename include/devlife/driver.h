@@ -4,6 +4,14 @@
 
 #include <stdbool.h>
 
+#ifndef DL_MUST_CHECK /* the result must be looked at (device.h) */
+#if defined(__GNUC__) || defined(__clang__)
+#define DL_MUST_CHECK __attribute__((warn_unused_result))
+#else
+#define DL_MUST_CHECK
+#endif
+#endif
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -57,8 +65,9 @@ struct dl_driver_ops {
  * Context: any thread; may block.
  * Return: 0, -EINVAL, -EEXIST (name taken) or -ENOMEM.
  */
-int dl_driver_register(struct dl_tree *tree, const struct dl_driver_ops *ops,
-		       void *data, struct dl_driver **ret);
+DL_MUST_CHECK int dl_driver_register(struct dl_tree *tree,
+				     const struct dl_driver_ops *ops,
+				     void *data, struct dl_driver **ret);
 
 /**
  * dl_driver_unregister() - unbind every device from a driver and forget it

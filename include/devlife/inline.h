@@ -106,7 +106,7 @@ static inline unsigned int dl__slot_index_abi(const struct dl_device *dev)
  * dl_device_exit_inline() or dl_device_exit() on the same thread.
  * Return: as dl_device_enter().
  */
-static inline int dl_device_enter_inline(struct dl_device *dev)
+DL_MUST_CHECK static inline int dl_device_enter_inline(struct dl_device *dev)
 {
 #ifdef DL__INLINE_TSAN
 	return dl_device_enter(dev);

@@ -2,6 +2,14 @@
 #ifndef DEVLIFE_WORK_H
 #define DEVLIFE_WORK_H
 
+#ifndef DL_MUST_CHECK /* the result must be looked at (device.h) */
+#if defined(__GNUC__) || defined(__clang__)
+#define DL_MUST_CHECK __attribute__((warn_unused_result))
+#else
+#define DL_MUST_CHECK
+#endif
+#endif
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -21,10 +29,14 @@ typedef void (*dl_work_fn)(struct dl_device *dev, void *arg);
 /**
  * typedef dl_work_done_fn - called once when a work item is finished with
  * @arg: the argument given when queuing
- * @status: 0 if the body ran; -ECANCELED if it did not: its device is
- *          being removed (the removal cancelled it, or its device could
- *          no longer be entered when its turn came: the same thing seen
- *          by the worker), or its queue closed without draining
+ * @status: 0 if the body ran; -ECANCELED if it was cancelled before a
+ *          worker took it: its device is being removed (a removal that
+ *          cannot be refused cancels pending items as soon as it has
+ *          closed the device, any removal once it has drained), or its
+ *          queue closed without draining; -ENODEV if it was skipped: a
+ *          worker had already taken it when the device closed, or it was
+ *          taken while a removal that may still be refused held the
+ *          device and that removal then went through
  *
  * Runs without any active reference on the item's device. Use it to free
  * @arg. Context: a worker of the queue; or the removing thread, for an
@@ -47,8 +59,9 @@ typedef void (*dl_work_done_fn)(void *arg, int status);
  * dl_tree_free() frees queues still open.
  * Return: 0, -EINVAL, -ENOMEM or a thread-creation error.
  */
-int dl_workqueue_new(struct dl_tree *tree, const char *name,
-		     unsigned int max_active, struct dl_workqueue **ret);
+DL_MUST_CHECK int dl_workqueue_new(struct dl_tree *tree, const char *name,
+				   unsigned int max_active,
+				   struct dl_workqueue **ret);
 
 /**
  * dl_tree_workqueue() - the tree's shared worker pool (unordered)
@@ -63,7 +76,7 @@ struct dl_workqueue *dl_tree_workqueue(struct dl_tree *tree);
  * @wq: the queue
  * @dev: the device the work is for
  * @fn: the body; runs only while @dev can be entered
- * @done: called once afterwards (ran or cancelled), or NULL;
+ * @done: called once afterwards (ran, cancelled or skipped), or NULL;
  *        the item counts as queued until it returns (a flush waits for
  *        it), so it must not flush or close @wq (-EDEADLK)
  * @arg: passed to both

@@ -551,6 +551,7 @@ void dl__removing_end(void)
 
 void dl__deactivate_locked(struct dl_device *dev, bool final)
 {
+	dl__assert_topology_held(dev->tree);
 	if (final)
 		atomic_fetch_add(&dev->gate_final, 1);
 	if (atomic_fetch_add(&dev->gate.deact, 1) == 0)
@@ -563,7 +564,10 @@ void dl__deactivate_locked(struct dl_device *dev, bool final)
 
 void dl__reactivate_locked(struct dl_device *dev, bool final)
 {
-	int old = atomic_fetch_sub(&dev->gate.deact, 1);
+	int old;
+
+	dl__assert_topology_held(dev->tree);
+	old = atomic_fetch_sub(&dev->gate.deact, 1);
 
 	if (old <= 0)
 		dl__die("reactivating %s which was not deactivated",
@@ -574,6 +578,7 @@ void dl__reactivate_locked(struct dl_device *dev, bool final)
 
 void dl__gate_final_locked(struct dl_device *dev)
 {
+	dl__assert_topology_held(dev->tree);
 	if (atomic_load(&dev->gate.deact) <= atomic_load(&dev->gate_final))
 		dl__die("%s: a final close without a close", dev->name);
 	atomic_fetch_add(&dev->gate_final, 1);
@@ -613,6 +618,7 @@ static long sum_locked(struct dl_device *dev)
 	struct dl__thread *t;
 	long sum = atomic_load(&dev->fallback_active);
 
+	dl__assert_mutex_held(&threads_lock, "threads_lock");
 	cds_list_for_each_entry(t, &threads, node) {
 		for (int i = 0; i < DL_SLOTS; i++) {
 			struct dl__slot_abi *s = &t->abi.slots[i];

@@ -329,6 +329,7 @@ struct dl__thread {
 	struct dl_device *held[DL_HELD_LOCKS];
 	int nheld;
 	int topology_held;
+	struct dl_tree *topology_tree;     /* the tree whose lock is held */
 	int in_lib;        /* debug: inside enter/exit (a signal handler
 			    * entering now would be reentrant); owner only */
 	int removing;      /* removals this thread is running; owner only */
@@ -380,6 +381,41 @@ void dl__active_init(void);
 
 void dl__topology_lock(struct dl_tree *tree);
 void dl__topology_unlock(struct dl_tree *tree);
+
+/*
+ * Lock claims of *_locked functions, checked in builds with debug checks
+ * (aborting with the function's name). The topology lock and device
+ * locks are tracked per thread, so the check is exact. For the plain
+ * mutexes (wait_lock, threads_lock, a queue's lock) it can only say that
+ * somebody holds the lock: pthread_mutex_trylock() succeeding means that
+ * nobody did.
+ */
+void dl__check_topology_held(struct dl_tree *tree, const char *fn);
+void dl__check_mutex_held(pthread_mutex_t *m, const char *what,
+			  const char *fn);
+#define dl__assert_topology_held(tree)                                         \
+	do {                                                                   \
+		if (DL_DEBUG)                                                  \
+			dl__check_topology_held((tree), __func__);             \
+	} while (0)
+#define dl__assert_mutex_held(m, what)                                         \
+	do {                                                                   \
+		if (DL_DEBUG)                                                  \
+			dl__check_mutex_held((m), (what), __func__);           \
+	} while (0)
+#define dl__assert_device_locked(dev)                                          \
+	do {                                                                   \
+		if (DL_DEBUG && !dl_device_lock_held(dev))                     \
+			dl__die("%s(%s) called without its device lock",       \
+				__func__, (dev)->name);                        \
+	} while (0)
+/* An invariant the code relies on, checked in builds with debug checks. */
+#define dl__assert(cond)                                                       \
+	do {                                                                   \
+		if (DL_DEBUG && !(cond))                                       \
+			dl__die("%s:%d: %s: invariant broken: %s", __FILE__,   \
+				__LINE__, __func__, #cond);                    \
+	} while (0)
 /* Debug: a drain of dev is about to wait; check no forbidden lock held. */
 void dl__lockdep_check_drain(struct dl_device *dev);
 

@@ -92,6 +92,7 @@ void dl__driver_detach_locked(struct dl_device *dev)
 {
 	struct dl_driver *drv = atomic_load(&dev->driver);
 
+	dl__assert_device_locked(dev);
 	if (!drv)
 		return;
 	if (drv->ops->remove)
@@ -203,6 +204,8 @@ static bool driver_matches_locked(struct dl_tree *tree, struct dl_driver *drv,
 {
 	bool yes;
 
+	dl__assert_mutex_held(&tree->drivers_lock, "drivers_lock");
+	dl__assert_device_locked(dev);
 	if (drv->dying)
 		return false;
 	if (drv->ops->type && drv->ops->type != dev->type)

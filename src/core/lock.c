@@ -199,6 +199,7 @@ void dl__topology_lock(struct dl_tree *tree)
 			violation(t, "topology lock taken twice", NULL, NULL);
 		pthread_mutex_lock(&tree->topology_lock);
 		t->topology_held = 1;
+		t->topology_tree = tree;
 		return;
 	}
 	pthread_mutex_lock(&tree->topology_lock);
@@ -206,7 +207,34 @@ void dl__topology_lock(struct dl_tree *tree)
 
 void dl__topology_unlock(struct dl_tree *tree)
 {
-	if (DL_DEBUG)
-		dl__thread_self()->topology_held = 0;
+	if (DL_DEBUG) {
+		struct dl__thread *t = dl__thread_self();
+
+		if (t->topology_tree != tree)
+			dl__die("thread %d unlocks a topology lock it does not "
+				"hold",
+				(int)t->tid);
+		t->topology_held = 0;
+		t->topology_tree = NULL;
+	}
 	pthread_mutex_unlock(&tree->topology_lock);
+}
+
+void dl__check_topology_held(struct dl_tree *tree, const char *fn)
+{
+	struct dl__thread *t = dl__thread_self();
+
+	if (!t->topology_held || t->topology_tree != tree)
+		dl__die("%s() called without the topology lock of its tree "
+			"(thread %d)",
+			fn, (int)t->tid);
+}
+
+void dl__check_mutex_held(pthread_mutex_t *m, const char *what,
+			  const char *fn)
+{
+	if (pthread_mutex_trylock(m) == 0) {
+		pthread_mutex_unlock(m);
+		dl__die("%s() called without %s held", fn, what);
+	}
 }

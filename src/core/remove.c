@@ -79,7 +79,10 @@ static int walk_push(struct walk *w, struct dl_device *dev)
  */
 static int walk_take_locked(struct walk *w, struct dl_device *d)
 {
-	int r = walk_push(w, d);
+	int r;
+
+	dl__assert_topology_held(d->tree);
+	r = walk_push(w, d);
 
 	if (r < 0)
 		return r;
@@ -95,6 +98,7 @@ static int walk_collect_locked(struct walk *w, struct dl_device *root)
 {
 	int r;
 
+	dl__assert_topology_held(root->tree);
 	if (w->n == 0) {
 		r = walk_take_locked(w, root);
 		if (r < 0)
@@ -147,6 +151,8 @@ static void set_state(struct dl_device *dev, enum dl_device_state st,
 	struct dl_trace_record rec;
 
 	pthread_mutex_lock(&tree->wait_lock);
+	/* only the owner of a removal changes the state, from REMOVING */
+	dl__assert(atomic_load(&dev->state) == DL_STATE_REMOVING);
 	atomic_store(&dev->state, st);
 	dl__trace_record(tree, dev, ev, arg, &rec);
 	pthread_cond_broadcast(&tree->wait_cond);
@@ -170,6 +176,8 @@ static void rollback(struct dl_device *dev, struct walk *w, int err)
 
 static bool any_claimed_locked(struct walk *w, size_t from)
 {
+	if (w->n)
+		dl__assert_mutex_held(&w->v[0]->tree->wait_lock, "wait_lock");
 	for (size_t i = from; i < w->n; i++)
 		if (w->v[i]->claim)
 			return true;
@@ -313,6 +321,12 @@ static int close_and_drain(struct dl_device *dev, struct walk *w,
 		if (w->surprise && from == 0)
 			dl__trace(tree, dev, DL_EV_SURPRISE, 0);
 		DL_TEST_POINT("remove:deactivated", dev);
+		/* A removal that cannot be refused cancels pending work at
+		 * once (an item behind a running one on an ordered queue is
+		 * cancelled, not left to find the device closed); step 5
+		 * cancels what in-flight queuers added meanwhile. */
+		for (size_t i = from; w->final && i < w->n; i++)
+			dl__work_cancel_device(w->v[i]);
 
 		if (flags == DL_REMOVE_TRY) {
 			bool claimed;
@@ -378,6 +392,7 @@ static int do_remove(struct dl_device *dev, unsigned int flags,
 		/* Our parent's removal closed and drained us and can no
 		 * longer be refused: close for ourselves, allocate nothing. */
 		dl__topology_lock(tree);
+		dl__assert(atomic_load(&dev->gate.deact) > 0);
 		dl__deactivate_locked(dev, true);
 		dl__topology_unlock(tree);
 	} else {
@@ -388,7 +403,8 @@ static int do_remove(struct dl_device *dev, unsigned int flags,
 	dl__trace(tree, dev, DL_EV_DRAINED, (int32_t)(committed ? 1 : w.n));
 	DL_TEST_POINT("remove:drained", dev);
 
-	/* Committed. */
+	/* Committed. Drained: nobody is inside, and nobody can enter. */
+	dl__assert(dl__active_sum(dev) == 0);
 	commit(dev, &w);
 	remove_children(dev);
 	DL_TEST_POINT("remove:children-gone", dev);
@@ -401,6 +417,8 @@ static int do_remove(struct dl_device *dev, unsigned int flags,
 	dl_device_unlock(dev);
 
 	dl__topology_lock(tree);
+	/* no child can appear: adding one needs to enter dev */
+	dl__assert(cds_list_empty(&dev->children));
 	cds_list_del_init(&dev->sibling);
 	rcu_read_lock();
 	cds_lfht_del(tree->registry, &dev->node);

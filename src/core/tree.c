@@ -63,6 +63,7 @@ void dl__registry_added_locked(struct dl_tree *tree)
 {
 	sigset_t all, old;
 
+	dl__assert_topology_held(tree);
 	if (++tree->nregistered <= atomic_load(&tree->reg_buckets))
 		return;
 	pthread_mutex_lock(&tree->resize_lock);
@@ -86,6 +87,8 @@ void dl__registry_deleted_locked(struct dl_tree *tree)
 {
 	unsigned long b = atomic_load(&tree->reg_buckets);
 
+	dl__assert_topology_held(tree);
+	dl__assert(tree->nregistered > 0);
 	tree->nregistered--;
 	/* liburcu shrinks the table as the count falls: forget the size
 	 * asked for once it is far above the count, so that growing

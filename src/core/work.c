@@ -121,10 +121,7 @@ static void *worker(void *arg)
 			entered_for_item = NULL;
 			status = 0;
 		} else {
-			/* Its device is being removed: the item is cancelled,
-			 * whether the removal's cancel or the worker got to it
-			 * first. */
-			status = -ECANCELED;
+			status = -ENODEV;
 		}
 
 		finish(wq->tree, it, status);
@@ -245,6 +242,7 @@ static bool outstanding_upto_locked(struct dl_workqueue *wq, uint64_t seq)
 {
 	struct work_item *it;
 
+	dl__assert_mutex_held(&wq->lock, "the queue's lock");
 	if (!cds_list_empty(&wq->pending) &&
 	    cds_list_first_entry(&wq->pending, struct work_item, node)->seq <=
 		    seq)
