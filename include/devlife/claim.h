@@ -6,6 +6,8 @@
 extern "C" {
 #endif
 
+#include <stddef.h>
+
 struct dl_device;
 
 /**
@@ -22,7 +24,9 @@ struct dl_device;
  * the removal was started by a driver callback of an ancestor of @dev
  * under that ancestor's device lock (a PF driver's remove removing its
  * VFs): then that device lock is held, and the callback must not take
- * it. Must not remove @dev itself.
+ * it. Must not remove @dev or an ancestor of @dev: that removal would wait
+ * for the one running this callback, which waits for the callback; it
+ * returns -EDEADLK, and builds with debug checks abort with a message.
  */
 typedef void (*dl_claim_release_fn)(struct dl_device *dev, void *arg);
 
@@ -65,7 +69,7 @@ int dl_device_unclaim(struct dl_device *dev);
  * Context: any thread; takes the tree's wait lock briefly.
  * Return: 1 if claimed (name copied, truncated to fit), 0 if not, -EINVAL.
  */
-int dl_device_claim_owner(struct dl_device *dev, char *buf, unsigned long len);
+int dl_device_claim_owner(struct dl_device *dev, char *buf, size_t len);
 
 #ifdef __cplusplus
 }

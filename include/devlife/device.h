@@ -299,7 +299,8 @@ enum dl_remove_flags {
  * Return: 0 once the device is DEAD (also when another caller removed it);
  * -EBUSY (try mode, users or claims present); -ETIMEDOUT (deadline passed,
  * rolled back); -EDEADLK if the calling thread holds an active reference
- * on the subtree; -EINVAL for a NEW device or bad flags.
+ * on the subtree, or runs the claim release callback of a device of the
+ * subtree (builds with debug checks abort then); -EINVAL for a NEW device or bad flags.
  */
 int dl_device_remove(struct dl_device *dev, unsigned int flags,
 		     int64_t timeout_ns);

@@ -29,14 +29,14 @@ typedef void (*dl_work_fn)(struct dl_device *dev, void *arg);
 /**
  * typedef dl_work_done_fn - called once when a work item is finished with
  * @arg: the argument given when queuing
- * @status: 0 if the body ran; -ECANCELED if it was cancelled before a
- *          worker took it: its device is being removed (a removal that
- *          cannot be refused cancels pending items as soon as it has
- *          closed the device, any removal once it has drained), or its
- *          queue closed without draining; -ENODEV if it was skipped: a
- *          worker had already taken it when the device closed, or it was
- *          taken while a removal that may still be refused held the
- *          device and that removal then went through
+ * @status: 0 if the body ran; -ECANCELED if it was still queued when a
+ *          removal of its device that cannot be refused had closed the
+ *          device (the removal cancels it, or the worker that takes it
+ *          sees the closed device first: an ordered queue's item behind
+ *          a running one), or its queue closed without draining; -ENODEV
+ *          if it was skipped: a worker had already taken it when the
+ *          device closed, or took it while a removal that may still be
+ *          refused held the device and that removal then went through
  *
  * Runs without any active reference on the item's device. Use it to free
  * @arg. Context: a worker of the queue; or the removing thread, for an

@@ -698,18 +698,30 @@ bool dl__self_holds_active_in(struct dl_device *dev, bool subtree)
 	return false;
 }
 
+/*
+ * A call site as a person can use it: the function and offset when the
+ * dynamic symbol table names it; otherwise the object file and the offset
+ * in it, which `addr2line -f -e FILE OFFSET` turns into a function and a
+ * source line (a static function, or a program linked without -rdynamic).
+ */
 static void describe_site(char *buf, size_t len, void *site)
 {
 	Dl_info info;
 
-	if (site && dladdr(site, &info) && info.dli_sname)
+	if (!site)
+		snprintf(buf, len, "?");
+	else if (dladdr(site, &info) && info.dli_sname)
 		snprintf(buf, len, "%s+0x%lx", info.dli_sname,
 			 (unsigned long)((char *)site -
 					 (char *)info.dli_saddr));
-	else if (site)
-		snprintf(buf, len, "%p", site);
+	else if (dladdr(site, &info) && info.dli_fname)
+		snprintf(buf, len, "%s+0x%lx (addr2line -f -e %s 0x%lx)",
+			 info.dli_fname,
+			 (unsigned long)((char *)site - (char *)info.dli_fbase),
+			 info.dli_fname,
+			 (unsigned long)((char *)site - (char *)info.dli_fbase));
 	else
-		snprintf(buf, len, "?");
+		snprintf(buf, len, "an address in no loaded object");
 }
 
 /* Build the "who holds it" report. Called without locks. */
@@ -734,7 +746,7 @@ static char *holders_report(struct dl_device **devs, size_t n,
 			for (int i = 0; i < DL_SLOTS; i++) {
 				struct dl__slot_abi *s = &t->abi.slots[i];
 				long c = atomic_load(&s->count);
-				char site[128];
+				char site[512];
 
 				if (c <= 0 || atomic_load(&s->dev) != dev)
 					continue;

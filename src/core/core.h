@@ -434,8 +434,10 @@ struct dl_driver {
 };
 
 /* The claim whose release callback this thread is running (claim.c). */
-void dl__claim_callback_enter(struct dl_claim *c);
+void dl__claim_callback_enter(struct dl_claim *c, struct dl_device *dev);
 void dl__claim_callback_exit(void);
+/* The device whose release callback this thread runs, or NULL. */
+struct dl_device *dl__claim_callback_dev(void);
 
 /* Call the driver's remove under the device lock (held by caller). */
 void dl__driver_detach_locked(struct dl_device *dev);

@@ -234,7 +234,7 @@ static int negotiate_claims(struct dl_tree *tree, struct walk *w,
 		if (!c)
 			continue;
 		if (fn) {
-			dl__claim_callback_enter(c);
+			dl__claim_callback_enter(c, d);
 			fn(d, arg);
 			dl__claim_callback_exit();
 		}
@@ -321,12 +321,6 @@ static int close_and_drain(struct dl_device *dev, struct walk *w,
 		if (w->surprise && from == 0)
 			dl__trace(tree, dev, DL_EV_SURPRISE, 0);
 		DL_TEST_POINT("remove:deactivated", dev);
-		/* A removal that cannot be refused cancels pending work at
-		 * once (an item behind a running one on an ordered queue is
-		 * cancelled, not left to find the device closed); step 5
-		 * cancels what in-flight queuers added meanwhile. */
-		for (size_t i = from; w->final && i < w->n; i++)
-			dl__work_cancel_device(w->v[i]);
 
 		if (flags == DL_REMOVE_TRY) {
 			bool claimed;
@@ -525,10 +519,26 @@ DL_EXPORT int dl_device_remove(struct dl_device *dev, unsigned int flags,
 			       int64_t timeout_ns)
 {
 	uint64_t deadline = 0;
+	struct dl_device *cb;
 
 	assert_return(dev, -EINVAL);
 	assert_return(flags <= DL_REMOVE_SURPRISE, -EINVAL);
 	assert_return(timeout_ns >= 0 || timeout_ns == DL_NO_TIMEOUT, -EINVAL);
+	/*
+	 * A claim's release callback runs inside a removal of its device:
+	 * removing that device or an ancestor from it would wait for that
+	 * removal, which waits for the callback (for ever: no deadline
+	 * counts while a callback runs).
+	 */
+	cb = dl__claim_callback_dev();
+	if (cb && (cb == dev || dl__is_ancestor(dev, cb))) {
+		if (DL_DEBUG)
+			dl__die("dl_device_remove(%s) from the claim release "
+				"callback of %s: the removal that called the "
+				"callback would wait for itself",
+				dev->name, cb->name);
+		return -EDEADLK;
+	}
 	/* A work item removing its own device (or an ancestor) first gives
 	 * up the active reference its worker took for it. */
 	dl__work_drop_active(dev, true);

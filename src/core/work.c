@@ -100,6 +100,7 @@ static void *worker(void *arg)
 	for (;;) {
 		struct work_item *it;
 		int status;
+		bool closed;
 
 		while (cds_list_empty(&wq->pending) && !wq->stopping)
 			pthread_cond_wait(&wq->more, &wq->lock);
@@ -110,10 +111,17 @@ static void *worker(void *arg)
 		cds_list_del(&it->node);
 		cds_list_add_tail(&it->node, &wq->running);
 		atomic_fetch_sub(&it->dev->pending_work, 1);
+		/* Taken after a removal that cannot be refused closed the
+		 * device: it was pending then, so it is cancelled, as the
+		 * removal's own cancel would say (an ordered queue's item
+		 * behind a running one). */
+		closed = atomic_load(&it->dev->gate_final) != 0;
 		pthread_mutex_unlock(&wq->lock);
 
 		DL_TEST_POINT("work:run", it->dev);
-		if (dl_device_enter_tagged(it->dev, "work") == 0) {
+		if (closed) {
+			status = -ECANCELED;
+		} else if (dl_device_enter_tagged(it->dev, "work") == 0) {
 			entered_for_item = it->dev;
 			it->fn(it->dev, it->arg);
 			if (entered_for_item)

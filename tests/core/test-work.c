@@ -101,7 +101,11 @@ TEST(item_runs_entered)
 	/* done may be NULL */
 	d = mkdev(tree, NULL, "w2");
 	it.dev = d;
+	/* the item runs once the queuer has left d (a try counts it) */
+	pause_arm(0, "work:run", d);
 	ASSERT_EQ(dl_work_queue(wq, d, body_remove, NULL, &it), 0);
+	pause_wait(0);
+	pause_release(0);
 	ASSERT_EQ(dl_workqueue_flush(wq), 0);
 	ASSERT_EQ(atomic_load(&it.ran), 2);
 	ASSERT_EQ(it.remove_ret, 0);
@@ -362,9 +366,8 @@ TEST(dequeued_item_skipped)
 /*
  * An ordered queue: B waits behind A, both for d. d's removal drains A;
  * the worker then used to take B before the removal's cancel did, and B
- * finished "skipped" (-ENODEV) although it had not started. A removal
- * that cannot be refused cancels what is pending as soon as it has
- * closed the device: B is cancelled (-ECANCELED), as work.h says.
+ * finished "skipped" (-ENODEV) although it was still queued when the
+ * removal closed d: it is cancelled (-ECANCELED), as work.h says.
  */
 TEST(ordered_queue_item_behind_running_one_is_cancelled)
 {
