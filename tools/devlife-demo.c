@@ -160,7 +160,10 @@ int main(void)
 		return 1;
 	}
 	dl_tree_set_drain_report(tree, 50000000, report, NULL);
-	dl_driver_register(tree, &pf_ops, NULL, NULL);
+	if ((r = dl_driver_register(tree, &pf_ops, NULL, NULL)) < 0) {
+		fprintf(stderr, "dl_driver_register: %s\n", strerror(-r));
+		return 1;
+	}
 	bus = add("pci0000:00", NULL);
 	port1 = add("0000:00:01.0", bus);
 	port2 = add("0000:00:02.0", bus);
@@ -208,10 +211,12 @@ int main(void)
 	{
 		struct dl_device *late;
 
-		dl_device_new(tree, &fn_type, "0000:02:00.1", 0, &late);
-		show("add a child under the removed port",
-		     dl_device_add(late, port2));
-		dl_device_put(late);
+		if (dl_device_new(tree, &fn_type, "0000:02:00.1", 0, &late) ==
+		    0) {
+			show("add a child under the removed port",
+			     dl_device_add(late, port2));
+			dl_device_put(late);
+		}
 	}
 	msleep(200);
 	atomic_store(&stop, true);

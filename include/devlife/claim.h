@@ -6,6 +6,8 @@
 extern "C" {
 #endif
 
+#include <stddef.h>
+
 struct dl_device;
 
 /**
@@ -18,8 +20,13 @@ struct dl_device;
  * dl_device_unclaim(), from this callback or later from any thread. May be
  * called more than once if several removals ask.
  *
- * Context: the removing thread, holding no lock of this library; must not
- * remove @dev itself.
+ * Context: the removing thread. It holds no lock of this library, unless
+ * the removal was started by a driver callback of an ancestor of @dev
+ * under that ancestor's device lock (a PF driver's remove removing its
+ * VFs): then that device lock is held, and the callback must not take
+ * it. Must not remove @dev or an ancestor of @dev: that removal would wait
+ * for the one running this callback, which waits for the callback; it
+ * returns -EDEADLK, and builds with debug checks abort with a message.
  */
 typedef void (*dl_claim_release_fn)(struct dl_device *dev, void *arg);
 
@@ -46,7 +53,10 @@ int dl_device_claim(struct dl_device *dev, const char *owner,
  * dl_device_unclaim() - release a claim
  * @dev: the claimed device
  *
- * Context: any thread, including the release callback; does not block.
+ * Context: any thread, including the release callback. Blocks while a
+ * release callback for this claim runs on another thread (so that the
+ * claimant may free the callback's argument once this returns); does not
+ * block otherwise, nor when called from that callback.
  * Return: 0, or -EINVAL if @dev is not claimed.
  */
 int dl_device_unclaim(struct dl_device *dev);
@@ -59,7 +69,7 @@ int dl_device_unclaim(struct dl_device *dev);
  * Context: any thread; takes the tree's wait lock briefly.
  * Return: 1 if claimed (name copied, truncated to fit), 0 if not, -EINVAL.
  */
-int dl_device_claim_owner(struct dl_device *dev, char *buf, unsigned long len);
+int dl_device_claim_owner(struct dl_device *dev, char *buf, size_t len);
 
 #ifdef __cplusplus
 }

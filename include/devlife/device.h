@@ -13,6 +13,19 @@ extern "C" {
 struct dl_tree;
 struct dl_device;
 
+/*
+ * DL_MUST_CHECK marks the calls whose result must be looked at: an enter
+ * that failed holds nothing (exiting it is a bug), a lookup or a
+ * constructor that failed stored nothing.
+ */
+#ifndef DL_MUST_CHECK
+#if defined(__GNUC__) || defined(__clang__)
+#define DL_MUST_CHECK __attribute__((warn_unused_result))
+#else
+#define DL_MUST_CHECK
+#endif
+#endif
+
 /** Longest device name, without the terminating NUL. */
 #define DL_NAME_MAX 63
 
@@ -20,9 +33,10 @@ struct dl_device;
  * enum dl_device_state - where a device is in its life
  * @DL_STATE_NEW: built, not yet added; invisible; nobody can enter it
  * @DL_STATE_LIVE: published, enterable; a driver may be bound
- * @DL_STATE_REMOVING: one remover owns it; lookups fail; it may still go
- *                     back to LIVE if a try-mode or deadline removal is
- *                     refused
+ * @DL_STATE_REMOVING: one remover owns it; it may still go back to LIVE if
+ *                     a try-mode or deadline removal is refused (until
+ *                     then lookups still find it and enters wait for the
+ *                     decision, see dl_device_remove())
  * @DL_STATE_DEAD: removed for good; only its memory remains, for as long
  *                 as lifetime references do
  */
@@ -66,8 +80,10 @@ struct dl_device_type {
  * failure nothing is allocated and *ret is untouched.
  * Return: 0, -EINVAL (bad argument or name) or -ENOMEM.
  */
-int dl_device_new(struct dl_tree *tree, const struct dl_device_type *type,
-		  const char *name, size_t priv_size, struct dl_device **ret);
+DL_MUST_CHECK int dl_device_new(struct dl_tree *tree,
+				const struct dl_device_type *type,
+				const char *name, size_t priv_size,
+				struct dl_device **ret);
 
 /**
  * dl_device_add() - link a device under its parent, publish it, probe it
@@ -124,16 +140,20 @@ struct dl_device *dl_device_put(struct dl_device *dev);
  * @name: the name
  * @ret: where to store the device
  *
- * Only LIVE devices are found: never one whose removal has started, never
- * one whose last reference is being dropped.
+ * Found: LIVE devices, and REMOVING ones whose removal may still be
+ * refused (try mode, or a deadline: until it commits, a removal that is
+ * then refused was not visible). Never found: a device whose removal can
+ * no longer be refused (wait or surprise mode without a deadline, or any
+ * removal once it has drained and committed), a DEAD one, one whose last
+ * reference is being dropped.
  *
  * Context: any thread, registered with the library or not; lock-free.
  * Ownership: on success the caller owns a lifetime reference.
  * Return: 0, -EINVAL or -ENOENT. The device may start being removed as
  * soon as this returns; use dl_device_enter() to use it.
  */
-int dl_device_lookup(struct dl_tree *tree, const char *name,
-		     struct dl_device **ret);
+DL_MUST_CHECK int dl_device_lookup(struct dl_tree *tree, const char *name,
+				   struct dl_device **ret);
 
 /**
  * dl_device_enter() - start using a device (take an active reference)
@@ -144,12 +164,34 @@ int dl_device_lookup(struct dl_tree *tree, const char *name,
  * waits, or refuses in try mode. Nests: a thread may enter the same device
  * several times. The common case writes only thread-local memory.
  *
- * Context: any thread; never blocks. Must be paired with dl_device_exit()
- * on the same thread. Do not hold an active reference while taking the
- * device lock of one of @dev's ancestors.
- * Return: 0, or -ENODEV if the device is not (or no longer) enterable.
+ * A removal that may still be refused (try mode, or one with a deadline)
+ * is invisible until it decides: an enter that meets its closed gate
+ * waits for the decision, then succeeds (refused) or fails (committed).
+ * The wait is bounded (a try decides at once; a deadline removal by its
+ * deadline). It is not taken, and the enter fails at once, when waiting
+ * could deadlock: on a thread that holds an active reference (on any
+ * device) or a device lock, or that is running a removal or one of its
+ * callbacks (claim release, watcher, driver remove, work done). A removal
+ * without a deadline in wait or surprise mode cannot be refused: enters
+ * fail at once.
+ *
+ * Not async-signal-safe: a signal handler must not enter or exit a device
+ * (it could interrupt this thread's own enter or exit between taking a
+ * slot and counting in it, and a count would be lost). Builds with debug
+ * checks abort with a message when a handler interrupts the library's
+ * enter or exit; one that interrupts the inline fast path of
+ * <devlife/inline.h> cannot be detected.
+ *
+ * Context: any thread, not a signal handler; does not block except to
+ * wait for a refusable removal's decision as above. Must be paired with
+ * dl_device_exit() on the same thread (a thread-exit destructor of that
+ * thread may make the exit: the thread's record outlives the library's
+ * own destructor while it holds references). Do not hold an active
+ * reference while taking the device lock of one of @dev's ancestors.
+ * Return: 0; -ENODEV if the device is not (or no longer) enterable; or
+ * -EINVAL if @dev is NULL.
  */
-int dl_device_enter(struct dl_device *dev);
+DL_MUST_CHECK int dl_device_enter(struct dl_device *dev);
 
 /**
  * dl_device_enter_tagged() - dl_device_enter() with a tag for diagnostics
@@ -160,7 +202,8 @@ int dl_device_enter(struct dl_device *dev);
  * Context: as dl_device_enter().
  * Return: as dl_device_enter().
  */
-int dl_device_enter_tagged(struct dl_device *dev, const char *tag);
+DL_MUST_CHECK int dl_device_enter_tagged(struct dl_device *dev,
+					const char *tag);
 
 /**
  * dl_device_exit() - stop using a device (drop an active reference)
@@ -171,7 +214,8 @@ int dl_device_enter_tagged(struct dl_device *dev, const char *tag);
  * device that was not entered aborts with a message in builds with debug
  * checks.
  *
- * Context: the thread that entered; never blocks.
+ * Context: the thread that entered, not a signal handler; never blocks.
+ * A NULL @dev is ignored.
  */
 void dl_device_exit(struct dl_device *dev);
 
@@ -190,6 +234,10 @@ long dl_device_active_users(struct dl_device *dev);
 
 /**
  * enum dl_remove_flags - how dl_device_remove() treats users
+ *
+ * Exactly one of these modes is given; they are not bits to combine (a
+ * value other than these three is -EINVAL).
+ *
  * @DL_REMOVE_WAIT: wait for every active user of the subtree to leave;
  *                  ask claimants to release and wait for them
  * @DL_REMOVE_TRY: if any device of the subtree has an active user or a
@@ -198,7 +246,9 @@ long dl_device_active_users(struct dl_device *dev);
  * @DL_REMOVE_SURPRISE: the hardware is already gone: mark the subtree gone
  *                      first (dl_device_is_gone() turns true so in-flight
  *                      operations fail fast with -ENODEV), then wait as in
- *                      WAIT mode
+ *                      WAIT mode. The marks are made at once even if
+ *                      another removal of the device is under way (this
+ *                      call then waits for that one).
  */
 enum dl_remove_flags {
 	DL_REMOVE_WAIT = 0,
@@ -212,28 +262,45 @@ enum dl_remove_flags {
 /**
  * dl_device_remove() - remove a device and its subtree
  * @dev: the device (the caller holds a lifetime reference)
- * @flags: one of enum dl_remove_flags
- * @timeout_ns: how long to wait for users and claimants before giving up,
- *              or DL_NO_TIMEOUT
+ * @flags: one of enum dl_remove_flags (a mode, not a bit mask)
+ * @timeout_ns: how long to wait for users and claimants before giving up
+ *              (0: do not wait at all, -ETIMEDOUT if anybody is inside),
+ *              or DL_NO_TIMEOUT. Counted on CLOCK_MONOTONIC: a step of
+ *              the wall clock changes nothing. Counts until the removal
+ *              has drained; after that it cannot be refused.
  *
  * One caller wins the removal; every concurrent caller waits until the
  * device is DEAD (or, if the winner's removal is refused, competes again).
- * The winner unpublishes the device, deactivates and drains the subtree
- * holding no device lock, negotiates claims, removes the children deepest
+ * The winner deactivates and drains the subtree holding no device lock,
+ * negotiates claims, unpublishes the device, removes the children deepest
  * first, cancels pending work, calls the driver's remove under the device
- * lock, unlinks the device and marks it DEAD. A refused removal (-EBUSY,
- * -ETIMEDOUT) rolls everything back: the subtree is LIVE, published and
- * enterable again, exactly as before.
+ * lock, unlinks the device and marks it DEAD. A removal that cannot be
+ * refused (wait or surprise mode without a deadline) unpublishes first.
+ *
+ * A refused removal (-EBUSY, -ETIMEDOUT, -ENOMEM) rolls everything back
+ * and, apart from a delay, was invisible to every other thread: the
+ * device stayed published (lookups found it), enters that met its closed
+ * gates waited for the decision and then succeeded (see
+ * dl_device_enter() for the threads that cannot wait), and a refused
+ * surprise takes back its gone marks. What other threads can see is
+ * dl_device_state() saying REMOVING meanwhile, the trace (remove-start,
+ * rollback) and a claim attempt failing with -ENODEV meanwhile.
+ *
+ * A work item may remove its own device or an ancestor of it (an error
+ * handler queued from an interrupt): the active reference its worker took
+ * for it is given up first, and the worker does not exit it again.
  *
  * Context: any thread, including a driver callback of an ancestor (while
- * holding the ancestor's device lock: the PF driver removing its VFs).
- * Must not be called while holding an active reference on @dev or on a
- * descendant (use dl_device_remove_self()), @dev's device lock or a
- * descendant's, or the topology lock. May block.
+ * holding the ancestor's device lock: the PF driver removing its VFs) and
+ * a work item of @dev or of a descendant. Must not be called while
+ * holding an active reference on @dev or on a descendant (use
+ * dl_device_remove_self()), @dev's device lock or a descendant's, or the
+ * topology lock; not from a signal handler. May block.
  * Return: 0 once the device is DEAD (also when another caller removed it);
  * -EBUSY (try mode, users or claims present); -ETIMEDOUT (deadline passed,
  * rolled back); -EDEADLK if the calling thread holds an active reference
- * on the subtree; -EINVAL for a NEW device or bad flags.
+ * on the subtree, or runs the claim release callback of a device of the
+ * subtree (builds with debug checks abort then); -EINVAL for a NEW device or bad flags.
  */
 int dl_device_remove(struct dl_device *dev, unsigned int flags,
 		     int64_t timeout_ns);
@@ -248,7 +315,8 @@ int dl_device_remove(struct dl_device *dev, unsigned int flags,
  * does), then removes the device. Two concurrent self-removals of one
  * device both return only after it is DEAD.
  *
- * Context: the thread that entered @dev; may block.
+ * Context: the thread that entered @dev, or a work item of @dev (whose
+ * worker's reference is then the one given up); may block.
  * Ownership: on every return the caller's active reference is gone (do not
  * call dl_device_exit()); its lifetime reference is untouched.
  * Return: as dl_device_remove(). In try mode the caller's own reference is
@@ -272,7 +340,10 @@ enum dl_device_state dl_device_state(const struct dl_device *dev);
  * fail fast with -ENODEV instead of waiting on hardware that is not there.
  *
  * Context: any thread; lock-free.
- * Return: true once a surprise removal of @dev or an ancestor has started.
+ * Return: true from the moment a surprise removal of @dev or an ancestor
+ * starts, whoever else is removing it; false again if every such surprise
+ * removal was refused (its deadline passed); true for ever once the
+ * device is DEAD after one.
  */
 bool dl_device_is_gone(const struct dl_device *dev);
 

@@ -4,6 +4,14 @@
 
 #include <stdbool.h>
 
+#ifndef DL_MUST_CHECK /* the result must be looked at (device.h) */
+#if defined(__GNUC__) || defined(__clang__)
+#define DL_MUST_CHECK __attribute__((warn_unused_result))
+#else
+#define DL_MUST_CHECK
+#endif
+#endif
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -18,7 +26,9 @@ struct dl_driver;
  * @name: the driver's name, unique in its tree
  * @type: the device type it drives, or NULL for any
  * @match: whether it wants @dev (NULL: every device of @type); called
- *         without locks, must not block
+ *         with device_lock(@dev) held (as the kernel's
+ *         driver_match_device()) and no other lock of this library: it
+ *         may call dl_driver_find(); must not block for long
  * @probe: take over @dev; return 0 or a negative errno (then the device
  *         stays unbound). May add and remove children of @dev.
  * @remove: let go of @dev (unbind or removal). May remove children of @dev.
@@ -55,8 +65,9 @@ struct dl_driver_ops {
  * Context: any thread; may block.
  * Return: 0, -EINVAL, -EEXIST (name taken) or -ENOMEM.
  */
-int dl_driver_register(struct dl_tree *tree, const struct dl_driver_ops *ops,
-		       void *data, struct dl_driver **ret);
+DL_MUST_CHECK int dl_driver_register(struct dl_tree *tree,
+				     const struct dl_driver_ops *ops,
+				     void *data, struct dl_driver **ret);
 
 /**
  * dl_driver_unregister() - unbind every device from a driver and forget it

@@ -67,7 +67,11 @@ struct dl_trace_record {
  * what you asked for to see how many were lost).
  *
  * Context: any thread; takes the ring's lock briefly.
- * Return: the number of records copied, or 0 on bad arguments.
+ * Return: the number of records copied (never an error code). 0 means
+ * nothing newer than @cursor is kept, or @n is 0, or a bad argument (a
+ * NULL @tree, @cursor or @buf: a caller bug, and then @cursor is left
+ * untouched). A reader calls it until it returns 0: it then has every
+ * event kept so far.
  */
 size_t dl_trace_read(struct dl_tree *tree, uint64_t *cursor,
 		     struct dl_trace_record *buf, size_t n);

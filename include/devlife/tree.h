@@ -5,6 +5,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifndef DL_MUST_CHECK /* the result must be looked at (device.h) */
+#if defined(__GNUC__) || defined(__clang__)
+#define DL_MUST_CHECK __attribute__((warn_unused_result))
+#else
+#define DL_MUST_CHECK
+#endif
+#endif
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -26,7 +34,7 @@ struct dl_device;
  * Return: 0, -EINVAL if @ret is NULL, -ENOMEM, or a negative errno from
  * thread creation.
  */
-int dl_tree_new(struct dl_tree **ret);
+DL_MUST_CHECK int dl_tree_new(struct dl_tree **ret);
 
 /**
  * dl_tree_free() - remove every device and free the tree

@@ -2,6 +2,14 @@
 #ifndef DEVLIFE_WORK_H
 #define DEVLIFE_WORK_H
 
+#ifndef DL_MUST_CHECK /* the result must be looked at (device.h) */
+#if defined(__GNUC__) || defined(__clang__)
+#define DL_MUST_CHECK __attribute__((warn_unused_result))
+#else
+#define DL_MUST_CHECK
+#endif
+#endif
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -21,12 +29,20 @@ typedef void (*dl_work_fn)(struct dl_device *dev, void *arg);
 /**
  * typedef dl_work_done_fn - called once when a work item is finished with
  * @arg: the argument given when queuing
- * @status: 0 if the body ran; -ECANCELED if it was cancelled before it
- *          started (its device is being removed, or its queue closed
- *          without draining); -ENODEV if it was skipped because its device
- *          could no longer be entered when its turn came
+ * @status: 0 if the body ran; -ECANCELED if it was still queued when a
+ *          removal of its device that cannot be refused had closed the
+ *          device (the removal cancels it, or the worker that takes it
+ *          sees the closed device first: an ordered queue's item behind
+ *          a running one), or its queue closed without draining; -ENODEV
+ *          if it was skipped: a worker had already taken it when the
+ *          device closed, or took it while a removal that may still be
+ *          refused held the device and that removal then went through
  *
- * Runs without any active reference or lock; use it to free @arg.
+ * Runs without any active reference on the item's device. Use it to free
+ * @arg. Context: a worker of the queue; or the removing thread, for an
+ * item its removal cancels, and that thread may hold the device lock of
+ * an ancestor (a PF driver's remove callback removing its VFs: the
+ * callback must not take that lock); or the thread of dl_tree_free().
  */
 typedef void (*dl_work_done_fn)(void *arg, int status);
 
@@ -43,8 +59,9 @@ typedef void (*dl_work_done_fn)(void *arg, int status);
  * dl_tree_free() frees queues still open.
  * Return: 0, -EINVAL, -ENOMEM or a thread-creation error.
  */
-int dl_workqueue_new(struct dl_tree *tree, const char *name,
-		     unsigned int max_active, struct dl_workqueue **ret);
+DL_MUST_CHECK int dl_workqueue_new(struct dl_tree *tree, const char *name,
+				   unsigned int max_active,
+				   struct dl_workqueue **ret);
 
 /**
  * dl_tree_workqueue() - the tree's shared worker pool (unordered)

@@ -38,6 +38,7 @@
  * with full fences.
  */
 #include <dlfcn.h>
+#include <limits.h>
 #include <linux/membarrier.h>
 #include <stddef.h>
 #include <string.h>
@@ -89,7 +90,10 @@ static atomic_uint_fast64_t gen_done;        /* highest barrier completed */
 /* drains waiting for exits; exported for <devlife/inline.h> */
 DL_EXPORT atomic_int dl__drainers;
 static pthread_mutex_t drain_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t drain_cond = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t drain_cond;            /* CLOCK_MONOTONIC, at init */
+/* enters held by a gate that a removal may still reopen (gate_wait()) */
+static pthread_mutex_t gate_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t gate_cond = PTHREAD_COND_INITIALIZER;
 
 /*
  * The reader's half of the barrier pair. With membarrier registered, a
@@ -123,17 +127,34 @@ static inline void slot_set_count(struct dl__slot_abi *s, long old, long val)
 	}
 }
 
+static bool holds_any(struct dl__thread *t)
+{
+	for (int i = 0; i < DL_SLOTS; i++)
+		if (atomic_load_explicit(&t->abi.slots[i].count,
+					 memory_order_relaxed) > 0)
+			return true;
+	for (int i = 0; i < DL_OVERFLOW; i++)
+		if (atomic_load_explicit(&t->over[i].count,
+					 memory_order_relaxed) > 0)
+			return true;
+	return false;
+}
+
+/*
+ * The thread's key destructor. Other thread-exit code may still run after
+ * it (a pthread key created after the library's, whose destructor exits a
+ * device): while the thread holds references, the record stays in place
+ * and the key is set again, so glibc calls this again in its next round
+ * (up to PTHREAD_DESTRUCTOR_ITERATIONS) and a late exit finds its slot.
+ */
 static void thread_destructor(void *arg)
 {
 	struct dl__thread *t = arg;
-	bool busy = false;
 
-	for (int i = 0; i < DL_SLOTS; i++)
-		if (atomic_load(&t->abi.slots[i].count) != 0)
-			busy = true;
-	dl__tls_thread = NULL;
-	dl__tls_fast = NULL;
-	if (busy) {
+	if (holds_any(t)) {
+		if (++t->dtor_rounds < PTHREAD_DESTRUCTOR_ITERATIONS &&
+		    pthread_setspecific(thread_key, t) == 0)
+			return;
 		/*
 		 * A thread that exits inside an active section is a bug of
 		 * the caller; its references stay counted (the record stays
@@ -146,10 +167,55 @@ static void thread_destructor(void *arg)
 			(int)t->tid, t->name);
 		return;
 	}
+	dl__tls_thread = NULL;
+	dl__tls_fast = NULL;
 	pthread_mutex_lock(&threads_lock);
 	cds_list_del(&t->node);
 	pthread_mutex_unlock(&threads_lock);
 	free(t);
+}
+
+/*
+ * fork(): the child has one thread, the caller of fork(). The records of
+ * every other thread describe threads that do not exist there: their
+ * active references are dropped (fallback counts included), or the
+ * child would wait for them for ever. threads_lock is held across the
+ * fork so that the child's list is whole.
+ */
+static void atfork_prepare(void)
+{
+	pthread_mutex_lock(&threads_lock);
+}
+
+static void atfork_parent(void)
+{
+	pthread_mutex_unlock(&threads_lock);
+}
+
+static void atfork_child(void)
+{
+	struct dl__thread *t, *tmp, *self = cur_thread();
+
+	cds_list_for_each_entry_safe(t, tmp, &threads, node) {
+		if (t == self)
+			continue;
+		for (int i = 0; i < DL_OVERFLOW; i++) {
+			long c = atomic_load(&t->over[i].count);
+
+			if (c > 0)
+				atomic_fetch_sub(
+					&atomic_load(&t->over[i].dev)
+						 ->fallback_active,
+					c);
+		}
+		cds_list_del(&t->node);
+		free(t);
+	}
+	if (self)
+		self->tid = gettid();
+	pthread_mutex_unlock(&threads_lock);
+	pthread_mutex_init(&drain_lock, NULL);
+	pthread_mutex_init(&gate_lock, NULL);
 }
 
 static void do_init(void)
@@ -158,6 +224,9 @@ static void do_init(void)
 
 	if (pthread_key_create(&thread_key, thread_destructor) != 0)
 		dl__die("pthread_key_create failed");
+	dl__cond_init(&drain_cond);
+	if (pthread_atfork(atfork_prepare, atfork_parent, atfork_child) != 0)
+		dl__die("pthread_atfork failed");
 	r = syscall(__NR_membarrier, MEMBARRIER_CMD_QUERY, 0, 0);
 	if (r > 0 && (r & MEMBARRIER_CMD_PRIVATE_EXPEDITED) &&
 	    getenv("DEVLIFE_NO_MEMBARRIER") == NULL &&
@@ -238,29 +307,67 @@ static inline void maybe_wake(void)
 		dl__drain_wake();
 }
 
-static int enter_fallback(struct dl_device *dev)
+/*
+ * Count an enter outside the slots: on the device's atomic, and in the
+ * thread's overflow table so that its own checks still see it.
+ */
+static int enter_fallback(struct dl__thread *t, struct dl_device *dev)
 {
+	struct dl__overflow *o = NULL;
+
 	atomic_fetch_add(&dev->fallback_active, 1);
 	if (atomic_load(&dev->gate.deact) != 0) {
 		atomic_fetch_sub(&dev->fallback_active, 1);
 		maybe_wake();
 		return -ENODEV;
 	}
+	for (int i = 0; t && !o && i < DL_OVERFLOW; i++)
+		if (atomic_load(&t->over[i].count) > 0 &&
+		    atomic_load(&t->over[i].dev) == dev)
+			o = &t->over[i];
+	for (int i = 0; t && !o && i < DL_OVERFLOW; i++)
+		if (atomic_load(&t->over[i].count) == 0)
+			o = &t->over[i];
+	if (o) {
+		if (atomic_load(&o->count) == 0)
+			atomic_store(&o->dev, dev);
+		atomic_fetch_add(&o->count, 1);
+	}
 	return 0;
 }
 
-static int enter_common(struct dl_device *dev, const char *tag, void *site)
+/* Drop an enter counted by enter_fallback(). */
+static bool exit_fallback(struct dl__thread *t, struct dl_device *dev)
 {
-	struct dl__thread *t = cur_thread();
+	long old;
+
+	old = atomic_fetch_sub(&dev->fallback_active, 1);
+	if (dl__unlikely(old <= 0)) {
+		atomic_fetch_add(&dev->fallback_active, 1);
+		return false;
+	}
+	for (int i = 0; t && i < DL_OVERFLOW; i++) {
+		struct dl__overflow *p = &t->over[i];
+
+		if (atomic_load(&p->count) > 0 && atomic_load(&p->dev) == dev) {
+			atomic_fetch_sub(&p->count, 1);
+			break;
+		}
+	}
+	maybe_wake();
+	return true;
+}
+
+/*
+ * One attempt: 0, or -ENODEV with nothing counted (the gate is closed).
+ */
+static int enter_once(struct dl__thread *t, struct dl_device *dev,
+		      const char *tag, void *site)
+{
 	struct dl__slot_abi *s = NULL, *free_slot = NULL;
 	unsigned int idx;
 	long c = 0;
 
-	if (dl__unlikely(!t)) {
-		t = thread_register();
-		if (!t)
-			return enter_fallback(dev);
-	}
 	idx = slot_index(dev);
 	for (unsigned int i = 0; i < DL_PROBE; i++) {
 		struct dl__slot_abi *p = &t->abi.slots[(idx + i) & (DL_SLOTS - 1)];
@@ -278,12 +385,15 @@ static int enter_common(struct dl_device *dev, const char *tag, void *site)
 	}
 	if (!s) {
 		if (!free_slot)
-			return enter_fallback(dev);
+			return enter_fallback(t, dev);
 		s = free_slot;
 		c = 0;
 		/* A remover reading (dev, 0) ignores the slot; the count is
-		 * published after the pointer. */
+		 * published after the pointer. A signal handler entering on
+		 * this thread between the two would take the same slot: see
+		 * dl_device_enter() in <devlife/device.h>. */
 		atomic_store_explicit(&s->dev, dev, memory_order_relaxed);
+		DL_TEST_POINT("enter:slot-claimed", dev);
 	}
 	slot_set_count(s, c, c + 1);
 	reader_fence(); /* pairs with dl__active_barrier() */
@@ -301,6 +411,84 @@ static int enter_common(struct dl_device *dev, const char *tag, void *site)
 	return 0;
 }
 
+/*
+ * Whether an enter that found the gate closed by removals that may all
+ * still be refused may wait for their decision. Not if the thread holds
+ * anything such a removal could be waiting for (an active reference: its
+ * drain waits for it; a device lock: a user it drains may want it), nor
+ * on a removal's own thread (its callbacks). Otherwise the wait is
+ * bounded by the removal: a try decides at once, a deadline by its
+ * deadline.
+ */
+static bool may_wait(struct dl__thread *t)
+{
+	return t->removing == 0 && dl__locks_held == 0 && !holds_any(t);
+}
+
+static bool gate_tentative(const struct dl_device *dev)
+{
+	return atomic_load(&dev->gate.deact) != 0 &&
+	       atomic_load(&dev->gate_final) == 0;
+}
+
+static void gate_wait(struct dl_device *dev)
+{
+	DL_TEST_POINT("enter:held", dev);
+	pthread_mutex_lock(&gate_lock);
+	/* The closer changes the gate before it takes gate_lock to wake
+	 * us (dl__gate_changed()): no lost wake-up. */
+	while (gate_tentative(dev))
+		pthread_cond_wait(&gate_cond, &gate_lock);
+	pthread_mutex_unlock(&gate_lock);
+}
+
+void dl__gate_changed(void)
+{
+	pthread_mutex_lock(&gate_lock);
+	pthread_cond_broadcast(&gate_cond);
+	pthread_mutex_unlock(&gate_lock);
+}
+
+static void lib_begin(struct dl__thread *t, const char *what,
+		      struct dl_device *dev)
+{
+	if (DL_DEBUG && t && t->in_lib++)
+		dl__die("%s(%s) on thread %d interrupted the library's own "
+			"enter or exit on that thread: a signal handler may "
+			"not enter or exit a device (<devlife/device.h>)",
+			what, dev->name, (int)t->tid);
+}
+
+static void lib_end(struct dl__thread *t)
+{
+	if (DL_DEBUG && t)
+		t->in_lib--;
+}
+
+static int enter_common(struct dl_device *dev, const char *tag, void *site)
+{
+	struct dl__thread *t = cur_thread();
+	int r;
+
+	if (dl__unlikely(!t)) {
+		t = thread_register();
+		if (!t)
+			return enter_fallback(NULL, dev);
+	}
+	lib_begin(t, "dl_device_enter", dev);
+	for (;;) {
+		r = enter_once(t, dev, tag, site);
+		if (dl__likely(r == 0) || !gate_tentative(dev) ||
+		    !may_wait(t))
+			break;
+		lib_end(t);
+		gate_wait(dev);
+		lib_begin(t, "dl_device_enter", dev);
+	}
+	lib_end(t);
+	return r;
+}
+
 DL_EXPORT int dl_device_enter(struct dl_device *dev)
 {
 	assert_return(dev, -EINVAL);
@@ -316,13 +504,13 @@ DL_EXPORT int dl_device_enter_tagged(struct dl_device *dev, const char *tag)
 DL_EXPORT void dl_device_exit(struct dl_device *dev)
 {
 	struct dl__thread *t = cur_thread();
-	long old;
 
 	if (dl__unlikely(!dev))
 		return;
 	if (dl__likely(t)) {
 		unsigned int idx = slot_index(dev);
 
+		lib_begin(t, "dl_device_exit", dev);
 		for (unsigned int i = 0; i < DL_PROBE; i++) {
 			struct dl__slot_abi *p =
 				&t->abi.slots[(idx + i) & (DL_SLOTS - 1)];
@@ -335,28 +523,37 @@ DL_EXPORT void dl_device_exit(struct dl_device *dev)
 				slot_set_count(p, c, c - 1);
 				/* From here on, dev may be freed. */
 				reader_fence();
+				lib_end(t);
 				maybe_wake();
 				return;
 			}
 		}
+		lib_end(t);
 	}
-	old = atomic_fetch_sub(&dev->fallback_active, 1);
-	if (dl__unlikely(old <= 0)) {
-		if (DL_DEBUG)
-			dl__die("dl_device_exit(%s) without a matching "
-				"dl_device_enter on thread %d",
-				dev->name, (int)gettid());
-		atomic_fetch_add(&dev->fallback_active, 1);
-		return;
-	}
-	maybe_wake();
+	if (dl__unlikely(!exit_fallback(t, dev)) && DL_DEBUG)
+		dl__die("dl_device_exit(%s) without a matching "
+			"dl_device_enter on thread %d",
+			dev->name, (int)gettid());
+}
+
+void dl__removing_begin(void)
+{
+	dl__thread_self()->removing++;
+}
+
+void dl__removing_end(void)
+{
+	dl__thread_self()->removing--;
 }
 
 /* ------------------------------------------------------------------ */
 /* The remover's side.                                                 */
 
-void dl__deactivate_locked(struct dl_device *dev)
+void dl__deactivate_locked(struct dl_device *dev, bool final)
 {
+	dl__assert_topology_held(dev->tree);
+	if (final)
+		atomic_fetch_add(&dev->gate_final, 1);
 	if (atomic_fetch_add(&dev->gate.deact, 1) == 0)
 		/* seq_cst after the increment: a barrier numbered above
 		 * this value started after the gate closed. */
@@ -365,13 +562,26 @@ void dl__deactivate_locked(struct dl_device *dev)
 				      memory_order_relaxed);
 }
 
-void dl__reactivate_locked(struct dl_device *dev)
+void dl__reactivate_locked(struct dl_device *dev, bool final)
 {
-	int old = atomic_fetch_sub(&dev->gate.deact, 1);
+	int old;
+
+	dl__assert_topology_held(dev->tree);
+	old = atomic_fetch_sub(&dev->gate.deact, 1);
 
 	if (old <= 0)
 		dl__die("reactivating %s which was not deactivated",
 			dev->name);
+	if (final && atomic_fetch_sub(&dev->gate_final, 1) <= 0)
+		dl__die("reopening %s: no final close to undo", dev->name);
+}
+
+void dl__gate_final_locked(struct dl_device *dev)
+{
+	dl__assert_topology_held(dev->tree);
+	if (atomic_load(&dev->gate.deact) <= atomic_load(&dev->gate_final))
+		dl__die("%s: a final close without a close", dev->name);
+	atomic_fetch_add(&dev->gate_final, 1);
 }
 
 void dl__active_barrier(void)
@@ -408,6 +618,7 @@ static long sum_locked(struct dl_device *dev)
 	struct dl__thread *t;
 	long sum = atomic_load(&dev->fallback_active);
 
+	dl__assert_mutex_held(&threads_lock, "threads_lock");
 	cds_list_for_each_entry(t, &threads, node) {
 		for (int i = 0; i < DL_SLOTS; i++) {
 			struct dl__slot_abi *s = &t->abi.slots[i];
@@ -475,21 +686,42 @@ bool dl__self_holds_active_in(struct dl_device *dev, bool subtree)
 		if (d == dev || (subtree && dl__is_ancestor(dev, d)))
 			return true;
 	}
+	for (int i = 0; i < DL_OVERFLOW; i++) {
+		struct dl_device *d;
+
+		if (atomic_load(&t->over[i].count) <= 0)
+			continue;
+		d = atomic_load(&t->over[i].dev);
+		if (d == dev || (subtree && dl__is_ancestor(dev, d)))
+			return true;
+	}
 	return false;
 }
 
+/*
+ * A call site as a person can use it: the function and offset when the
+ * dynamic symbol table names it; otherwise the object file and the offset
+ * in it, which `addr2line -f -e FILE OFFSET` turns into a function and a
+ * source line (a static function, or a program linked without -rdynamic).
+ */
 static void describe_site(char *buf, size_t len, void *site)
 {
 	Dl_info info;
 
-	if (site && dladdr(site, &info) && info.dli_sname)
+	if (!site)
+		snprintf(buf, len, "?");
+	else if (dladdr(site, &info) && info.dli_sname)
 		snprintf(buf, len, "%s+0x%lx", info.dli_sname,
 			 (unsigned long)((char *)site -
 					 (char *)info.dli_saddr));
-	else if (site)
-		snprintf(buf, len, "%p", site);
+	else if (dladdr(site, &info) && info.dli_fname)
+		snprintf(buf, len, "%s+0x%lx (addr2line -f -e %s 0x%lx)",
+			 info.dli_fname,
+			 (unsigned long)((char *)site - (char *)info.dli_fbase),
+			 info.dli_fname,
+			 (unsigned long)((char *)site - (char *)info.dli_fbase));
 	else
-		snprintf(buf, len, "?");
+		snprintf(buf, len, "an address in no loaded object");
 }
 
 /* Build the "who holds it" report. Called without locks. */
@@ -504,7 +736,7 @@ static char *holders_report(struct dl_device **devs, size_t n,
 	if (!f)
 		return NULL;
 	fprintf(f, "removal of %s has waited %.3f s for active users:\n",
-		devs[0]->name, (double)waited_ns / 1e9);
+		devs[0]->name, (double)waited_ns / (double)DL_NSEC_PER_SEC);
 	pthread_mutex_lock(&threads_lock);
 	for (size_t k = 0; k < n; k++) {
 		struct dl_device *dev = devs[k];
@@ -514,7 +746,7 @@ static char *holders_report(struct dl_device **devs, size_t n,
 			for (int i = 0; i < DL_SLOTS; i++) {
 				struct dl__slot_abi *s = &t->abi.slots[i];
 				long c = atomic_load(&s->count);
-				char site[128];
+				char site[512];
 
 				if (c <= 0 || atomic_load(&s->dev) != dev)
 					continue;
@@ -529,9 +761,24 @@ static char *holders_report(struct dl_device **devs, size_t n,
 							  "debug checks)");
 			}
 		}
+		cds_list_for_each_entry(t, &threads, node) {
+			for (int i = 0; i < DL_OVERFLOW; i++) {
+				long c = atomic_load(&t->over[i].count);
+
+				if (c <= 0 || atomic_load(&t->over[i].dev) !=
+						      dev)
+					continue;
+				fb -= c;
+				fprintf(f,
+					"  %s: thread %d (%s) holds %ld "
+					"(its slots were full: no tag or call "
+					"site)\n",
+					dev->name, (int)t->tid, t->name, c);
+			}
+		}
 		if (fb > 0)
-			fprintf(f, "  %s: %ld untracked (threads with all "
-				   "slots busy)\n",
+			fprintf(f, "  %s: %ld untracked (threads without a "
+				   "record or with a full overflow table)\n",
 				dev->name, fb);
 	}
 	pthread_mutex_unlock(&threads_lock);
@@ -571,7 +818,6 @@ int dl__active_drain(struct dl_tree *tree, struct dl_device **devs,
 	pthread_mutex_lock(&drain_lock);
 	for (;;) {
 		uint64_t now, until;
-		struct timespec ts;
 
 		if (sum_all(devs, n) == 0)
 			break;
@@ -608,20 +854,7 @@ int dl__active_drain(struct dl_tree *tree, struct dl_device **devs,
 			until = deadline_ns;
 		if (report_at && !reported && (!until || report_at < until))
 			until = report_at;
-		if (until) {
-			/* drain_cond uses CLOCK_REALTIME; convert. */
-			struct timespec rt;
-			uint64_t rel = until - now, abs_ns;
-
-			clock_gettime(CLOCK_REALTIME, &rt);
-			abs_ns = (uint64_t)rt.tv_sec * 1000000000ull +
-				 (uint64_t)rt.tv_nsec + rel;
-			ts.tv_sec = (time_t)(abs_ns / 1000000000ull);
-			ts.tv_nsec = (long)(abs_ns % 1000000000ull);
-			pthread_cond_timedwait(&drain_cond, &drain_lock, &ts);
-		} else {
-			pthread_cond_wait(&drain_cond, &drain_lock);
-		}
+		(void)dl__cond_wait_until(&drain_cond, &drain_lock, until);
 	}
 	pthread_mutex_unlock(&drain_lock);
 	atomic_fetch_sub(&dl__drainers, 1);

@@ -11,14 +11,24 @@
 
 static __thread struct dl_claim *current_callback;
 
-void dl__claim_callback_enter(struct dl_claim *c)
+/* the device whose claim's release callback this thread runs */
+static __thread struct dl_device *current_callback_dev;
+
+void dl__claim_callback_enter(struct dl_claim *c, struct dl_device *dev)
 {
 	current_callback = c;
+	current_callback_dev = dev;
 }
 
 void dl__claim_callback_exit(void)
 {
 	current_callback = NULL;
+	current_callback_dev = NULL;
+}
+
+struct dl_device *dl__claim_callback_dev(void)
+{
+	return current_callback_dev;
 }
 
 DL_EXPORT int dl_device_claim(struct dl_device *dev, const char *owner,
@@ -101,7 +111,7 @@ DL_EXPORT int dl_device_unclaim(struct dl_device *dev)
 }
 
 DL_EXPORT int dl_device_claim_owner(struct dl_device *dev, char *buf,
-				    unsigned long len)
+				    size_t len)
 {
 	int r = 0;
 

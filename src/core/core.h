@@ -115,6 +115,7 @@ struct dl_tree {
 	pthread_cond_t wait_cond;
 
 	pthread_mutex_t drivers_lock;      /* leaf; protects drivers */
+	pthread_cond_t drivers_cond;       /* a driver's last pin went */
 	struct cds_list_head drivers;
 
 	pthread_mutex_t wq_lock;           /* protects workqueues list */
@@ -163,7 +164,24 @@ void dl__trace_record(struct dl_tree *tree, const struct dl_device *dev,
 		      struct dl_trace_record *out);
 void dl__trace_notify(struct dl_tree *tree, const struct dl_device *dev,
 		      const struct dl_trace_record *rec);
+
+/* ------------------------------------------------------------------ */
+/* Time (clock.c)                                                      */
+
+#define DL_NSEC_PER_SEC 1000000000ull
+
+/* CLOCK_MONOTONIC, in nanoseconds. */
 uint64_t dl__now_ns(void);
+/* A condition variable whose timed waits count CLOCK_MONOTONIC. */
+void dl__cond_init(pthread_cond_t *cond);
+/*
+ * Wait on cond (mutex held) until signalled or until the monotonic
+ * deadline_ns (0: no deadline). Returns 0, or ETIMEDOUT once the deadline
+ * has passed (checked before waiting: a caller loops on its condition and
+ * stops on ETIMEDOUT). A step of the wall clock changes nothing.
+ */
+int dl__cond_wait_until(pthread_cond_t *cond, pthread_mutex_t *mutex,
+			uint64_t deadline_ns);
 
 /* ------------------------------------------------------------------ */
 /* Device                                                              */
@@ -188,6 +206,14 @@ struct dl_device {
 	 * dl__active_barrier()). The rest of this line is read-mostly.
 	 */
 	struct dl__device_abi gate;
+	/*
+	 * How many of the removals counted in gate.deact can no longer be
+	 * refused (a NEW device counts one). An enter that finds the gate
+	 * closed fails at once if this is non-zero; otherwise every closer
+	 * may still roll back, and the enter waits for the decision
+	 * (active.c, "held enters"). Written under tree->topology_lock.
+	 */
+	atomic_int gate_final;
 	_Atomic int state;                 /* enum dl_device_state; written
 					    * under tree->wait_lock */
 	struct dl_tree *tree;              /* written once before add */
@@ -196,7 +222,12 @@ struct dl_device {
 	uint64_t id;                       /* written once */
 	unsigned long hash;                /* written once */
 	void *priv;                        /* written once */
-	atomic_bool gone;                  /* surprise-removed */
+	/*
+	 * The surprise removals that marked this device gone and have not
+	 * been refused (a refused one takes its mark back): gone while
+	 * non-zero. Atomic.
+	 */
+	atomic_int gone;
 	atomic_bool adding;                /* dl_device_add() claimed it */
 	bool autoprobe;                    /* written before add */
 
@@ -274,16 +305,35 @@ bool dl__is_ancestor(const struct dl_device *anc, const struct dl_device *dev);
 
 #define DL_HELD_LOCKS 16
 
+/*
+ * Active references a thread holds outside its slots (every slot its
+ * device hashes to was taken): counted on the device's fallback_active
+ * and, so that the thread's own checks (-EDEADLK, remove_self, the lock
+ * order) and the holders report still see them, here. Written by the
+ * owner, read by others under threads_lock.
+ */
+#define DL_OVERFLOW 32
+
+struct dl__overflow {
+	_Atomic(struct dl_device *) dev;
+	atomic_long count;
+};
+
 struct dl__thread {
 	struct dl__thread_abi abi;         /* first: <devlife/inline.h> */
 	struct cds_list_head node;         /* dl__threads, threads_lock */
 	pid_t tid;
 	char name[16];
+	struct dl__overflow over[DL_OVERFLOW];
 	/* debug lock tracking, owner only */
 	struct dl_device *held[DL_HELD_LOCKS];
 	int nheld;
 	int topology_held;
-	struct dl_workqueue *worker_of;    /* set in worker threads */
+	struct dl_tree *topology_tree;     /* the tree whose lock is held */
+	int in_lib;        /* debug: inside enter/exit (a signal handler
+			    * entering now would be reentrant); owner only */
+	int removing;      /* removals this thread is running; owner only */
+	int dtor_rounds;   /* thread-exit destructor calls so far */
 };
 
 struct dl__thread *dl__thread_self(void);
@@ -294,9 +344,22 @@ void dl__registry_deleted_locked(struct dl_tree *tree);
 /* Returns the thread's record or NULL (allocation failed). */
 struct dl__thread *dl__thread_self_maybe(void);
 
-/* Close the gate (topology_lock held). Returns true on 0 -> 1. */
-void dl__deactivate_locked(struct dl_device *dev);
-void dl__reactivate_locked(struct dl_device *dev);
+/*
+ * Close the gate (topology_lock held); final: this removal can no longer
+ * be refused. dl__gate_final_locked() turns a close that could be refused
+ * into a final one (a removal that commits). dl__gate_changed() wakes the
+ * enters held by a close that could be refused, once it was reopened or
+ * made final.
+ */
+void dl__deactivate_locked(struct dl_device *dev, bool final);
+void dl__reactivate_locked(struct dl_device *dev, bool final);
+void dl__gate_final_locked(struct dl_device *dev);
+void dl__gate_changed(void);
+/* The calling thread runs a removal (enters on closed gates fail). */
+void dl__removing_begin(void);
+void dl__removing_end(void);
+/* Device locks the calling thread holds (lock.c, every build). */
+extern __thread int dl__locks_held;
 /* Make every deactivation done so far visible to all enters. */
 void dl__active_barrier(void);
 /* Barrier only if no completed barrier covers dev's deactivation. */
@@ -318,6 +381,41 @@ void dl__active_init(void);
 
 void dl__topology_lock(struct dl_tree *tree);
 void dl__topology_unlock(struct dl_tree *tree);
+
+/*
+ * Lock claims of *_locked functions, checked in builds with debug checks
+ * (aborting with the function's name). The topology lock and device
+ * locks are tracked per thread, so the check is exact. For the plain
+ * mutexes (wait_lock, threads_lock, a queue's lock) it can only say that
+ * somebody holds the lock: pthread_mutex_trylock() succeeding means that
+ * nobody did.
+ */
+void dl__check_topology_held(struct dl_tree *tree, const char *fn);
+void dl__check_mutex_held(pthread_mutex_t *m, const char *what,
+			  const char *fn);
+#define dl__assert_topology_held(tree)                                         \
+	do {                                                                   \
+		if (DL_DEBUG)                                                  \
+			dl__check_topology_held((tree), __func__);             \
+	} while (0)
+#define dl__assert_mutex_held(m, what)                                         \
+	do {                                                                   \
+		if (DL_DEBUG)                                                  \
+			dl__check_mutex_held((m), (what), __func__);           \
+	} while (0)
+#define dl__assert_device_locked(dev)                                          \
+	do {                                                                   \
+		if (DL_DEBUG && !dl_device_lock_held(dev))                     \
+			dl__die("%s(%s) called without its device lock",       \
+				__func__, (dev)->name);                        \
+	} while (0)
+/* An invariant the code relies on, checked in builds with debug checks. */
+#define dl__assert(cond)                                                       \
+	do {                                                                   \
+		if (DL_DEBUG && !(cond))                                       \
+			dl__die("%s:%d: %s: invariant broken: %s", __FILE__,   \
+				__LINE__, __func__, #cond);                    \
+	} while (0)
 /* Debug: a drain of dev is about to wait; check no forbidden lock held. */
 void dl__lockdep_check_drain(struct dl_device *dev);
 
@@ -330,17 +428,28 @@ struct dl_driver {
 	const struct dl_driver_ops *ops;
 	void *data;
 	bool dying;                        /* tree->drivers_lock */
+	/* binds calling match() now, without drivers_lock: the driver
+	 * stays on the list (and allocated) while pinned; drivers_lock */
+	int pins;
 };
 
 /* The claim whose release callback this thread is running (claim.c). */
-void dl__claim_callback_enter(struct dl_claim *c);
+void dl__claim_callback_enter(struct dl_claim *c, struct dl_device *dev);
 void dl__claim_callback_exit(void);
+/* The device whose release callback this thread runs, or NULL. */
+struct dl_device *dl__claim_callback_dev(void);
 
 /* Call the driver's remove under the device lock (held by caller). */
 void dl__driver_detach_locked(struct dl_device *dev);
 void dl__drivers_free_all(struct dl_tree *tree);
 
 void dl__work_cancel_device(struct dl_device *dev);
+/*
+ * In a work item's body: give up the active reference its worker took on
+ * the item's device, if that device is dev (or, with subtree, dev or a
+ * descendant of dev). Returns whether it did.
+ */
+bool dl__work_drop_active(struct dl_device *dev, bool subtree);
 void dl__workqueues_free_all(struct dl_tree *tree);
 
 #endif

@@ -64,6 +64,7 @@ DL_EXPORT int dl_device_new(struct dl_tree *tree,
 	atomic_init(&dev->state, DL_STATE_NEW);
 	/* Built closed: nobody enters until dl_device_add() opens it. */
 	atomic_init(&dev->gate.deact, 1);
+	atomic_init(&dev->gate_final, 1);
 	dev->autoprobe = true;
 	pthread_mutex_init(&dev->lock, NULL);
 	dev->hash = name_hash(name);
@@ -212,8 +213,16 @@ DL_EXPORT int dl_device_add(struct dl_device *dev, struct dl_device *parent)
 		r = -EINVAL;
 		goto unlock;
 	}
-	if (parent && atomic_load(&parent->state) != DL_STATE_LIVE) {
-		/* Its removal has started (the gate may not be closed yet). */
+	if (parent && atomic_load(&parent->state) != DL_STATE_LIVE &&
+	    (atomic_load(&parent->state) != DL_STATE_REMOVING ||
+	     atomic_load(&parent->gate_final) != 0)) {
+		/*
+		 * A removal that can no longer be refused has started (the
+		 * gate may not be closed yet). One that may still be refused
+		 * is not visible: it counts our active reference on the
+		 * parent (try mode refuses, a drain waits for us and its
+		 * second walk finds the child).
+		 */
 		r = -ENODEV;
 		goto unlock;
 	}
@@ -240,6 +249,7 @@ DL_EXPORT int dl_device_add(struct dl_device *dev, struct dl_device *parent)
 	atomic_store(&dev->state, DL_STATE_LIVE);
 	/* Open the gate only now, fully built and linked (pairs with
 	 * the acquire of whoever finds it: registry or children list). */
+	atomic_store(&dev->gate_final, 0);
 	atomic_store(&dev->gate.deact, 0);
 	atomic_store(&dev->published, true);
 unlock:
@@ -268,7 +278,7 @@ DL_EXPORT enum dl_device_state dl_device_state(const struct dl_device *dev)
 DL_EXPORT bool dl_device_is_gone(const struct dl_device *dev)
 {
 	assert_return(dev, true);
-	return atomic_load_explicit(&dev->gone, memory_order_acquire);
+	return atomic_load_explicit(&dev->gone, memory_order_acquire) > 0;
 }
 
 DL_EXPORT const char *dl_device_name(const struct dl_device *dev)

@@ -92,6 +92,7 @@ void dl__driver_detach_locked(struct dl_device *dev)
 {
 	struct dl_driver *drv = atomic_load(&dev->driver);
 
+	dl__assert_device_locked(dev);
 	if (!drv)
 		return;
 	if (drv->ops->remove)
@@ -168,6 +169,8 @@ DL_EXPORT void dl_driver_unregister(struct dl_driver *drv)
 	free(v);
 
 	pthread_mutex_lock(&tree->drivers_lock);
+	while (drv->pins)
+		pthread_cond_wait(&tree->drivers_cond, &tree->drivers_lock);
 	cds_list_del(&drv->node);
 	pthread_mutex_unlock(&tree->drivers_lock);
 	free(drv);
@@ -189,13 +192,33 @@ void dl__drivers_free_all(struct dl_tree *tree)
 	}
 }
 
-static bool driver_matches(struct dl_driver *drv, struct dl_device *dev)
+/*
+ * Whether drv wants dev: drivers_lock held on entry and on return, but
+ * not across match(), which may call dl_driver_find() or anything else
+ * that takes it (the kernel calls driver_match_device() under the device
+ * lock only, from bus_for_each_drv()'s klist walk). The pin keeps drv
+ * on the list meanwhile, so the caller's walk can go on from it.
+ */
+static bool driver_matches_locked(struct dl_tree *tree, struct dl_driver *drv,
+				  struct dl_device *dev)
 {
+	bool yes;
+
+	dl__assert_mutex_held(&tree->drivers_lock, "drivers_lock");
+	dl__assert_device_locked(dev);
 	if (drv->dying)
 		return false;
 	if (drv->ops->type && drv->ops->type != dev->type)
 		return false;
-	return !drv->ops->match || drv->ops->match(drv, dev);
+	if (!drv->ops->match)
+		return true;
+	drv->pins++;
+	pthread_mutex_unlock(&tree->drivers_lock);
+	yes = drv->ops->match(drv, dev);
+	pthread_mutex_lock(&tree->drivers_lock);
+	if (--drv->pins == 0 && drv->dying)
+		pthread_cond_broadcast(&tree->drivers_cond);
+	return yes && !drv->dying;
 }
 
 DL_EXPORT int dl_device_bind(struct dl_device *dev, struct dl_driver *drv)
@@ -220,11 +243,11 @@ DL_EXPORT int dl_device_bind(struct dl_device *dev, struct dl_driver *drv)
 	}
 	pthread_mutex_lock(&tree->drivers_lock);
 	if (drv) {
-		if (driver_matches(drv, dev))
+		if (driver_matches_locked(tree, drv, dev))
 			pick = drv;
 	} else {
 		cds_list_for_each_entry(d, &tree->drivers, node) {
-			if (driver_matches(d, dev)) {
+			if (driver_matches_locked(tree, d, dev)) {
 				pick = d;
 				break;
 			}

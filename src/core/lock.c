@@ -19,6 +19,7 @@
 #include "core.h"
 
 static __thread pid_t cached_tid;
+__thread int dl__locks_held;
 
 static pid_t my_tid(void)
 {
@@ -37,6 +38,11 @@ static void report_held(FILE *f, struct dl__thread *t)
 			fprintf(f, " active(%s)x%ld",
 				atomic_load(&t->abi.slots[i].dev)->name,
 				atomic_load(&t->abi.slots[i].count));
+	for (int i = 0; i < DL_OVERFLOW; i++)
+		if (atomic_load(&t->over[i].count) > 0)
+			fprintf(f, " active(%s)x%ld",
+				atomic_load(&t->over[i].dev)->name,
+				atomic_load(&t->over[i].count));
 	if (t->topology_held)
 		fprintf(f, " topology_lock");
 	fputc('\n', f);
@@ -85,12 +91,16 @@ static void check_lock(struct dl__thread *t, struct dl_device *x)
 			violation(t, what, x, y);
 		}
 	}
-	for (int i = 0; i < DL_SLOTS; i++) {
+	for (int i = 0; i < DL_SLOTS + DL_OVERFLOW; i++) {
 		struct dl_device *a;
+		long c = i < DL_SLOTS
+				 ? atomic_load(&t->abi.slots[i].count)
+				 : atomic_load(&t->over[i - DL_SLOTS].count);
 
-		if (atomic_load(&t->abi.slots[i].count) <= 0)
+		if (c <= 0)
 			continue;
-		a = atomic_load(&t->abi.slots[i].dev);
+		a = i < DL_SLOTS ? atomic_load(&t->abi.slots[i].dev)
+				 : atomic_load(&t->over[i - DL_SLOTS].dev);
 		if (a != x && dl__is_ancestor(x, a)) {
 			snprintf(what, sizeof(what),
 				 "device_lock(%s) taken while holding "
@@ -138,6 +148,7 @@ DL_EXPORT void dl_device_lock(struct dl_device *dev)
 	pthread_mutex_lock(&dev->lock);
 	atomic_store_explicit(&dev->lock_owner, my_tid(),
 			      memory_order_relaxed);
+	dl__locks_held++;
 	if (DL_DEBUG) {
 		if (t->nheld == DL_HELD_LOCKS)
 			dl__die("thread %d holds more than %d device locks",
@@ -168,6 +179,7 @@ DL_EXPORT void dl_device_unlock(struct dl_device *dev)
 		}
 	}
 	atomic_store_explicit(&dev->lock_owner, 0, memory_order_relaxed);
+	dl__locks_held--;
 	pthread_mutex_unlock(&dev->lock);
 }
 
@@ -187,6 +199,7 @@ void dl__topology_lock(struct dl_tree *tree)
 			violation(t, "topology lock taken twice", NULL, NULL);
 		pthread_mutex_lock(&tree->topology_lock);
 		t->topology_held = 1;
+		t->topology_tree = tree;
 		return;
 	}
 	pthread_mutex_lock(&tree->topology_lock);
@@ -194,7 +207,34 @@ void dl__topology_lock(struct dl_tree *tree)
 
 void dl__topology_unlock(struct dl_tree *tree)
 {
-	if (DL_DEBUG)
-		dl__thread_self()->topology_held = 0;
+	if (DL_DEBUG) {
+		struct dl__thread *t = dl__thread_self();
+
+		if (t->topology_tree != tree)
+			dl__die("thread %d unlocks a topology lock it does not "
+				"hold",
+				(int)t->tid);
+		t->topology_held = 0;
+		t->topology_tree = NULL;
+	}
 	pthread_mutex_unlock(&tree->topology_lock);
+}
+
+void dl__check_topology_held(struct dl_tree *tree, const char *fn)
+{
+	struct dl__thread *t = dl__thread_self();
+
+	if (!t->topology_held || t->topology_tree != tree)
+		dl__die("%s() called without the topology lock of its tree "
+			"(thread %d)",
+			fn, (int)t->tid);
+}
+
+void dl__check_mutex_held(pthread_mutex_t *m, const char *what,
+			  const char *fn)
+{
+	if (pthread_mutex_trylock(m) == 0) {
+		pthread_mutex_unlock(m);
+		dl__die("%s() called without %s held", fn, what);
+	}
 }

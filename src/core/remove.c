@@ -2,7 +2,12 @@
 /*
  * Removal: one remover per device; every other caller waits for DEAD.
  *
- *  1. LIVE -> REMOVING (under wait_lock); unpublish: lookups fail.
+ *  1. LIVE -> REMOVING (under wait_lock). A removal that cannot be
+ *     refused (wait or surprise mode without a deadline) unpublishes the
+ *     device now: lookups fail. One that may be refused (try mode, or a
+ *     deadline) keeps it published until it commits (step 4), and the
+ *     enters its closed gates meet wait for its decision instead of
+ *     failing (active.c): refused, it was invisible to other threads.
  *  2. Walk the subtree under the topology lock: close every gate (and,
  *     in surprise mode, mark every device gone); one barrier for all.
  *  3. Try mode: any user or claim in the subtree -> roll back, -EBUSY.
@@ -12,9 +17,11 @@
  *     were in flight before the gate closed are found by a second walk.
  *     Nothing has changed yet except the gates: rolling back restores
  *     everything.
- *  4. Commit: remove the children, each in wait mode (deepest first, as
- *     each child's removal does the same). No child can appear: adding
- *     one needs an active reference on its parent.
+ *  4. Commit: unpublish; the held enters now fail. Remove the children
+ *     (deepest first, as each child's removal does the same); they are
+ *     closed and drained already, so their removals allocate nothing and
+ *     cannot fail. No child can appear: adding one needs an active
+ *     reference on its parent.
  *  5. Cancel work not yet started.
  *  6. Device lock; the driver's remove; unbind.
  *  7. Unlink, unregister, DEAD, wake the waiters, drop the tree's
@@ -26,7 +33,6 @@
  * runs exactly this code and takes exactly these locks.
  */
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "core.h"
@@ -36,9 +42,18 @@ static atomic_uint_fast64_t walk_tags;
 struct walk {
 	struct dl_device **v;
 	size_t n, cap;
-	size_t done;   /* entries already deactivated and drained */
 	uint64_t tag;
+	bool close;    /* close each gate (a removal's walk) */
+	bool final;    /* its closes cannot be refused (any more) */
+	bool surprise; /* each device got one gone mark from this walk */
 };
+
+static struct walk walk_init(bool close, bool final, bool surprise)
+{
+	return (struct walk){ .tag = atomic_fetch_add(&walk_tags, 1) + 1,
+			      .close = close, .final = final,
+			      .surprise = surprise };
+}
 
 static int walk_push(struct walk *w, struct dl_device *dev)
 {
@@ -62,37 +77,60 @@ static int walk_push(struct walk *w, struct dl_device *dev)
  * Collect the part of the subtree of w->v[0] not yet tagged with w->tag,
  * breadth first, closing gates as we go. Topology lock held.
  */
-static int walk_collect_locked(struct walk *w, struct dl_device *root,
-			       bool surprise)
+static int walk_take_locked(struct walk *w, struct dl_device *d)
 {
-	size_t i = 0;
 	int r;
 
+	dl__assert_topology_held(d->tree);
+	r = walk_push(w, d);
+
+	if (r < 0)
+		return r;
+	d->walk_tag = w->tag;
+	if (w->close)
+		dl__deactivate_locked(d, w->final);
+	if (w->surprise)
+		atomic_fetch_add(&d->gone, 1);
+	return 0;
+}
+
+static int walk_collect_locked(struct walk *w, struct dl_device *root)
+{
+	int r;
+
+	dl__assert_topology_held(root->tree);
 	if (w->n == 0) {
-		r = walk_push(w, root);
+		r = walk_take_locked(w, root);
 		if (r < 0)
 			return r;
-		root->walk_tag = w->tag;
-		dl__deactivate_locked(root);
-		if (surprise)
-			atomic_store(&root->gone, true);
 	}
-	for (i = 0; i < w->n; i++) {
+	for (size_t i = 0; i < w->n; i++) {
 		struct dl_device *d = w->v[i], *c;
 
 		cds_list_for_each_entry(c, &d->children, sibling) {
 			if (c->walk_tag == w->tag)
 				continue;
-			r = walk_push(w, c);
+			r = walk_take_locked(w, c);
 			if (r < 0)
 				return r;
-			c->walk_tag = w->tag;
-			dl__deactivate_locked(c);
-			if (surprise)
-				atomic_store(&c->gone, true);
 		}
 	}
 	return 0;
+}
+
+/* Take back what the walk did to each device, then release it. */
+static void walk_undo(struct dl_tree *tree, struct walk *w)
+{
+	dl__topology_lock(tree);
+	for (size_t i = 0; i < w->n; i++) {
+		if (w->close)
+			dl__reactivate_locked(w->v[i], w->final);
+		if (w->surprise)
+			atomic_fetch_sub(&w->v[i]->gone, 1);
+	}
+	dl__topology_unlock(tree);
+	if (w->close)
+		dl__gate_changed();
 }
 
 static void walk_release(struct walk *w)
@@ -113,6 +151,8 @@ static void set_state(struct dl_device *dev, enum dl_device_state st,
 	struct dl_trace_record rec;
 
 	pthread_mutex_lock(&tree->wait_lock);
+	/* only the owner of a removal changes the state, from REMOVING */
+	dl__assert(atomic_load(&dev->state) == DL_STATE_REMOVING);
 	atomic_store(&dev->state, st);
 	dl__trace_record(tree, dev, ev, arg, &rec);
 	pthread_cond_broadcast(&tree->wait_cond);
@@ -124,10 +164,7 @@ static void rollback(struct dl_device *dev, struct walk *w, int err)
 {
 	struct dl_tree *tree = dev->tree;
 
-	dl__topology_lock(tree);
-	for (size_t i = 0; i < w->n; i++)
-		dl__reactivate_locked(w->v[i]);
-	dl__topology_unlock(tree);
+	walk_undo(tree, w);
 	atomic_store(&dev->published, true);
 	set_state(dev, DL_STATE_LIVE, DL_EV_ROLLBACK, err);
 	if (err == -EBUSY)
@@ -137,22 +174,10 @@ static void rollback(struct dl_device *dev, struct walk *w, int err)
 	walk_release(w);
 }
 
-static struct timespec to_realtime(uint64_t deadline_mono)
-{
-	struct timespec rt, ts;
-	uint64_t now = dl__now_ns(), rel, abs_ns;
-
-	rel = deadline_mono > now ? deadline_mono - now : 0;
-	clock_gettime(CLOCK_REALTIME, &rt);
-	abs_ns = (uint64_t)rt.tv_sec * 1000000000ull + (uint64_t)rt.tv_nsec +
-		 rel;
-	ts.tv_sec = (time_t)(abs_ns / 1000000000ull);
-	ts.tv_nsec = (long)(abs_ns % 1000000000ull);
-	return ts;
-}
-
 static bool any_claimed_locked(struct walk *w, size_t from)
 {
+	if (w->n)
+		dl__assert_mutex_held(&w->v[0]->tree->wait_lock, "wait_lock");
 	for (size_t i = from; i < w->n; i++)
 		if (w->v[i]->claim)
 			return true;
@@ -209,7 +234,7 @@ static int negotiate_claims(struct dl_tree *tree, struct walk *w,
 		if (!c)
 			continue;
 		if (fn) {
-			dl__claim_callback_enter(c);
+			dl__claim_callback_enter(c, d);
 			fn(d, arg);
 			dl__claim_callback_exit();
 		}
@@ -225,17 +250,10 @@ static int negotiate_claims(struct dl_tree *tree, struct walk *w,
 	}
 	pthread_mutex_lock(&tree->wait_lock);
 	while (any_claimed_locked(w, from)) {
-		if (deadline) {
-			struct timespec ts = to_realtime(deadline);
-
-			if (dl__now_ns() >= deadline) {
-				r = -ETIMEDOUT;
-				break;
-			}
-			pthread_cond_timedwait(&tree->wait_cond,
-					       &tree->wait_lock, &ts);
-		} else {
-			pthread_cond_wait(&tree->wait_cond, &tree->wait_lock);
+		if (dl__cond_wait_until(&tree->wait_cond, &tree->wait_lock,
+					deadline) == ETIMEDOUT) {
+			r = -ETIMEDOUT;
+			break;
 		}
 	}
 	pthread_mutex_unlock(&tree->wait_lock);
@@ -252,53 +270,55 @@ static long sum_from(struct walk *w, size_t from)
 }
 
 static int remove_internal(struct dl_device *dev, unsigned int flags,
-			   uint64_t deadline);
+			   uint64_t deadline, bool committed);
 
-static int remove_children(struct dl_device *dev)
-{
-	struct dl_device **v;
-	size_t n;
-	int r;
-
-	for (;;) {
-		r = dl__snapshot_list(dev->tree, &dev->children, &v, &n);
-		if (r == 0)
-			break;
-		/* Committed: we cannot fail. Memory will come back. */
-		usleep(1000);
-	}
-	for (size_t i = 0; i < n; i++) {
-		while (remove_internal(v[i], DL_REMOVE_WAIT, 0) == -ENOMEM)
-			usleep(1000);
-		dl_device_put(v[i]);
-	}
-	free(v);
-	return 0;
-}
-
-static int do_remove(struct dl_device *dev, unsigned int flags,
-		     uint64_t deadline)
+/*
+ * Committed: remove the children one at a time, first child first. Each
+ * is closed and drained already (our walk), so its removal needs no
+ * memory and cannot fail: nothing to retry.
+ */
+static void remove_children(struct dl_device *dev)
 {
 	struct dl_tree *tree = dev->tree;
-	bool surprise = flags == DL_REMOVE_SURPRISE;
-	struct walk w = { .tag = atomic_fetch_add(&walk_tags, 1) + 1 };
+
+	for (;;) {
+		struct dl_device *c = NULL;
+
+		dl__topology_lock(tree);
+		if (!cds_list_empty(&dev->children))
+			c = dl_device_get(cds_list_first_entry(
+				&dev->children, struct dl_device, sibling));
+		dl__topology_unlock(tree);
+		if (!c)
+			break;
+		if (remove_internal(c, DL_REMOVE_WAIT, 0, true) != 0)
+			dl__die("removal of %s, child of the committed removal "
+				"of %s, failed",
+				c->name, dev->name);
+		dl_device_put(c);
+	}
+}
+
+/*
+ * Steps 2 and 3: close and drain the subtree. Returns 0, or a refusal
+ * (-EBUSY, -ETIMEDOUT, -ENOMEM) after rolling everything back.
+ */
+static int close_and_drain(struct dl_device *dev, struct walk *w,
+			   unsigned int flags, uint64_t deadline)
+{
+	struct dl_tree *tree = dev->tree;
 	size_t from = 0;
 	int r;
 
-	atomic_store(&dev->published, false);
-	DL_TEST_POINT("remove:unpublished", dev);
-
 	for (;;) {
 		dl__topology_lock(tree);
-		r = walk_collect_locked(&w, dev, surprise);
+		r = walk_collect_locked(w, dev);
 		dl__topology_unlock(tree);
-		if (r < 0) {
-			rollback(dev, &w, r);
-			return r;
-		}
-		if (from == w.n)
-			break; /* nothing new since the last pass */
-		if (surprise && from == 0)
+		if (r < 0)
+			goto refused;
+		if (from == w->n)
+			return 0; /* nothing new since the last pass */
+		if (w->surprise && from == 0)
 			dl__trace(tree, dev, DL_EV_SURPRISE, 0);
 		DL_TEST_POINT("remove:deactivated", dev);
 
@@ -306,34 +326,80 @@ static int do_remove(struct dl_device *dev, unsigned int flags,
 			bool claimed;
 
 			/* One barrier for the whole batch, then exact. */
-			dl__active_barrier_for(w.v[from]);
-			for (size_t i = from + 1; i < w.n; i++)
-				dl__active_barrier_for(w.v[i]);
+			for (size_t i = from; i < w->n; i++)
+				dl__active_barrier_for(w->v[i]);
 			pthread_mutex_lock(&tree->wait_lock);
-			claimed = any_claimed_locked(&w, from);
+			claimed = any_claimed_locked(w, from);
 			pthread_mutex_unlock(&tree->wait_lock);
-			if (claimed || sum_from(&w, from) > 0) {
-				rollback(dev, &w, -EBUSY);
-				return -EBUSY;
+			if (claimed || sum_from(w, from) > 0) {
+				r = -EBUSY;
+				goto refused;
 			}
 		} else {
-			r = negotiate_claims(tree, &w, from, deadline);
+			r = negotiate_claims(tree, w, from, deadline);
 			if (r == 0) {
 				DL_TEST_POINT("remove:draining", dev);
-				r = dl__active_drain(tree, w.v + from,
-						     w.n - from, deadline);
+				r = dl__active_drain(tree, w->v + from,
+						     w->n - from, deadline);
 			}
-			if (r < 0) {
-				rollback(dev, &w, r);
-				return r;
-			}
+			if (r < 0)
+				goto refused;
 		}
-		from = w.n;
+		from = w->n;
 	}
-	dl__trace(tree, dev, DL_EV_DRAINED, (int32_t)w.n);
+refused:
+	DL_TEST_POINT("remove:refused", dev);
+	rollback(dev, w, r);
+	return r;
+}
+
+/* Step 4's first half: from here on the removal cannot be refused. */
+static void commit(struct dl_device *dev, struct walk *w)
+{
+	struct dl_tree *tree = dev->tree;
+
+	if (!w->final) {
+		dl__topology_lock(tree);
+		for (size_t i = 0; i < w->n; i++)
+			dl__gate_final_locked(w->v[i]);
+		w->final = true;
+		dl__topology_unlock(tree);
+		dl__gate_changed();
+	}
+	atomic_store(&dev->published, false);
+}
+
+static int do_remove(struct dl_device *dev, unsigned int flags,
+		     uint64_t deadline, bool committed)
+{
+	struct dl_tree *tree = dev->tree;
+	bool surprise = flags == DL_REMOVE_SURPRISE;
+	bool final = committed || (flags != DL_REMOVE_TRY && !deadline);
+	struct walk w = walk_init(true, final, surprise && !committed);
+	int r;
+
+	if (final)
+		atomic_store(&dev->published, false);
+	DL_TEST_POINT("remove:unpublished", dev);
+
+	if (committed) {
+		/* Our parent's removal closed and drained us and can no
+		 * longer be refused: close for ourselves, allocate nothing. */
+		dl__topology_lock(tree);
+		dl__assert(atomic_load(&dev->gate.deact) > 0);
+		dl__deactivate_locked(dev, true);
+		dl__topology_unlock(tree);
+	} else {
+		r = close_and_drain(dev, &w, flags, deadline);
+		if (r < 0)
+			return r;
+	}
+	dl__trace(tree, dev, DL_EV_DRAINED, (int32_t)(committed ? 1 : w.n));
 	DL_TEST_POINT("remove:drained", dev);
 
-	/* Committed. */
+	/* Committed. Drained: nobody is inside, and nobody can enter. */
+	dl__assert(dl__active_sum(dev) == 0);
+	commit(dev, &w);
 	remove_children(dev);
 	DL_TEST_POINT("remove:children-gone", dev);
 
@@ -345,6 +411,8 @@ static int do_remove(struct dl_device *dev, unsigned int flags,
 	dl_device_unlock(dev);
 
 	dl__topology_lock(tree);
+	/* no child can appear: adding one needs to enter dev */
+	dl__assert(cds_list_empty(&dev->children));
 	cds_list_del_init(&dev->sibling);
 	rcu_read_lock();
 	cds_lfht_del(tree->registry, &dev->node);
@@ -361,24 +429,49 @@ static int do_remove(struct dl_device *dev, unsigned int flags,
 	return 0;
 }
 
+/*
+ * A surprise removal that finds another removal under way marks the
+ * subtree gone at once (in-flight I/O must fail fast, whoever removes
+ * it), before it waits. Its marks stay if the device dies, and are taken
+ * back if this call returns without that (a deadline).
+ */
+static void surprise_mark(struct dl_device *dev, struct walk *g)
+{
+	if (g->v)
+		return;
+	*g = walk_init(false, false, true);
+	dl__topology_lock(dev->tree);
+	if (walk_collect_locked(g, dev) < 0) {
+		/* Out of memory: mark the device alone, keep no list. */
+		dl__topology_unlock(dev->tree);
+		walk_undo(dev->tree, g);
+		walk_release(g);
+		return;
+	}
+	dl__topology_unlock(dev->tree);
+	DL_TEST_POINT("remove:surprise-marked", dev);
+}
+
 /* Win the removal or wait for the winner. */
 static int remove_internal(struct dl_device *dev, unsigned int flags,
-			   uint64_t deadline)
+			   uint64_t deadline, bool committed)
 {
 	struct dl_tree *tree = dev->tree;
 	struct dl_trace_record rec;
+	struct walk marks = { 0 };
+	int r;
 
 	pthread_mutex_lock(&tree->wait_lock);
 	for (;;) {
 		int st = atomic_load(&dev->state);
 
 		if (st == DL_STATE_NEW) {
-			pthread_mutex_unlock(&tree->wait_lock);
-			return -EINVAL;
+			r = -EINVAL;
+			goto out_unlock;
 		}
 		if (st == DL_STATE_DEAD) {
-			pthread_mutex_unlock(&tree->wait_lock);
-			return 0;
+			r = 0;
+			goto out_unlock;
 		}
 		/* A LIVE device's online/offline callback finishes before its
 		 * removal starts (driver.c), unless this is its own thread. */
@@ -391,33 +484,64 @@ static int remove_internal(struct dl_device *dev, unsigned int flags,
 		}
 		/* REMOVING: somebody else owns it; or LIVE with a callback
 		 * running: wait for it as for the owner. */
-		if (deadline) {
-			struct timespec ts = to_realtime(deadline);
-
-			if (dl__now_ns() >= deadline) {
-				pthread_mutex_unlock(&tree->wait_lock);
-				return -ETIMEDOUT;
-			}
-			pthread_cond_timedwait(&tree->wait_cond,
-					       &tree->wait_lock, &ts);
-		} else {
-			pthread_cond_wait(&tree->wait_cond, &tree->wait_lock);
+		if (flags == DL_REMOVE_SURPRISE && !marks.v) {
+			pthread_mutex_unlock(&tree->wait_lock);
+			surprise_mark(dev, &marks);
+			pthread_mutex_lock(&tree->wait_lock);
+			continue;
+		}
+		if (dl__cond_wait_until(&tree->wait_cond, &tree->wait_lock,
+					deadline) == ETIMEDOUT) {
+			r = -ETIMEDOUT;
+			goto out_unlock;
 		}
 	}
 	pthread_mutex_unlock(&tree->wait_lock);
 	dl__trace_notify(tree, dev, &rec);
 	DL_TEST_POINT("remove:won", dev);
-	return do_remove(dev, flags, deadline);
+	dl__removing_begin();
+	r = do_remove(dev, flags, deadline, committed);
+	dl__removing_end();
+	goto out;
+
+out_unlock:
+	pthread_mutex_unlock(&tree->wait_lock);
+out:
+	if (marks.v) {
+		if (r != 0)
+			walk_undo(tree, &marks);
+		walk_release(&marks);
+	}
+	return r;
 }
 
 DL_EXPORT int dl_device_remove(struct dl_device *dev, unsigned int flags,
 			       int64_t timeout_ns)
 {
 	uint64_t deadline = 0;
+	struct dl_device *cb;
 
 	assert_return(dev, -EINVAL);
 	assert_return(flags <= DL_REMOVE_SURPRISE, -EINVAL);
 	assert_return(timeout_ns >= 0 || timeout_ns == DL_NO_TIMEOUT, -EINVAL);
+	/*
+	 * A claim's release callback runs inside a removal of its device:
+	 * removing that device or an ancestor from it would wait for that
+	 * removal, which waits for the callback (for ever: no deadline
+	 * counts while a callback runs).
+	 */
+	cb = dl__claim_callback_dev();
+	if (cb && (cb == dev || dl__is_ancestor(dev, cb))) {
+		if (DL_DEBUG)
+			dl__die("dl_device_remove(%s) from the claim release "
+				"callback of %s: the removal that called the "
+				"callback would wait for itself",
+				dev->name, cb->name);
+		return -EDEADLK;
+	}
+	/* A work item removing its own device (or an ancestor) first gives
+	 * up the active reference its worker took for it. */
+	dl__work_drop_active(dev, true);
 	if (dl__self_holds_active_in(dev, true))
 		return -EDEADLK;
 	if (DL_DEBUG)
@@ -427,7 +551,7 @@ DL_EXPORT int dl_device_remove(struct dl_device *dev, unsigned int flags,
 		if (deadline == 0)
 			deadline = 1;
 	}
-	return remove_internal(dev, flags, deadline);
+	return remove_internal(dev, flags, deadline, false);
 }
 
 DL_EXPORT int dl_device_remove_self(struct dl_device *dev,
@@ -435,11 +559,17 @@ DL_EXPORT int dl_device_remove_self(struct dl_device *dev,
 {
 	assert_return(dev, -EINVAL);
 	assert_return(flags <= DL_REMOVE_SURPRISE, -EINVAL);
-	if (!dl__self_holds_active_in(dev, false))
-		return -EINVAL;
 	/* Drop our own protection first, or our drain would wait for us
-	 * (kernfs_remove_self()). The caller's lifetime reference keeps
-	 * the memory. */
-	dl_device_exit(dev);
+	 * (kernfs_remove_self()): the reference a work item's worker took
+	 * for it, if dev is its device, and the caller's own. The caller's
+	 * lifetime reference keeps the memory. */
+	if (dl__work_drop_active(dev, false)) {
+		if (dl__self_holds_active_in(dev, false))
+			dl_device_exit(dev);
+	} else if (dl__self_holds_active_in(dev, false)) {
+		dl_device_exit(dev);
+	} else {
+		return -EINVAL;
+	}
 	return dl_device_remove(dev, flags, DL_NO_TIMEOUT);
 }

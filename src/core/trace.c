@@ -9,14 +9,6 @@
 
 #include "core.h"
 
-uint64_t dl__now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 void dl__trace_record(struct dl_tree *tree, const struct dl_device *dev,
 		      enum dl_trace_event ev, int32_t arg,
 		      struct dl_trace_record *out)

@@ -63,6 +63,7 @@ void dl__registry_added_locked(struct dl_tree *tree)
 {
 	sigset_t all, old;
 
+	dl__assert_topology_held(tree);
 	if (++tree->nregistered <= atomic_load(&tree->reg_buckets))
 		return;
 	pthread_mutex_lock(&tree->resize_lock);
@@ -86,6 +87,8 @@ void dl__registry_deleted_locked(struct dl_tree *tree)
 {
 	unsigned long b = atomic_load(&tree->reg_buckets);
 
+	dl__assert_topology_held(tree);
+	dl__assert(tree->nregistered > 0);
 	tree->nregistered--;
 	/* liburcu shrinks the table as the count falls: forget the size
 	 * asked for once it is far above the count, so that growing
@@ -118,6 +121,7 @@ static void tree_destroy(struct dl_tree *tree)
 	pthread_mutex_destroy(&tree->wait_lock);
 	pthread_cond_destroy(&tree->wait_cond);
 	pthread_mutex_destroy(&tree->drivers_lock);
+	pthread_cond_destroy(&tree->drivers_cond);
 	pthread_mutex_destroy(&tree->wq_lock);
 	pthread_mutex_destroy(&tree->trace_lock);
 	pthread_rwlock_destroy(&tree->watch_lock);
@@ -144,8 +148,9 @@ DL_EXPORT int dl_tree_new(struct dl_tree **ret)
 		return -ENOMEM;
 	pthread_mutex_init(&tree->topology_lock, NULL);
 	pthread_mutex_init(&tree->wait_lock, NULL);
-	pthread_cond_init(&tree->wait_cond, NULL);
+	dl__cond_init(&tree->wait_cond);
 	pthread_mutex_init(&tree->drivers_lock, NULL);
+	pthread_cond_init(&tree->drivers_cond, NULL);
 	pthread_mutex_init(&tree->wq_lock, NULL);
 	pthread_mutex_init(&tree->trace_lock, NULL);
 	pthread_rwlock_init(&tree->watch_lock, NULL);

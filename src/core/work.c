@@ -45,6 +45,20 @@ struct dl_workqueue {
 };
 
 static __thread struct dl_workqueue *current_wq;
+/* the device the running item's worker entered for it, until its body
+ * gives that reference up by removing the device (owner only) */
+static __thread struct dl_device *entered_for_item;
+
+bool dl__work_drop_active(struct dl_device *dev, bool subtree)
+{
+	struct dl_device *d = entered_for_item;
+
+	if (!d || !(d == dev || (subtree && dl__is_ancestor(dev, d))))
+		return false;
+	entered_for_item = NULL;
+	dl_device_exit(d);
+	return true;
+}
 
 /*
  * An item's end: its done callback and its device reference while it is
@@ -86,6 +100,7 @@ static void *worker(void *arg)
 	for (;;) {
 		struct work_item *it;
 		int status;
+		bool closed;
 
 		while (cds_list_empty(&wq->pending) && !wq->stopping)
 			pthread_cond_wait(&wq->more, &wq->lock);
@@ -96,12 +111,22 @@ static void *worker(void *arg)
 		cds_list_del(&it->node);
 		cds_list_add_tail(&it->node, &wq->running);
 		atomic_fetch_sub(&it->dev->pending_work, 1);
+		/* Taken after a removal that cannot be refused closed the
+		 * device: it was pending then, so it is cancelled, as the
+		 * removal's own cancel would say (an ordered queue's item
+		 * behind a running one). */
+		closed = atomic_load(&it->dev->gate_final) != 0;
 		pthread_mutex_unlock(&wq->lock);
 
 		DL_TEST_POINT("work:run", it->dev);
-		if (dl_device_enter_tagged(it->dev, "work") == 0) {
+		if (closed) {
+			status = -ECANCELED;
+		} else if (dl_device_enter_tagged(it->dev, "work") == 0) {
+			entered_for_item = it->dev;
 			it->fn(it->dev, it->arg);
-			dl_device_exit(it->dev);
+			if (entered_for_item)
+				dl_device_exit(it->dev);
+			entered_for_item = NULL;
 			status = 0;
 		} else {
 			status = -ENODEV;
@@ -225,6 +250,7 @@ static bool outstanding_upto_locked(struct dl_workqueue *wq, uint64_t seq)
 {
 	struct work_item *it;
 
+	dl__assert_mutex_held(&wq->lock, "the queue's lock");
 	if (!cds_list_empty(&wq->pending) &&
 	    cds_list_first_entry(&wq->pending, struct work_item, node)->seq <=
 		    seq)

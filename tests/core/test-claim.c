@@ -313,8 +313,43 @@ TEST(claim_released_as_soon_as_published)
 	free_tree(tree);
 }
 
+/*
+ * A release callback that removes its device's parent (or the device)
+ * would wait for the removal that is calling it: that used to hang for
+ * ever, whatever the outer deadline. Builds with debug checks abort.
+ */
+static void remove_parent_from_release(struct dl_device *dev, void *arg)
+{
+	(void)arg;
+	fprintf(stderr, "remove says %d\n",
+		dl_device_remove(dl_device_parent(dev), DL_REMOVE_WAIT,
+				 DL_NO_TIMEOUT));
+}
+
+static void release_removes_parent(void *arg)
+{
+	struct dl_tree *tree = mktree();
+	struct dl_device *p = mkdev(tree, NULL, "p");
+	struct dl_device *c = mkdev(tree, p, "p.c");
+
+	(void)arg;
+	alarm(10);
+	if (dl_device_claim(c, "vm", remove_parent_from_release, NULL) != 0)
+		_exit(3);
+	fprintf(stderr, "outer remove says %d\n",
+		dl_device_remove(p, DL_REMOVE_WAIT, 1000000000));
+}
+
+TEST(release_callback_removing_parent_aborts)
+{
+	expect_death(release_removes_parent, NULL,
+		     "dl_device_remove(p) from the claim release callback of "
+		     "p.c");
+}
+
 TEST_MAIN(claim_unclaim, try_removal_of_claimed_is_busy,
 	  wait_removal_released_from_callback, wait_removal_released_later,
 	  wait_removal_without_callback, claimant_never_releases,
 	  claim_on_removing_device, claim_after_rollback,
-	  claim_released_as_soon_as_published)
+	  claim_released_as_soon_as_published,
+	  release_callback_removing_parent_aborts)

@@ -728,10 +728,44 @@ TEST(removal_waits_for_running_online_callback)
 	free_tree(tree);
 }
 
+/*
+ * A driver's match may look other drivers up: it runs under the device
+ * lock only (it used to run under the drivers lock too, and
+ * dl_driver_find() from it deadlocked).
+ */
+static atomic_int finder_calls;
+
+static bool finder_match(struct dl_driver *drv, struct dl_device *dev)
+{
+	(void)drv;
+	atomic_fetch_add(&finder_calls, 1);
+	/* bind only where no driver called "preferred" exists */
+	return dl_driver_find(dl_device_tree(dev), "preferred") == NULL;
+}
+
+static const struct dl_driver_ops finder_ops = {
+	.name = "finder", .match = finder_match,
+};
+
+TEST(match_may_find_drivers)
+{
+	struct dl_tree *tree = mktree();
+	struct dl_driver *drv;
+	struct dl_device *d;
+
+	ASSERT_EQ(dl_driver_register(tree, &finder_ops, NULL, &drv), 0);
+	d = mkdev(tree, NULL, "d");
+	ASSERT_GE(atomic_load(&finder_calls), 1);
+	ASSERT_EQ(dl_device_lock_held(d), 0);
+	ASSERT_PTR_EQ(dl_device_driver(d), drv);
+	dl_device_put(d);
+	free_tree(tree);
+}
+
 TEST_MAIN(register_find, match_by_type_and_fn, autoprobe_on_add,
 	  probe_failure_leaves_unbound, bind_unbind_errors,
 	  probe_adds_children_autoprobe, probe_adds_children_bind_unbind,
 	  unregister_unbinds_all, unregister_waits_for_probe_in_flight,
 	  online_offline, online_refused_once_removal_started,
 	  online_in_flight_when_removal_starts,
-	  removal_waits_for_running_online_callback)
+	  removal_waits_for_running_online_callback, match_may_find_drivers)

@@ -308,6 +308,146 @@ TEST(surprise_marks_gone_before_drain)
 	put_fam(&f);
 }
 
+/* An enter on a thread of its own: ret stays 1 until it returned. */
+struct enterer {
+	struct dl_device *dev;
+	int ret;
+};
+
+static void *enter_thread(void *arg)
+{
+	struct enterer *e = arg;
+
+	e->ret = dl_device_enter(e->dev);
+	if (e->ret == 0)
+		dl_device_exit(e->dev);
+	return NULL;
+}
+
+/*
+ * A removal that is refused (try mode with a user inside; a deadline,
+ * in wait or surprise mode, that passes) is invisible to every other
+ * thread: while it decides, lookups find the device and an enter waits
+ * for the decision instead of failing; refused, the enter succeeds and
+ * nothing is marked gone. Each mode is stopped after its gates closed.
+ */
+TEST(refused_removal_is_invisible)
+{
+	static const struct {
+		unsigned int flags;
+		int64_t timeout;
+		const char *point;
+		int ret;
+	} modes[] = {
+		{ DL_REMOVE_TRY, DL_NO_TIMEOUT, "remove:deactivated", -EBUSY },
+		{ DL_REMOVE_WAIT, 50000000, "remove:draining", -ETIMEDOUT },
+		{ DL_REMOVE_SURPRISE, 50000000, "remove:draining",
+		  -ETIMEDOUT },
+	};
+
+	for (int m = 0; m < 3; m++) {
+		struct fam f = mkfam(true);
+		struct holder h;
+		pthread_t t = hold(&h, f.d[5]); /* r.b.1 */
+		struct remover rm = REMOVER(f.d[0], modes[m].flags);
+		struct enterer e = { f.d[2], 1 }; /* r.a.2's sibling r.a.1 */
+		pthread_t rt, et;
+
+		rm.timeout = modes[m].timeout;
+		pause_arm(0, modes[m].point, f.d[0]);
+		rt = spawn(remove_thread, &rm);
+		pause_wait(0); /* gates closed, not yet decided */
+		for (int i = 0; i < FAM; i++)
+			ASSERT_TRUE(findable(f.tree, f.d[i]));
+		/* an enter is held until the removal decides */
+		pause_arm(1, "enter:held", f.d[2]);
+		et = spawn(enter_thread, &e);
+		pause_wait(1);
+		pause_release(1);
+		ASSERT_EQ(e.ret, 1);
+		pause_release(0);
+		join(rt);
+		ASSERT_EQ(rm.ret, modes[m].ret);
+		join(et);
+		ASSERT_EQ(e.ret, 0);
+		for (int i = 0; i < FAM; i++)
+			ASSERT_FALSE(dl_device_is_gone(f.d[i]));
+		check_intact(&f);
+		gate_open(&h.out);
+		join(t);
+		ASSERT_EQ(dl_device_remove(f.d[0], DL_REMOVE_TRY, 0), 0);
+		check_gone(&f, false);
+		put_fam(&f);
+	}
+}
+
+/* A user whose in-flight I/O fails fast once its device is gone. */
+struct io_user {
+	struct dl_device *dev;
+	struct gate in;
+	atomic_bool saw_gone;
+	int ret;
+};
+
+static void *io_user_thread(void *arg)
+{
+	struct io_user *u = arg;
+	uint64_t end = test_now_ns() + 20000000000ull;
+
+	u->ret = dl_device_enter(u->dev);
+	gate_pass(&u->in);
+	while (!dl_device_is_gone(u->dev) && test_now_ns() < end)
+		sched_yield();
+	atomic_store(&u->saw_gone, dl_device_is_gone(u->dev));
+	if (u->ret == 0)
+		dl_device_exit(u->dev);
+	return NULL;
+}
+
+/*
+ * A surprise removal that arrives while a wait-mode removal drains marks
+ * the subtree gone at once, so the in-flight I/O it waits for fails fast
+ * and both removals finish. A surprise that is refused (its deadline
+ * passes first) takes its marks back.
+ */
+TEST(surprise_during_wait_marks_gone)
+{
+	for (int refused = 0; refused < 2; refused++) {
+		struct fam f = mkfam(true);
+		struct io_user u = { .dev = f.d[5] }; /* r.b.1 */
+		struct holder h;
+		struct remover wr = REMOVER(f.d[0], DL_REMOVE_WAIT);
+		pthread_t ut, wt, ht = 0;
+
+		gate_init(&u.in);
+		if (refused) /* a user that does not poll gone */
+			ht = hold(&h, f.d[3]);
+		ut = spawn(io_user_thread, &u);
+		gate_wait_entered(&u.in, 1);
+		gate_open(&u.in);
+		pause_arm(0, "drain:wait", f.d[0]);
+		wt = spawn(remove_thread, &wr);
+		pause_wait(0); /* the wait-mode removal owns r and drains */
+		pause_release(0);
+		ASSERT_FALSE(dl_device_is_gone(f.d[5]));
+		ASSERT_EQ(dl_device_remove(f.d[0], DL_REMOVE_SURPRISE,
+					   refused ? 50000000 : 10000000000ll),
+			  refused ? -ETIMEDOUT : 0);
+		join(ut);
+		ASSERT_TRUE(atomic_load(&u.saw_gone));
+		if (refused) {
+			for (int i = 0; i < FAM; i++)
+				ASSERT_FALSE(dl_device_is_gone(f.d[i]));
+			gate_open(&h.out);
+			join(ht);
+		}
+		join(wt);
+		ASSERT_EQ(wr.ret, 0);
+		check_gone(&f, !refused);
+		put_fam(&f);
+	}
+}
+
 #define RACERS 8
 
 TEST(concurrent_removers)
@@ -544,7 +684,8 @@ TEST(big_tree_free)
 	leak_check();
 }
 
-TEST_MAIN(modes_basic, remove_middle_of_tree, try_busy_rolls_back,
+TEST_MAIN(modes_basic, refused_removal_is_invisible,
+	  surprise_during_wait_marks_gone, remove_middle_of_tree, try_busy_rolls_back,
 	  deadline_times_out_and_rolls_back, surprise_marks_gone_before_drain,
 	  concurrent_removers, concurrent_parent_and_child, bad_arguments,
 	  remove_self_basics, two_self_removals, big_tree_free)

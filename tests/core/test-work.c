@@ -92,15 +92,79 @@ TEST(item_runs_entered)
 	ASSERT_EQ(it.status, 0);
 	ASSERT_TRUE(it.entered);
 	ASSERT_EQ(it.users, 1);
-	ASSERT_EQ(it.remove_ret, -EDEADLK); /* it is inside */
-	ASSERT_EQ(atomic_load(&d->refcount), refs0);
+	/* removing its own device gives up the worker's reference first */
+	ASSERT_EQ(it.remove_ret, 0);
+	ASSERT_EQ(dl_device_state(d), DL_STATE_DEAD);
 	ASSERT_EQ(get_stats(tree).work_run, 1);
+	dl_device_put(d);
+
 	/* done may be NULL */
+	d = mkdev(tree, NULL, "w2");
+	it.dev = d;
+	/* the item runs once the queuer has left d (a try counts it) */
+	pause_arm(0, "work:run", d);
 	ASSERT_EQ(dl_work_queue(wq, d, body_remove, NULL, &it), 0);
+	pause_wait(0);
+	pause_release(0);
 	ASSERT_EQ(dl_workqueue_flush(wq), 0);
 	ASSERT_EQ(atomic_load(&it.ran), 2);
+	ASSERT_EQ(it.remove_ret, 0);
 	dl_device_put(d);
 	free_tree(tree);
+}
+
+/*
+ * The commonest driver pattern: an error handler, queued from an
+ * interrupt, removes its own device. dl_device_remove() from the item
+ * used to say -EDEADLK (the worker's own active reference), and
+ * dl_device_remove_self() succeeded but the worker's exit afterwards
+ * aborted (an exit without an enter).
+ */
+struct self_rm {
+	struct dl_device *dev, *child;
+	bool self, in_child;
+	int ret;
+	atomic_int ran;
+};
+
+static void body_remove_own(struct dl_device *dev, void *arg)
+{
+	struct self_rm *s = arg;
+
+	(void)dev;
+	if (s->self)
+		s->ret = dl_device_remove_self(s->dev, DL_REMOVE_WAIT);
+	else
+		s->ret = dl_device_remove(s->in_child ? s->dev : dev,
+					  DL_REMOVE_WAIT, DL_NO_TIMEOUT);
+	atomic_fetch_add(&s->ran, 1);
+}
+
+TEST(item_removes_its_own_device)
+{
+	for (int mode = 0; mode < 3; mode++) {
+		struct dl_tree *tree = mktree();
+		struct dl_device *d = mkdev(tree, NULL, "w");
+		struct dl_device *c = mkdev(tree, d, "w.c");
+		struct dl_workqueue *wq = dl_tree_workqueue(tree);
+		/* 0: remove(own), 1: remove_self(own), 2: remove(parent)
+		 * from an item of the child */
+		struct self_rm s = { .dev = d, .self = mode == 1,
+				     .in_child = mode == 2, .ret = 1 };
+
+		ASSERT_EQ(dl_work_queue(wq, mode == 2 ? c : d,
+					body_remove_own, NULL, &s),
+			  0);
+		ASSERT_EQ(dl_workqueue_flush(wq), 0);
+		ASSERT_EQ(atomic_load(&s.ran), 1);
+		ASSERT_EQ(s.ret, 0);
+		ASSERT_EQ(dl_device_state(d), DL_STATE_DEAD);
+		ASSERT_EQ(dl_device_state(c), DL_STATE_DEAD);
+		ASSERT_EQ(get_stats(tree).work_run, 1);
+		dl_device_put(c);
+		dl_device_put(d);
+		free_tree(tree);
+	}
 }
 
 TEST(bad_arguments)
@@ -296,6 +360,47 @@ TEST(dequeued_item_skipped)
 	ASSERT_EQ(get_stats(tree).work_cancelled, 1);
 	ASSERT_EQ(get_stats(tree).work_run, 0);
 	dl_device_put(a);
+	free_tree(tree);
+}
+
+/*
+ * An ordered queue: B waits behind A, both for d. d's removal drains A;
+ * the worker then used to take B before the removal's cancel did, and B
+ * finished "skipped" (-ENODEV) although it was still queued when the
+ * removal closed d: it is cancelled (-ECANCELED), as work.h says.
+ */
+TEST(ordered_queue_item_behind_running_one_is_cancelled)
+{
+	struct dl_tree *tree = mktree();
+	struct dl_device *d = mkdev(tree, NULL, "d");
+	struct dl_workqueue *wq;
+	struct gate hold = GATE_INIT;
+	struct item a = { .dev = d, .status = 1, .hold = &hold };
+	struct item b = { .dev = d, .status = 1 };
+	struct remover rm = REMOVER(d, DL_REMOVE_WAIT);
+	pthread_t rt;
+
+	ASSERT_EQ(dl_workqueue_new(tree, "ordered", 1, &wq), 0);
+	queue_ok(wq, &a);
+	gate_wait_entered(&hold, 1);
+	queue_ok(wq, &b);
+	pause_arm(0, "remove:drained", d);
+	pause_arm(1, "drain:wait", d);
+	rt = spawn(remove_thread, &rm);
+	pause_wait(1); /* d is closed; the drain waits for A */
+	pause_release(1);
+	gate_open(&hold); /* A ends, the drain ends, B's turn comes */
+	pause_wait(0);    /* drained, not yet at its final cancel */
+	wait_atomic_ge(&b.done, 1);
+	ASSERT_EQ(b.status, -ECANCELED);
+	ASSERT_EQ(atomic_load(&b.ran), 0);
+	pause_release(0);
+	join(rt);
+	ASSERT_EQ(rm.ret, 0);
+	wait_atomic_ge(&a.done, 1); /* after A's exit, which ended the drain */
+	ASSERT_EQ(a.status, 0);
+	dl_workqueue_free(wq);
+	dl_device_put(d);
 	free_tree(tree);
 }
 
@@ -595,7 +700,8 @@ TEST(flush_waits_for_done_callbacks)
 	free_tree(tree);
 }
 
-TEST_MAIN(item_runs_entered, bad_arguments, ordered_queue_runs_in_order,
+TEST_MAIN(item_runs_entered, item_removes_its_own_device,
+	  ordered_queue_item_behind_running_one_is_cancelled, bad_arguments, ordered_queue_runs_in_order,
 	  queue_refused_unless_live, removal_cancels_pending,
 	  dequeued_item_skipped, running_item_holds_off_removal,
 	  close_refuses_and_drains, flush_from_worker_deadlk,

@@ -771,24 +771,47 @@ TEST(s6_try_remove_busy_user_and_claim)
 	dl_tree_free(tree);
 }
 
+struct enter_arg {
+	struct dl_device *dev;
+	int ret;
+};
+
+static void *enter_thread(void *arg)
+{
+	struct enter_arg *e = arg;
+
+	e->ret = dl_device_enter(e->dev);
+	if (e->ret == 0)
+		dl_device_exit(e->dev);
+	return NULL;
+}
+
 TEST(s6_try_remove_races_with_enter)
 {
 	/* The user enters exactly while the removal checks: the removal is
-	 * paused after closing the gate; the enter must fail, and the
-	 * removal, seeing nobody, succeeds. Or the user was first, and the
-	 * removal refuses. Either way: success => no enter succeeds. */
+	 * paused after closing the gate; the enter waits for its decision
+	 * (a try may still be refused, and then must not have been seen),
+	 * the removal, seeing nobody, succeeds, and the enter fails. Or the
+	 * user was first, and the removal refuses. Either way: success =>
+	 * no enter succeeds. */
 	struct dl_tree *tree = mktree();
 	struct dl_device *dev = mkdev(tree, NULL, "dev0");
 	struct remover *rm = remover(dev, DL_REMOVE_TRY);
-	pthread_t t;
+	struct enter_arg e = { .dev = dev, .ret = 1 };
+	pthread_t t, et;
 
 	pause_arm(0, "remove:deactivated", dev);
 	t = spawn(remover_thread, rm);
 	pause_wait(0);
-	ASSERT_EQ(dl_device_enter(dev), -ENODEV);
+	pause_arm(1, "enter:held", dev);
+	et = spawn(enter_thread, &e);
+	pause_wait(1);
+	pause_release(1);
 	pause_release(0);
 	join(t);
+	join(et);
 	ASSERT_EQ(rm->ret, 0);
+	ASSERT_EQ(e.ret, -ENODEV);
 	ASSERT_EQ(dl_device_enter(dev), -ENODEV);
 	dl_device_put(dev);
 	dl_tree_free(tree);
