@@ -23,6 +23,8 @@ expect_eq "the tree's 01:00.0 at /sys, the tree's parts on FUSE, the host's on s
 	"$(tr '\n' ' ' <"$WORK/run.out")" "0x8086 64 fuseblk fuseblk fuseblk sysfs tmpfs "
 check "the host has no bus 01" test ! -e $PF
 check "nor bus/mdev (the tree's is grafted in)" test ! -e /sys/bus/mdev
+in_run 'readlink -f /sys/module/vfio_pci/drivers/pci:vfio-pci; test -d /sys/module/kernel && echo host'
+expect_eq "the tree's modules in /sys/module beside the host's" "$(tr '\n' ' ' <"$WORK/run.out")" "/sys/bus/pci/drivers/vfio-pci host "
 for p in devices/system/cpu/cpu0 class/net/lo bus/cpu firmware kernel/mm block; do
 	if [ -e "/sys/$p" ]; then
 		in_run "test -e /sys/$p"
@@ -33,6 +35,13 @@ in_run 'ls /sys/bus' && ls /sys/bus | sed '$a mdev' | sort >"$WORK/bus.want"
 expect_eq "bus/ holds the host's buses and mdev" "$(sort "$WORK/run.out")" "$(cat "$WORK/bus.want")"
 in_run 'lspci -n -s 01:00.0'
 expect_eq "lspci with no option finds the tree's NIC" "$(awk '{ print $3 }' "$WORK/run.out")" 8086:10fb
+# setpci with no option: the Command register's SERR# enable, set and
+# read back through the tree's config, where lspci sees it too
+in_run 'serr() { lspci -vv -s 01:00.0 | grep -o "SERR[+-]" | head -1; }
+	setpci -s 01:00.0 COMMAND; serr; setpci -s 01:00.0 COMMAND=0100:0100; setpci -s 01:00.0 COMMAND; serr'
+expect_eq "setpci with no option writes the tree's config (SERR# enable, off before)" \
+	"$(sed -n '2,4p' "$WORK/run.out" | tr '\n' ' ')" \
+	"SERR- $(printf '%04x' $((0x$(sed -n 1p "$WORK/run.out") | 0x100))) SERR+ "
 in_run 'mkdir /sys/bus/x 2>&1; touch /sys/bus/pci/x 2>&1; true'
 expect_eq "rebuilt directories are read-only; the tree's refuse as sysfs does" \
 	"$(grep -c 'Read-only file system' "$WORK/run.out") $(grep -c 'Permission denied' "$WORK/run.out")" "1 1"
