@@ -6,8 +6,11 @@
 #
 #   bench/run.sh [--quick] [BUILD_DIR]      (default BUILD_DIR: build)
 #
-# --quick: a smoke run (about 15 s) for CI: fewer and shorter runs, and the
-# 1M-device lookup shrinks to 100k devices (same key, said in "notes").
+# Then, as root, the sysfs view's benchmark (bench/fs/view-bench.sh).
+#
+# --quick: a smoke run (about 15 s, and 40 s for the view) for CI: fewer
+# and shorter runs, and the 1M-device lookup shrinks to 100k devices (same
+# key, said in "notes").
 # The programs themselves take --quick, --json FILE and --threads N; see
 # docs/performance.md.
 set -euo pipefail
@@ -17,7 +20,7 @@ build=
 for a in "$@"; do
 	case "$a" in
 	--quick) quick=--quick ;;
-	-h|--help) sed -n '4,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h|--help) sed -n '4,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	-*) echo "bench/run.sh: unknown option $a" >&2; exit 2 ;;
 	*) build=$a ;;
 	esac
@@ -205,3 +208,16 @@ for n in notes:
 w("")
 w("results: %s (%s s)" % (os.path.join(out, "results.json"), elapsed))
 EOF
+
+# The sysfs view's targets (docs/view.md): a FUSE mount, so root only.
+if [ -c /dev/fuse ] && [ "$(id -u)" = 0 ] && command -v lspci >/dev/null; then
+	echo "== bench/fs/view-bench.sh $quick" >&2
+	rc=0
+	timeout 3600 "$src/bench/fs/view-bench.sh" $quick "$build" || rc=$?
+	if [ "$rc" != 0 ]; then
+		echo "bench/run.sh: bench/fs/view-bench.sh failed (exit status $rc)" >&2
+		exit 1
+	fi
+else
+	echo "bench/run.sh: the view's benchmark needs root, /dev/fuse and lspci: skipped" >&2
+fi

@@ -11,6 +11,7 @@
  * answer.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -134,11 +135,35 @@ static int show_override(struct dl_fs *fs, struct dl_device *dev,
 		       : (int)strlen(strcat(buf, "\n"));
 }
 
+/* driver_set_override() (drivers/base/driver.c): the text ends at the
+ * first newline; empty (nothing, "\n", "\0") clears. */
 static int store_override(struct dl_fs *fs, struct dl_device *dev,
 			  const char *text)
 {
+	char name[ATTR_MAX + 1];
+
 	(void)fs;
-	return dl_pci_platform_driver_override(dev, text, NULL, 0);
+	snprintf(name, sizeof(name), "%.*s", (int)strcspn(text, "\n"), text);
+	return dl_pci_platform_driver_override(dev, name, NULL, 0);
+}
+
+/* numa_node: numa_node_store(), kstrtoint() then an online node. */
+static int store_numa_node(struct dl_fs *fs, struct dl_device *dev,
+			   const char *text)
+{
+	unsigned long v;
+	bool neg = text[0] == '-';
+	int r;
+
+	(void)fs;
+	/* kstrtoint(): kstrtoll() takes one '-' (then no '+'), else
+	 * kstrtoull() with its '+' */
+	if (neg && text[1] == '+')
+		return -EINVAL;
+	r = dl_fs__store_ulong(text + neg, neg ? 1ul + INT_MAX : INT_MAX, &v);
+	if (r < 0)
+		return r;
+	return dl_pci_set_numa_node(dev, neg ? (int)(0 - (long)v) : (int)v);
 }
 
 /* remove: `echo 1` is done by write_attr() (removes_self); this checks
@@ -246,7 +271,9 @@ static const struct attr attrs[] = {
 	SHOW("irq", DL_PCI_ATTR_IRQ),
 	SHOW("resource", DL_PCI_ATTR_RESOURCE),
 	SHOW("modalias", DL_PCI_ATTR_MODALIAS),
-	SHOW("numa_node", DL_PCI_ATTR_NUMA_NODE),
+	{ .name = "numa_node", .mode = 0644, .on = ON_PCI,
+	  .pci_attr = DL_PCI_ATTR_NUMA_NODE, .show = show_pci,
+	  .store = store_numa_node },
 	/* attr-info.c: what the kernel computes */
 	{ .name = "uevent", .mode = 0444, .on = ON_PCI, .pci_attr = -1,
 	  .show = show_uevent },
@@ -272,8 +299,12 @@ static const struct attr attrs[] = {
 	  .pci_attr = -1, .show = show_dma_mask_bits },
 	{ .name = "driver_override", .mode = 0644, .on = ON_PCI,
 	  .pci_attr = -1, .show = show_override, .store = store_override },
-	{ .name = "remove", .mode = 0200, .on = ON_PCI | ON_MDEV,
-	  .pci_attr = -1, .store = store_remove, .removes_self = true },
+	/* pci-sysfs.c: DEVICE_ATTR_IGNORE_LOCKDEP(remove, 0220, ...);
+	 * mdev_sysfs.c: DEVICE_ATTR_WO(remove), 0200 */
+	{ .name = "remove", .mode = 0220, .on = ON_PCI, .pci_attr = -1,
+	  .store = store_remove, .removes_self = true },
+	{ .name = "remove", .mode = 0200, .on = ON_MDEV, .pci_attr = -1,
+	  .store = store_remove, .removes_self = true },
 	{ .name = "rescan", .mode = 0200, .on = ON_PCI, .pci_attr = -1,
 	  .store = store_rescan },
 	{ .name = "online", .mode = 0644, .on = ON_PCI, .pci_attr = -1,

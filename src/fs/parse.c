@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -7,28 +9,55 @@
 
 int dl_fs__store_text(const char *data, size_t size, char *out, size_t outlen)
 {
+	size_t n;
+
 	if (size == 0 || size >= outlen)
 		return -EINVAL;
+	/* kernfs_fop_write_iter() terminates the buffer at the byte count,
+	 * and every store reads it as a C string: it ends at a NUL. */
 	memcpy(out, data, size);
 	out[size] = '\0';
-	if (out[size - 1] == '\n')
-		out[--size] = '\0';
-	if (strlen(out) != size) /* an embedded NUL */
-		return -EINVAL;
-	return (int)size;
+	n = strlen(out);
+	if (n && out[n - 1] == '\n')
+		out[--n] = '\0';
+	return (int)n;
 }
 
+/* lib/kstrtox.c: _parse_integer_fixup_radix(), _parse_integer(),
+ * _kstrtoull() (whose one trailing newline store_text() dropped). */
 int dl_fs__store_ulong(const char *s, unsigned long max, unsigned long *ret)
 {
-	char *end;
-	unsigned long v;
+	unsigned int base = 10;
+	unsigned long v = 0;
+	const char *p;
 
-	/* strtoul() would skip blanks and take a sign: kstrtoul() does not. */
-	if (!*s || *s == '-' || *s == '+' || *s == ' ')
-		return -EINVAL;
-	errno = 0;
-	v = strtoul(s, &end, 0);
-	if (errno || *end || v > max)
+	if (*s == '+')
+		s++; /* kstrtoull() */
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X') &&
+	    isxdigit((unsigned char)s[2])) {
+		base = 16;
+		s += 2;
+	} else if (s[0] == '0') {
+		base = 8;
+	}
+	for (p = s; *p; p++) {
+		unsigned int d;
+
+		if (*p >= '0' && *p <= '9')
+			d = (unsigned int)(*p - '0');
+		else if (*p >= 'a' && *p <= 'f')
+			d = (unsigned int)(*p - 'a' + 10);
+		else if (*p >= 'A' && *p <= 'F')
+			d = (unsigned int)(*p - 'A' + 10);
+		else
+			break;
+		if (d >= base)
+			break;
+		if (v > (ULONG_MAX - d) / base)
+			return -EINVAL; /* -ERANGE, which every store folds */
+		v = v * base + d;
+	}
+	if (p == s || *p || v > max)
 		return -EINVAL;
 	*ret = v;
 	return 0;

@@ -18,12 +18,14 @@
  * @out: where to copy them, NUL-terminated
  * @outlen: size of @out
  *
- * At most @outlen - 1 bytes; one trailing newline is dropped; an embedded
- * NUL is refused.
+ * At most @outlen - 1 bytes, read as the kernel's stores read their
+ * buffer: a C string, ending at the first NUL (a single "\0" is the
+ * empty text: dpdk-devbind clears driver_override with it); then one
+ * trailing newline is dropped.
  *
  * Context: any thread; pure.
- * Return: the length of the text in @out, or -EINVAL (empty, too long, an
- * embedded NUL). On failure @out may have been written.
+ * Return: the length of the text in @out, or -EINVAL (nothing written,
+ * too long). On failure @out may have been written.
  */
 int dl_fs__store_text(const char *data, size_t size, char *out, size_t outlen);
 
@@ -33,7 +35,8 @@ int dl_fs__store_text(const char *data, size_t size, char *out, size_t outlen);
  * @ret: where to store the value (written only on success)
  *
  * As kstrtoul() with base 0 (decimal, 0x hex, 0 octal), then non-zero is
- * true; no sign, no leading blank, nothing after the number.
+ * true: one leading '+', no '-', no white space, nothing after the
+ * number.
  *
  * Context: any thread; pure.
  * Return: 0 or -EINVAL.
@@ -59,8 +62,12 @@ int dl_fs__store_kbool(const char *s, bool *ret);
  * @max: the largest value accepted
  * @ret: where to store it (written only on success)
  *
+ * Exactly lib/kstrtox.c's kstrtoull(): one leading '+' is skipped, then
+ * the radix (0x hex, 0 octal), at least one digit, nothing after.
+ *
  * Context: any thread; pure.
- * Return: 0, or -EINVAL (not a number, a sign, trailing text, above @max).
+ * Return: 0, or -EINVAL (not a number, '-', white space, trailing text,
+ * overflow, above @max).
  */
 int dl_fs__store_ulong(const char *s, unsigned long max, unsigned long *ret);
 

@@ -564,8 +564,18 @@ static int sysfs_resources(struct sysfs_ctx *c, int dfd, struct dl_pci_spec *s)
 	ssize_t n = read_attr(dfd, "resource", buf, sizeof(buf));
 	char *line = buf;
 
+	unsigned int nl_count = 0;
+
 	if (n < 0)
 		return 0;
+	/* read_attr() dropped the last newline: lines = newlines + 1 */
+	for (ssize_t k = 0; k < n; k++)
+		nl_count += buf[k] == '\n';
+	nl_count += n > 0;
+	/* resource_show() prints PCI_BRIDGE_RESOURCES lines (bridges
+	 * PCI_NUM_RESOURCES): 13 (17) with CONFIG_PCI_IOV, 7 (11) without.
+	 * The view prints what the source's kernel printed. */
+	s->no_iov_res = nl_count == 7 || nl_count == 11;
 	for (unsigned int i = 0; line && *line && i < 13; i++) {
 		unsigned long long start, end, flags;
 		char *nl = strchr(line, '\n');

@@ -280,8 +280,10 @@ static int hexval(char c)
 int dl_mdev_uuid_parse(const char *s, size_t len, char out[DL_MDEV_UUID_LEN + 1])
 {
 	assert_return(s && out, -EINVAL);
-	/* The kernel's create_store: 36 characters, or 37 with a newline. */
-	if (len == DL_MDEV_UUID_LEN + 1 && s[DL_MDEV_UUID_LEN] == '\n')
+	/* The kernel's create_store(): 36 or 37 bytes, then guid_parse(),
+	 * whose uuid_is_valid() looks at the first 36 only (so the 37th may
+	 * be a newline, a NUL or anything). */
+	if (len == DL_MDEV_UUID_LEN + 1)
 		len--;
 	if (len != DL_MDEV_UUID_LEN)
 		return -EINVAL;

@@ -88,6 +88,18 @@ static uint32_t cfg_rd(struct dl_pci_cfg *c, unsigned int off, unsigned int widt
 	return v;
 }
 
+/* The highest NUMA node a function was created with: nodes 0 to it are
+ * the model's online nodes. */
+static atomic_int max_node;
+
+static void note_node(int node)
+{
+	int m = atomic_load(&max_node);
+
+	while (node > m && !atomic_compare_exchange_weak(&max_node, &m, node))
+		;
+}
+
 int dl_pci_func_new(struct dl_tree *tree, uint32_t domain, uint8_t bus,
 		    uint8_t devfn, struct dl_pci_cfg *cfg,
 		    const struct dl_pci_func_attrs *attrs, struct dl_device **ret)
@@ -133,6 +145,8 @@ int dl_pci_func_new(struct dl_tree *tree, uint32_t domain, uint8_t bus,
 		f->flags |= DL_PCI_F_BRIDGE;
 	if (attrs) {
 		f->numa_node = attrs->numa_node;
+		note_node(attrs->numa_node);
+		f->no_iov_res = attrs->no_iov_res;
 		f->irq = attrs->irq;
 		atomic_store_explicit(&f->delay_us, attrs->delay_us, memory_order_relaxed);
 		if (attrs->driver_name && !(f->driver_name = strdup(attrs->driver_name)))
@@ -180,6 +194,19 @@ int dl_pci_func_set_delay(struct dl_device *dev, uint32_t delay_us)
 
 /* ------------------------------------------------------------------ */
 /* Config access from outside                                          */
+
+int dl_pci_set_numa_node(struct dl_device *dev, int node)
+{
+	struct dl_pci_func *f = dl_pci_func_of(dev);
+
+	assert_return(f, -EINVAL);
+	/* numa_node_store(): NUMA_NO_NODE, or below MAX_NUMNODES and
+	 * node_online() */
+	if (node != -1 && (node < 0 || node > atomic_load(&max_node)))
+		return -EINVAL;
+	__atomic_store_n(&f->numa_node, node, __ATOMIC_RELAXED);
+	return 0;
+}
 
 int dl_pci_config_size(struct dl_device *dev)
 {
@@ -482,7 +509,13 @@ static int show_resource(struct dl_pci_func *f, char *buf, size_t len)
 					(pft == PCI_PREF_RANGE_TYPE_64 ? IORES_MEM_64 : 0));
 	}
 	for (unsigned int i = 0; i < nlines; i++) {
-		int k = snprintf(buf + used, len - used, "0x%016llx 0x%016llx 0x%016llx\n",
+		int k;
+
+		/* A kernel without CONFIG_PCI_IOV has no IOV resources: its
+		 * resource_show() prints 7 lines (11 for a bridge). */
+		if (f->no_iov_res && i >= 7 && i < 13)
+			continue;
+		k = snprintf(buf + used, len - used, "0x%016llx 0x%016llx 0x%016llx\n",
 				 (unsigned long long)res[i].start,
 				 (unsigned long long)res[i].end,
 				 (unsigned long long)res[i].flags);
@@ -529,7 +562,8 @@ int dl_pci_attr_show(struct dl_device *dev, enum dl_pci_attr attr, char *buf,
 		k = snprintf(buf, len, "%u\n", f->irq);
 		break;
 	case DL_PCI_ATTR_NUMA_NODE:
-		k = snprintf(buf, len, "%d\n", f->numa_node);
+		k = snprintf(buf, len, "%d\n",
+			     __atomic_load_n(&f->numa_node, __ATOMIC_RELAXED));
 		break;
 	case DL_PCI_ATTR_MODALIAS:
 		k = snprintf(buf, len, "pci:v%08Xd%08Xsv%08Xsd%08Xbc%02Xsc%02Xi%02X\n",
@@ -600,7 +634,8 @@ static int vf_new(struct dl_device *pf, struct dl_pci_func *pff, unsigned int n,
 	f->rev = (uint8_t)cfg_rd(cfg, PCI_REVISION_ID, 1);
 	f->subvendor = (uint16_t)cfg_rd(cfg, PCI_SUBSYSTEM_VENDOR_ID, 2);
 	f->subdevice = (uint16_t)cfg_rd(cfg, PCI_SUBSYSTEM_ID, 2);
-	f->numa_node = pff->numa_node;
+	f->numa_node = __atomic_load_n(&pff->numa_node, __ATOMIC_RELAXED);
+	f->no_iov_res = pff->no_iov_res;
 	atomic_init(&f->delay_us, 0);
 	f->physfn = pf;
 	f->vf_index = (uint16_t)n;

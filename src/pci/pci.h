@@ -105,7 +105,11 @@ struct dl_mdev_parent;
  * @rev: Revision ID; written once
  * @cfg: config space; written once, internally locked, freed on release
  * @delay_us: delay of each external config access (atomic; any time)
- * @numa_node: NUMA node or -1; written once before add
+ * @numa_node: NUMA node or -1; set before add, then only through
+ *             dl_pci_set_numa_node() (read and written atomically)
+ * @no_iov_res: `resource` has no SR-IOV lines (7, 11 for a bridge), as
+ *              an imported kernel built without CONFIG_PCI_IOV printed;
+ *              written once before add
  * @irq: legacy IRQ, 0 for none; written once before add
  * @driver_name: driver to bind, or NULL; written once before add; owned
  * @mdev_types: "name:instances,..." or NULL; written once before add;
@@ -143,6 +147,7 @@ struct dl_pci_func {
 	struct dl_pci_cfg *cfg;
 	atomic_uint delay_us;
 	int numa_node;
+	bool no_iov_res;
 	unsigned int irq;
 	char *driver_name;
 	char *mdev_types;
@@ -157,6 +162,7 @@ struct dl_pci_func {
 /**
  * struct dl_pci_func_attrs - optional settings of a new function
  * @numa_node: NUMA node, -1 for none
+ * @no_iov_res: `resource` without SR-IOV lines (an import's source kernel)
  * @irq: legacy IRQ, 0 for none
  * @delay_us: config access delay in microseconds (the slow device)
  * @driver_name: driver to bind (copied), or NULL
@@ -168,6 +174,7 @@ struct dl_pci_func {
  */
 struct dl_pci_func_attrs {
 	int numa_node;
+	bool no_iov_res;
 	unsigned int irq;
 	uint32_t delay_us;
 	const char *driver_name;
@@ -242,6 +249,19 @@ struct dl_pci_func *dl_pci_func_of(struct dl_device *dev);
  * Return: 0 or -EINVAL.
  */
 int dl_pci_func_set_delay(struct dl_device *dev, uint32_t delay_us);
+
+/**
+ * dl_pci_set_numa_node() - Linux's numa_node_store(): override the node
+ * @dev: a PCI function
+ * @node: -1 (NUMA_NO_NODE), or a node that is online
+ *
+ * The model's online nodes are 0 up to the highest node any function was
+ * created with (a topology's numa_node=, an import's numa_node).
+ *
+ * Context: any thread holding a lifetime reference.
+ * Return: 0, or -EINVAL (not a function, a node that is not online).
+ */
+int dl_pci_set_numa_node(struct dl_device *dev, int node);
 
 /**
  * dl_pci_config_size() - size of the `config` file of a function

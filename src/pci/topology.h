@@ -179,6 +179,7 @@ struct dl_pci_spec {
 	char *mdev_types;
 	struct dl_pci_drv_params params;
 	int numa_node;
+	bool no_iov_res; /* an import whose `resource` had no IOV lines */
 	unsigned int irq;
 
 	uint8_t *config;

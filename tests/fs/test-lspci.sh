@@ -30,7 +30,7 @@ expect_eq "config of a conventional function is 256 bytes" "$(stat -c %s "$MNT/b
 expect_eq "vendor attribute" "$(cat "$MNT/bus/pci/devices/0000:01:00.0/vendor")" 0x8086
 expect_eq "class attribute" "$(cat "$MNT/bus/pci/devices/0000:01:00.0/class")" 0x020000
 check "modalias attribute" grep -q '^pci:v00008086d000010FBsv00008086sd0000000Cbc02sc00i00$' "$MNT/bus/pci/devices/0000:01:00.0/modalias"
-expect_eq "remove is root-only write" "$(stat -c '%A %U' "$MNT/bus/pci/devices/0000:01:00.0/remove")" "--w------- root"
+expect_eq "remove is write-only, 0220 as in pci-sysfs.c" "$(stat -c '%A %U' "$MNT/bus/pci/devices/0000:01:00.0/remove")" "--w--w---- root"
 expect_eq "config is 0644" "$(stat -c '%a' "$MNT/bus/pci/devices/0000:01:00.0/config")" 644
 expect_eq "subsystem link" "$(readlink "$MNT/bus/pci/devices/0000:01:00.0/subsystem")" "../../../../bus/pci"
 

@@ -146,7 +146,11 @@ TEST(uuid_parse)
 	ASSERT_STREQ(out, U1);
 	ASSERT_OK(dl_mdev_uuid_parse("AAAAAAAA-BBBB-CCCC-DDDD-EEEEEEEEEEEE\n", 37, out));
 	ASSERT_STREQ(out, U2);
-	ASSERT_EQ(dl_mdev_uuid_parse(U1 "x", 37, out), -EINVAL);
+	/* create_store(): 36 or 37 bytes, and guid_parse()'s
+	 * uuid_is_valid() looks at the first 36 only */
+	ASSERT_OK(dl_mdev_uuid_parse(U1 "x", 37, out));
+	ASSERT_OK(dl_mdev_uuid_parse(U1 "\0", 37, out));
+	ASSERT_EQ(dl_mdev_uuid_parse(U1 "\n\n", 38, out), -EINVAL);
 	ASSERT_EQ(dl_mdev_uuid_parse(U1, 35, out), -EINVAL);
 	ASSERT_EQ(dl_mdev_uuid_parse("11111111-2222-3333-4444-55555555555g", 36, out), -EINVAL);
 	ASSERT_EQ(dl_mdev_uuid_parse("11111111+2222-3333-4444-555555555555", 36, out), -EINVAL);
