@@ -33,6 +33,13 @@ in_run 'ls /sys/bus' && ls /sys/bus | sed '$a mdev' | sort >"$WORK/bus.want"
 expect_eq "bus/ holds the host's buses and mdev" "$(sort "$WORK/run.out")" "$(cat "$WORK/bus.want")"
 in_run 'lspci -n -s 01:00.0'
 expect_eq "lspci with no option finds the tree's NIC" "$(awk '{ print $3 }' "$WORK/run.out")" 8086:10fb
+# setpci with no option: the Command register's SERR# enable, set and
+# read back through the tree's config, where lspci sees it too
+in_run 'serr() { lspci -vv -s 01:00.0 | grep -o "SERR[+-]" | head -1; }
+	setpci -s 01:00.0 COMMAND; serr; setpci -s 01:00.0 COMMAND=0100:0100; setpci -s 01:00.0 COMMAND; serr'
+expect_eq "setpci with no option writes the tree's config (SERR# enable, off before)" \
+	"$(sed -n '2,4p' "$WORK/run.out" | tr '\n' ' ')" \
+	"SERR- $(printf '%04x' $((0x$(sed -n 1p "$WORK/run.out") | 0x100))) SERR+ "
 in_run 'mkdir /sys/bus/x 2>&1; touch /sys/bus/pci/x 2>&1; true'
 expect_eq "rebuilt directories are read-only; the tree's refuse as sysfs does" \
 	"$(grep -c 'Read-only file system' "$WORK/run.out") $(grep -c 'Permission denied' "$WORK/run.out")" "1 1"
