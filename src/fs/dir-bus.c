@@ -6,6 +6,7 @@
  *   class/mdev_bus/NAME -> ../../devices/.../NAME            (K_CLASSLINK)
  *   bus/pci/drivers/NAME/                                    (K_DRVDIR)
  *   bus/pci/drivers/NAME/{bind,unbind}                       (K_DRVATTR)
+ *   bus/pci/drivers/NAME/module           (K_DRVMODLINK, dir-module.c)
  *   bus/pci/drivers/NAME/DEVICE -> ../../../../devices/...   (K_DRVLINK)
  *
  * The links name their device and are served inside its active section;
@@ -151,6 +152,11 @@ static void lookup_drvdir(fuse_req_t req, struct dl_fs *fs,
 			return;
 		}
 	}
+	if (strcmp(name, "module") == 0) {
+		k = (struct key){ K_DRVMODLINK, NULL, 0, 0, dir->drv };
+		reply_entry(req, fs, &k);
+		return;
+	}
 	if (dl_device_lookup(fs->tree, name, &dev) < 0) {
 		fuse_reply_err(req, ENOENT);
 		return;
@@ -172,6 +178,7 @@ static void list_drvdir(struct dl_fs *fs, const struct key *dir,
 
 	dirbuf_add(b, drvattr_names[DRV_BIND], 0, S_IFREG);
 	dirbuf_add(b, drvattr_names[DRV_UNBIND], 0, S_IFREG);
+	dirbuf_add(b, "module", 0, S_IFLNK);
 	if (dl_tree_for_each_root(fs->tree, push_all, &kids) < 0)
 		b->err = ENOMEM;
 	for (size_t i = 0; i < kids.n; i++) {

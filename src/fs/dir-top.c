@@ -28,6 +28,7 @@ static const struct fixed root_entries[] = {
 	{ "bus", K_BUS, S_IFDIR },
 	{ "devices", K_DEVICES, S_IFDIR },
 	{ "class", K_CLASS, S_IFDIR },
+	{ "module", K_MODULE, S_IFDIR },
 	FIXED_END
 };
 

@@ -20,6 +20,7 @@ static const struct kind_ops *const table[K_MAX] = {
 	[K_BUSPCI_DRIVERS_PROBE] = &kind_buspci_drivers_probe,
 	[K_CLASS] = &kind_class,
 	[K_CLASS_MDEVBUS] = &kind_class_mdevbus,
+	[K_MODULE] = &kind_module,
 	[K_DEVDIR] = &kind_devdir,
 	[K_ATTR] = &kind_attr,
 	[K_LINK] = &kind_link,
@@ -33,6 +34,10 @@ static const struct kind_ops *const table[K_MAX] = {
 	[K_MTYPE_DEVS] = &kind_mtype_devs,
 	[K_MTYPE_DEVLINK] = &kind_mtype_devlink,
 	[K_CLASSLINK] = &kind_classlink,
+	[K_MODDIR] = &kind_moddir,
+	[K_MODDRVS] = &kind_moddrvs,
+	[K_MODDRVLINK] = &kind_modlink,
+	[K_DRVMODLINK] = &kind_modlink,
 };
 
 /* The row of @kind, or NULL if no node has that kind. */

@@ -55,6 +55,7 @@ enum kind {
 	K_BUSPCI_DRIVERS_PROBE, /* bus/pci/drivers_probe  (static) */
 	K_CLASS,               /* class                   (static) */
 	K_CLASS_MDEVBUS,       /* class/mdev_bus          (static) */
+	K_MODULE,              /* module                  (static) */
 	K_STATIC_MAX,
 	K_DEVDIR = 16,         /* a root bus or function directory */
 	K_ATTR,                /* an attribute of a function */
@@ -69,6 +70,10 @@ enum kind {
 	K_MTYPE_DEVS,          /* .../TYPE/devices (idx) */
 	K_MTYPE_DEVLINK,       /* .../TYPE/devices/UUID (dev: the child) */
 	K_CLASSLINK,           /* class/mdev_bus/NAME */
+	K_MODDIR,              /* module/MOD (drv: the driver) */
+	K_MODDRVS,             /* module/MOD/drivers (drv) */
+	K_MODDRVLINK,          /* module/MOD/drivers/pci:NAME (drv) */
+	K_DRVMODLINK,          /* bus/pci/drivers/NAME/module (drv) */
 	K_MAX
 };
 _Static_assert(K_STATIC_MAX <= K_DEVDIR, "static inodes below the dynamic kinds");
@@ -206,6 +211,8 @@ extern const struct kind_ops kind_devdir, kind_link;          /* dir-device.c */
 extern const struct kind_ops kind_attr;                       /* attr.c */
 extern const struct kind_ops kind_buslink, kind_drvdir, kind_drvattr,
 	kind_drvlink, kind_classlink;                                         /* dir-driver.c */
+extern const struct kind_ops kind_module, kind_moddir, kind_moddrvs,
+	kind_modlink;                                         /* dir-module.c */
 extern const struct kind_ops kind_mtypes, kind_mtype, kind_mtype_attr,
 	kind_mtype_devs, kind_mtype_devlink;                  /* dir-mdev.c */
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # bus/pci/drivers_probe, as drivers/base/bus.c's drivers_probe_store():
+# (and module/, the drivers' modules, as drivers/base/module.c has them)
 # it attaches a driver to an unbound function (device_attach(): the
 # driver_override's, else the first that matches), leaves a bound one or
 # one no driver wants as it is and succeeds; an unknown name is ENODEV.
@@ -39,6 +40,12 @@ TD=0000:00:05.0
 expect_eq "the test device has no driver" "$(drv_of $TD)" none
 check "drivers_probe on it succeeds" bash -c "echo $TD > '$P/drivers_probe'"
 expect_eq "and binds nothing" "$(drv_of $TD)" none
+
+# modules, as module_add_driver() links a built-in driver's
+expect_eq "a driver's module link" "$(readlink "$P/drivers/vfio-pci/module")" ../../../../module/vfio_pci
+expect_eq "the module's link back" "$(readlink "$MNT/module/vfio_pci/drivers/pci:vfio-pci")" ../../../bus/pci/drivers/vfio-pci
+expect_eq "a module per driver" "$(ls "$MNT/module" | tr '\n' ' ')" "$(ls "$P/drivers" | tr '-' '_' | sort | tr '\n' ' ')"
+check "no module for no driver" test ! -e "$MNT/module/vfio-pci" -a ! -e "$MNT/module/vfio_pci/drivers/pci:pci-stub"
 
 # bad input
 expect_eq "an unknown function: ENODEV" "$(write_err "$P/drivers_probe" 0000:09:00.0)" ENODEV

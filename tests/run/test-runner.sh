@@ -23,6 +23,8 @@ expect_eq "the tree's 01:00.0 at /sys, the tree's parts on FUSE, the host's on s
 	"$(tr '\n' ' ' <"$WORK/run.out")" "0x8086 64 fuseblk fuseblk fuseblk sysfs tmpfs "
 check "the host has no bus 01" test ! -e $PF
 check "nor bus/mdev (the tree's is grafted in)" test ! -e /sys/bus/mdev
+in_run 'readlink -f /sys/module/vfio_pci/drivers/pci:vfio-pci; test -d /sys/module/kernel && echo host'
+expect_eq "the tree's modules in /sys/module beside the host's" "$(tr '\n' ' ' <"$WORK/run.out")" "/sys/bus/pci/drivers/vfio-pci host "
 for p in devices/system/cpu/cpu0 class/net/lo bus/cpu firmware kernel/mm block; do
 	if [ -e "/sys/$p" ]; then
 		in_run "test -e /sys/$p"
