@@ -20,9 +20,12 @@ static struct dl_tree *tree;
 static atomic_bool stop;
 static atomic_long reads_ok, reads_refused;
 
+#define MSEC_PER_SEC 1000u
+#define NSEC_PER_MSEC 1000000ull
+
 static void msleep(unsigned int ms)
 {
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+	struct timespec ts = { ms / MSEC_PER_SEC, (long)((ms % MSEC_PER_SEC) * NSEC_PER_MSEC) };
 
 	nanosleep(&ts, NULL);
 }
@@ -75,7 +78,7 @@ struct pf { struct dl_device *vf[2]; };
 static int pf_probe(struct dl_driver *drv, struct dl_device *dev)
 {
 	struct pf *pf = calloc(1, sizeof(*pf));
-	char name[64];
+	char name[DL_NAME_MAX + 1];
 
 	if (!pf)
 		return -ENOMEM;
@@ -142,14 +145,62 @@ static void show(const char *what, int r)
 	printf("%-58s -> %s\n", what, r == 0 ? "ok" : strerror(-r));
 }
 
-int main(void)
+static uint64_t now_ms(void)
 {
-	pthread_t users[4];
-	struct dl_device *bus, *port1, *port2, *pf0, *pf1, *nvme;
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * MSEC_PER_SEC + (uint64_t)ts.tv_nsec / NSEC_PER_MSEC;
+}
+
+/* A try-remove refused by a slow read in flight, then a wait-mode
+ * removal that waits for it. */
+static void eject_under_slow_read(struct dl_device *nvme)
+{
+	pthread_t slow;
+	uint64_t t0;
+	int r;
+
+	pthread_create(&slow, NULL, slow_reader, nvme);
+	msleep(20);
+	show("try-remove 0000:02:00.0 while a slow read is in flight",
+	     dl_device_remove(nvme, DL_REMOVE_TRY, DL_NO_TIMEOUT));
+	t0 = now_ms();
+	r = dl_device_remove(nvme, DL_REMOVE_WAIT, DL_NO_TIMEOUT);
+	printf("%-58s -> %s after %llu ms\n",
+	       "eject 0000:02:00.0 (wait mode: waits for the read)",
+	       r == 0 ? "ok" : strerror(-r), (unsigned long long)(now_ms() - t0));
+	pthread_join(slow, NULL);
+}
+
+/* The trace, oldest first, and the tree's counters. */
+static void print_trace_and_stats(void)
+{
 	struct dl_trace_record rec[64];
 	uint64_t cursor = 0;
 	struct dl_tree_stats st;
 	size_t n;
+
+	printf("\ntrace (oldest first):\n");
+	while ((n = dl_trace_read(tree, &cursor, rec, 64)) > 0)
+		for (size_t i = 0; i < n; i++)
+			printf("  %8.3f ms  %-13s %-18s %d\n",
+			       (double)(rec[i].ts_ns - rec[0].ts_ns) / 1e6,
+			       dl_trace_event_name(rec[i].event), rec[i].name,
+			       rec[i].arg);
+	dl_tree_get_stats(tree, &st);
+	printf("\nstats: %llu live, %llu adds, %llu removes, %llu refused "
+	       "busy, %llu timed out\n",
+	       (unsigned long long)st.devices_live,
+	       (unsigned long long)st.adds, (unsigned long long)st.removes,
+	       (unsigned long long)st.remove_busy,
+	       (unsigned long long)st.remove_timeout);
+}
+
+int main(void)
+{
+	pthread_t users[4];
+	struct dl_device *bus, *port1, *port2, *pf0, *pf1, *nvme, *late;
 	int r;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -159,7 +210,7 @@ int main(void)
 		fprintf(stderr, "dl_tree_new: %s\n", strerror(-r));
 		return 1;
 	}
-	dl_tree_set_drain_report(tree, 50000000, report, NULL);
+	dl_tree_set_drain_report(tree, 50 * NSEC_PER_MSEC, report, NULL);
 	if ((r = dl_driver_register(tree, &pf_ops, NULL, NULL)) < 0) {
 		fprintf(stderr, "dl_driver_register: %s\n", strerror(-r));
 		return 1;
@@ -177,46 +228,21 @@ int main(void)
 		pthread_create(&users[i], NULL, user, (void *)(uintptr_t)(i + 1));
 	msleep(300);
 
-	{
-		pthread_t slow;
-		uint64_t t0;
-		struct timespec ts;
-
-		pthread_create(&slow, NULL, slow_reader, nvme);
-		msleep(20);
-		show("try-remove 0000:02:00.0 while a slow read is in flight",
-		     dl_device_remove(nvme, DL_REMOVE_TRY, DL_NO_TIMEOUT));
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		t0 = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-		r = dl_device_remove(nvme, DL_REMOVE_WAIT, DL_NO_TIMEOUT);
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		printf("%-58s -> %s after %llu ms\n",
-		       "eject 0000:02:00.0 (wait mode: waits for the read)",
-		       r == 0 ? "ok" : strerror(-r),
-		       (unsigned long long)((uint64_t)ts.tv_sec * 1000 +
-					    (uint64_t)ts.tv_nsec / 1000000 - t0));
-		pthread_join(slow, NULL);
-	}
+	eject_under_slow_read(nvme);
 	show("claim 0000:01:00.1 for vm1", dl_device_claim(pf1, "vm1", NULL,
 							   NULL));
 	show("try-remove 0000:01:00.1 while claimed",
 	     dl_device_remove(pf1, DL_REMOVE_TRY, DL_NO_TIMEOUT));
 	show("remove 0000:01:00.1 with a 100 ms deadline (claim held)",
-	     dl_device_remove(pf1, DL_REMOVE_WAIT, 100000000));
+	     dl_device_remove(pf1, DL_REMOVE_WAIT, 100 * NSEC_PER_MSEC));
 	dl_device_unclaim(pf1);
 	show("eject 0000:01:00.0 (wait mode: drains readers, VFs first)",
 	     dl_device_remove(pf0, DL_REMOVE_WAIT, DL_NO_TIMEOUT));
 	show("surprise-remove 0000:00:02.0 (fail in-flight I/O fast)",
 	     dl_device_remove(port2, DL_REMOVE_SURPRISE, DL_NO_TIMEOUT));
-	{
-		struct dl_device *late;
-
-		if (dl_device_new(tree, &fn_type, "0000:02:00.1", 0, &late) ==
-		    0) {
-			show("add a child under the removed port",
-			     dl_device_add(late, port2));
-			dl_device_put(late);
-		}
+	if (dl_device_new(tree, &fn_type, "0000:02:00.1", 0, &late) == 0) {
+		show("add a child under the removed port", dl_device_add(late, port2));
+		dl_device_put(late);
 	}
 	msleep(200);
 	atomic_store(&stop, true);
@@ -226,20 +252,7 @@ int main(void)
 	       "(device gone or going)\n",
 	       atomic_load(&reads_ok), atomic_load(&reads_refused));
 
-	printf("\ntrace (oldest first):\n");
-	while ((n = dl_trace_read(tree, &cursor, rec, 64)) > 0)
-		for (size_t i = 0; i < n; i++)
-			printf("  %8.3f ms  %-13s %-18s %d\n",
-			       (double)(rec[i].ts_ns - rec[0].ts_ns) / 1e6,
-			       dl_trace_event_name(rec[i].event), rec[i].name,
-			       rec[i].arg);
-	dl_tree_get_stats(tree, &st);
-	printf("\nstats: %llu live, %llu adds, %llu removes, %llu refused "
-	       "busy, %llu timed out\n",
-	       (unsigned long long)st.devices_live,
-	       (unsigned long long)st.adds, (unsigned long long)st.removes,
-	       (unsigned long long)st.remove_busy,
-	       (unsigned long long)st.remove_timeout);
+	print_trace_and_stats();
 	for (struct dl_device **d = (struct dl_device *[]){ bus, port1, port2,
 							    pf0, pf1, nvme,
 							    NULL };
