@@ -471,7 +471,7 @@ void dl_pci__walk_std_caps(const uint8_t *d,
 			   void (*fn)(const uint8_t *d, unsigned int off, void *arg),
 			   void *arg)
 {
-	unsigned int type = d[PCI_HEADER_TYPE] & 0x7f;
+	unsigned int type = d[PCI_HEADER_TYPE] & PCI_HEADER_TYPE_MASK;
 	unsigned int pos;
 
 	if (!(get_le16(d + PCI_STATUS) & PCI_STATUS_CAP_LIST))
@@ -480,7 +480,7 @@ void dl_pci__walk_std_caps(const uint8_t *d,
 						 : PCI_CAPABILITY_LIST];
 	for (int ttl = CAP_TTL; ttl > 0; ttl--) {
 		pos &= ~3u;
-		if (pos < 0x40 || pos > DL_PCI_CFG_LEGACY_SIZE - 4)
+		if (pos < DL_PCI_CFG_HEADER_SIZE || pos > DL_PCI_CFG_LEGACY_SIZE - 4)
 			return;
 		if (d[pos] == 0xff)
 			return;
@@ -510,7 +510,7 @@ void dl_pci__walk_ext_caps(const uint8_t *d,
 /* Offset of the first standard capability @id in raw bytes, or 0. */
 unsigned int dl_pci__find_std_cap_raw(const uint8_t *d, unsigned int id)
 {
-	unsigned int type = d[PCI_HEADER_TYPE] & 0x7f;
+	unsigned int type = d[PCI_HEADER_TYPE] & PCI_HEADER_TYPE_MASK;
 	unsigned int pos;
 
 	if (!(get_le16(d + PCI_STATUS) & PCI_STATUS_CAP_LIST))
@@ -519,7 +519,7 @@ unsigned int dl_pci__find_std_cap_raw(const uint8_t *d, unsigned int id)
 						 : PCI_CAPABILITY_LIST];
 	for (int ttl = CAP_TTL; ttl > 0; ttl--) {
 		pos &= ~3u;
-		if (pos < 0x40 || pos > DL_PCI_CFG_LEGACY_SIZE - 4)
+		if (pos < DL_PCI_CFG_HEADER_SIZE || pos > DL_PCI_CFG_LEGACY_SIZE - 4)
 			return 0;
 		if (d[pos] == id)
 			return pos;

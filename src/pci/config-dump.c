@@ -156,8 +156,8 @@ int dl_pci_tmpl_new_from_bytes(const void *bytes, size_t len,
 	bool extended;
 
 	assert_return(bytes && ret, -EINVAL);
-	assert_return(len >= 64 && len <= DL_PCI_CFG_SIZE, -EINVAL);
-	type = b[PCI_HEADER_TYPE] & 0x7f;
+	assert_return(len >= DL_PCI_CFG_HEADER_SIZE && len <= DL_PCI_CFG_SIZE, -EINVAL);
+	type = b[PCI_HEADER_TYPE] & PCI_HEADER_TYPE_MASK;
 	assert_return(type <= PCI_HEADER_TYPE_CARDBUS, -EINVAL);
 	if (hints && hints->config_size) {
 		assert_return(hints->config_size == DL_PCI_CFG_SIZE ||

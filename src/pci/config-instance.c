@@ -29,7 +29,7 @@ int dl_pci_cfg_new(struct dl_pci_tmpl *t, struct dl_pci_cfg **ret)
 	c = malloc(sizeof(*c) + 4 * (size_t)t->nov);
 	if (!c)
 		return -ENOMEM;
-	if (pthread_mutex_init(&c->lock, NULL)) {
+	if (dl_mutex_init(&c->lock)) {
 		free(c);
 		return -ENOMEM;
 	}
@@ -45,7 +45,7 @@ struct dl_pci_cfg *dl_pci_cfg_free(struct dl_pci_cfg *c)
 {
 	if (!c)
 		return NULL;
-	pthread_mutex_destroy(&c->lock);
+	dl_mutex_destroy(&c->lock);
 	dl_pci_tmpl_put(c->tmpl);
 	free(c);
 	return NULL;
@@ -71,6 +71,7 @@ static uint8_t *ov_byte(struct dl_pci_cfg *c, unsigned int off)
 {
 	uint16_t slot = c->tmpl->ov_slot[off / 4];
 
+	assert(slot == OV_NONE || slot < c->tmpl->nov);
 	return slot == OV_NONE ? NULL : &c->ov[4 * slot + off % 4];
 }
 
@@ -79,6 +80,7 @@ static uint8_t read_byte_locked(struct dl_pci_cfg *c, unsigned int off)
 {
 	const uint8_t *p;
 
+	dl_mutex_assert_held(&c->lock);
 	if (off >= dl_pci_cfg_size(c))
 		return 0xff;
 	p = ov_byte(c, off);
@@ -90,10 +92,10 @@ int dl_pci_cfg_read(struct dl_pci_cfg *c, unsigned int off, void *buf, size_t le
 	uint8_t *out = buf;
 
 	assert_return(c && (buf || !len) && range_ok(off, len), -EINVAL);
-	pthread_mutex_lock(&c->lock);
+	dl_mutex_lock(&c->lock);
 	for (size_t i = 0; i < len; i++)
 		out[i] = read_byte_locked(c, off + (unsigned int)i);
-	pthread_mutex_unlock(&c->lock);
+	dl_mutex_unlock(&c->lock);
 	return 0;
 }
 
@@ -107,7 +109,7 @@ int dl_pci_cfg_write(struct dl_pci_cfg *c, unsigned int off, const void *buf,
 	assert_return(c && (buf || !len) && range_ok(off, len), -EINVAL);
 	t = c->tmpl;
 	size = dl_pci_cfg_size(c);
-	pthread_mutex_lock(&c->lock);
+	dl_mutex_lock(&c->lock);
 	for (size_t i = 0; i < len && off + i < size; i++) {
 		unsigned int o = off + (unsigned int)i;
 		uint8_t wm = t->wmask[o], w1 = t->w1c[o], v = in[i];
@@ -119,7 +121,7 @@ int dl_pci_cfg_write(struct dl_pci_cfg *c, unsigned int off, const void *buf,
 		assert(p);
 		*p = (uint8_t)((*p & ~wm & ~(w1 & v)) | (v & wm));
 	}
-	pthread_mutex_unlock(&c->lock);
+	dl_mutex_unlock(&c->lock);
 	return 0;
 }
 
@@ -155,7 +157,7 @@ int dl_pci_cfg_hw_write(struct dl_pci_cfg *c, unsigned int off,
 		if (((mask >> (8 * i)) & 0xff) &&
 		    (off + i >= dl_pci_cfg_size(c) || !ov_byte(c, off + i)))
 			return -EROFS;
-	pthread_mutex_lock(&c->lock);
+	dl_mutex_lock(&c->lock);
 	for (unsigned int i = 0; i < width; i++) {
 		uint8_t m = (uint8_t)(mask >> (8 * i)), v = (uint8_t)(val >> (8 * i));
 		uint8_t *p;
@@ -165,7 +167,7 @@ int dl_pci_cfg_hw_write(struct dl_pci_cfg *c, unsigned int off,
 		p = ov_byte(c, off + i);
 		*p = (uint8_t)((*p & ~m) | (v & m));
 	}
-	pthread_mutex_unlock(&c->lock);
+	dl_mutex_unlock(&c->lock);
 	return 0;
 }
 
@@ -173,11 +175,11 @@ void dl_pci_cfg_reset(struct dl_pci_cfg *c)
 {
 	const struct dl_pci_tmpl *t = c->tmpl;
 
-	pthread_mutex_lock(&c->lock);
+	dl_mutex_lock(&c->lock);
 	for (unsigned int d = 0; d < NDWORDS; d++)
 		if (t->ov_slot[d] != OV_NONE)
 			memcpy(c->ov + 4 * t->ov_slot[d], t->data + 4 * d, 4);
-	pthread_mutex_unlock(&c->lock);
+	dl_mutex_unlock(&c->lock);
 }
 
 int dl_pci_cfg_find_cap(struct dl_pci_cfg *c, unsigned int id,
@@ -187,11 +189,12 @@ int dl_pci_cfg_find_cap(struct dl_pci_cfg *c, unsigned int id,
 	int r = -ENOENT;
 
 	assert_return(c && ret_off && id <= 0xff, -EINVAL);
-	assert_return(after == 0 || (after >= 0x40 && after < 0x100), -EINVAL);
-	pthread_mutex_lock(&c->lock);
+	assert_return(after == 0 || (after >= DL_PCI_CFG_HEADER_SIZE && after < DL_PCI_CFG_LEGACY_SIZE),
+		      -EINVAL);
+	dl_mutex_lock(&c->lock);
 	if (!(read_byte_locked(c, PCI_STATUS) & PCI_STATUS_CAP_LIST))
 		goto out;
-	type = read_byte_locked(c, PCI_HEADER_TYPE) & 0x7f;
+	type = read_byte_locked(c, PCI_HEADER_TYPE) & PCI_HEADER_TYPE_MASK;
 	if (after)
 		pos = read_byte_locked(c, after + PCI_CAP_LIST_NEXT);
 	else
@@ -202,7 +205,7 @@ int dl_pci_cfg_find_cap(struct dl_pci_cfg *c, unsigned int id,
 		unsigned int cid;
 
 		pos &= ~3u;
-		if (pos < 0x40 || pos > DL_PCI_CFG_LEGACY_SIZE - 4)
+		if (pos < DL_PCI_CFG_HEADER_SIZE || pos > DL_PCI_CFG_LEGACY_SIZE - 4)
 			break;
 		cid = read_byte_locked(c, pos);
 		if (cid == 0xff)
@@ -215,12 +218,14 @@ int dl_pci_cfg_find_cap(struct dl_pci_cfg *c, unsigned int id,
 		pos = read_byte_locked(c, pos + PCI_CAP_LIST_NEXT);
 	}
 out:
-	pthread_mutex_unlock(&c->lock);
+	dl_mutex_unlock(&c->lock);
 	return r;
 }
 
+/* Reads a little-endian dword; caller holds c->lock. */
 static uint32_t read32_locked(struct dl_pci_cfg *c, unsigned int off)
 {
+	dl_mutex_assert_held(&c->lock);
 	return (uint32_t)read_byte_locked(c, off) |
 	       (uint32_t)read_byte_locked(c, off + 1) << 8 |
 	       (uint32_t)read_byte_locked(c, off + 2) << 16 |
@@ -239,7 +244,7 @@ int dl_pci_cfg_find_ext_cap(struct dl_pci_cfg *c, unsigned int id,
 		      -EINVAL);
 	if (!c->tmpl->extended)
 		return -ENOENT;
-	pthread_mutex_lock(&c->lock);
+	dl_mutex_lock(&c->lock);
 	if (after) {
 		pos = PCI_EXT_CAP_NEXT(read32_locked(c, after));
 		if (pos < DL_PCI_CFG_LEGACY_SIZE)
@@ -263,7 +268,7 @@ int dl_pci_cfg_find_ext_cap(struct dl_pci_cfg *c, unsigned int id,
 			break;
 	}
 out:
-	pthread_mutex_unlock(&c->lock);
+	dl_mutex_unlock(&c->lock);
 	return r;
 }
 

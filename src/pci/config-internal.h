@@ -17,6 +17,7 @@
 #include <linux/pci_regs.h>
 
 #include "config.h"
+#include "mutex.h"
 
 #define NDWORDS (DL_PCI_CFG_SIZE / 4)
 #define OV_NONE 0xffffu
@@ -56,7 +57,7 @@ struct dl_pci_tmpl {
 
 struct dl_pci_cfg {
 	struct dl_pci_tmpl *tmpl;   /* written once; holds a reference */
-	pthread_mutex_t lock;       /* protects ov[]; a leaf lock */
+	struct dl_mutex lock;       /* protects ov[]; a leaf lock */
 	uint8_t ov[];               /* 4 * tmpl->nov bytes; under lock */
 };
 

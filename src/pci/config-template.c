@@ -150,7 +150,7 @@ struct dl_pci_tmpl *dl_pci__tmpl_alloc(unsigned int hdr_type, bool extended)
 	atomic_init(&t->refs, 1);
 	t->hdr_type = (uint8_t)hdr_type;
 	t->extended = extended;
-	t->cap_free = 0x40;
+	t->cap_free = DL_PCI_CFG_HEADER_SIZE;
 	t->ext_free = extended ? DL_PCI_CFG_LEGACY_SIZE : DL_PCI_CFG_SIZE;
 	return t;
 }
@@ -158,7 +158,7 @@ struct dl_pci_tmpl *dl_pci__tmpl_alloc(unsigned int hdr_type, bool extended)
 int dl_pci_tmpl_new(unsigned int header_type, bool extended,
 		    struct dl_pci_tmpl **ret)
 {
-	unsigned int type = header_type & 0x7f;
+	unsigned int type = header_type & PCI_HEADER_TYPE_MASK;
 	struct dl_pci_tmpl *t;
 
 	assert_return(ret, -EINVAL);
@@ -275,8 +275,8 @@ int dl_pci_tmpl_add_cap(struct dl_pci_tmpl *t, unsigned int id,
 	assert_return(t->hdr_type <= PCI_HEADER_TYPE_BRIDGE, -EINVAL);
 
 	off = (t->cap_free + 3) & ~3u;
-	if (off < 0x40)
-		off = 0x40;
+	if (off < DL_PCI_CFG_HEADER_SIZE)
+		off = DL_PCI_CFG_HEADER_SIZE;
 	if (off + len > DL_PCI_CFG_LEGACY_SIZE)
 		return -ENOSPC;
 
@@ -397,7 +397,7 @@ int dl_pci_tmpl_derive_vf(const struct dl_pci_tmpl *pf, struct dl_pci_tmpl **ret
 			unsigned int id, len;
 
 			pos &= ~3u;
-			if (pos < 0x40 || pos > DL_PCI_CFG_LEGACY_SIZE - 4)
+			if (pos < DL_PCI_CFG_HEADER_SIZE || pos > DL_PCI_CFG_LEGACY_SIZE - 4)
 				break;
 			id = pf->data[pos];
 			len = dl_pci__std_cap_len(pf->data, pos);

@@ -41,6 +41,9 @@ extern "C" {
 #define DL_PCI_CFG_SIZE 4096
 /** Size of a conventional config space. */
 #define DL_PCI_CFG_LEGACY_SIZE 256
+/** Size of the standard header: capabilities start at or above it, and a
+ * dump (lspci -x, an unprivileged sysfs read) holds at least it. */
+#define DL_PCI_CFG_HEADER_SIZE 64
 
 /** Index of the expansion ROM in BAR tables (after BAR0..5). */
 #define DL_PCI_ROM 6

@@ -39,8 +39,8 @@
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Time units, as the kernel's vdso/time64.h names them. */
-#define DL_NSEC_PER_SEC 1000000000ull
 #define DL_USEC_PER_SEC 1000000u
+#define DL_NSEC_PER_MSEC 1000000l
 #define DL_NSEC_PER_USEC 1000u
 
 static inline uint16_t get_le16(const uint8_t *p)

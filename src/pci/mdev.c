@@ -16,7 +16,7 @@
 #include "pci.h"
 
 struct mdev_type_info {
-	char name[64];       /* written once */
+	char name[DL_NAME_MAX + 1]; /* written once; a directory in the view */
 	unsigned int max;    /* written once */
 };
 

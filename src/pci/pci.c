@@ -112,7 +112,7 @@ int dl_pci_func_new(struct dl_tree *tree, uint32_t domain, uint8_t bus,
 	int r;
 
 	assert_return(tree && cfg && ret, -EINVAL);
-	ht = cfg_rd(cfg, PCI_HEADER_TYPE, 1) & 0x7f;
+	ht = cfg_rd(cfg, PCI_HEADER_TYPE, 1) & PCI_HEADER_TYPE_MASK;
 	if (dl_pci_cfg_find_ext_cap(cfg, PCI_EXT_CAP_ID_SRIOV, 0, &cap) == 0 &&
 	    ht == PCI_HEADER_TYPE_NORMAL) {
 		sr = calloc(1, sizeof(*sr));
@@ -284,7 +284,7 @@ int dl_pci_dump(struct dl_device *dev, unsigned int bytes, FILE *out)
 	int n;
 
 	assert_return(f && out, -EINVAL);
-	assert_return(bytes == 64 || bytes == DL_PCI_CFG_LEGACY_SIZE ||
+	assert_return(bytes == DL_PCI_CFG_HEADER_SIZE || bytes == DL_PCI_CFG_LEGACY_SIZE ||
 			      bytes == DL_PCI_CFG_SIZE,
 		      -EINVAL);
 	n = dl_pci_config_read(dev, 0, buf, bytes);
@@ -478,7 +478,7 @@ static int show_resource(struct dl_pci_func *f, char *buf, size_t len)
 		}
 	}
 	if (bridge) {
-		uint8_t h[64];
+		uint8_t h[DL_PCI_CFG_HEADER_SIZE];
 		uint64_t base, limit;
 		unsigned int iot, pft;
 

@@ -156,7 +156,7 @@ struct dl_pci_func {
 	struct dl_pci_sriov *sriov;
 	struct dl_mdev_parent *mdev;
 	struct dl_pci_drv_params params;
-	char driver_override[64];
+	char driver_override[DL_NAME_MAX + 1];
 };
 
 /**

@@ -4,6 +4,7 @@
  * present, and rescans, which add the present functions that are not in
  * the tree (Linux's pci_rescan_bus()). Locks: platform-internal.h.
  */
+#include <assert.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -24,6 +25,7 @@ long dl_pci__find_spec_locked(struct dl_pci_platform *plat, uint32_t domain,
 {
 	const struct dl_pci_desc *d = plat->desc;
 
+	DL_ASSERT_LOCKED(dl_mutex_held(&plat->hw_lock) || dl_mutex_held(&plat->scan_lock));
 	for (size_t i = 0; i < d->n; i++)
 		if (d->specs[i].domain == domain && d->specs[i].bus == bus &&
 		    d->specs[i].devfn == devfn)
@@ -37,6 +39,9 @@ void dl_pci__mark_absent_locked(struct dl_pci_platform *plat, long idx)
 {
 	const struct dl_pci_desc *d = plat->desc;
 
+	dl_mutex_assert_held(&plat->scan_lock);
+	dl_mutex_assert_held(&plat->hw_lock);
+	assert(idx >= 0 && (size_t)idx < d->n);
 	plat->present[idx] = false;
 	for (size_t i = 0; i < d->n; i++)
 		for (long p = d->specs[i].parent; p >= 0; p = d->specs[p].parent)
@@ -51,10 +56,10 @@ int dl_pci_platform_present(struct dl_pci_platform *plat, uint32_t domain,
 	int r;
 
 	assert_return(plat, -EINVAL);
-	pthread_mutex_lock(&plat->hw_lock);
+	dl_mutex_lock(&plat->hw_lock);
 	i = dl_pci__find_spec_locked(plat, domain, bus, devfn);
 	r = i < 0 ? -ENOENT : plat->present[i];
-	pthread_mutex_unlock(&plat->hw_lock);
+	dl_mutex_unlock(&plat->hw_lock);
 	return r;
 }
 
@@ -99,6 +104,8 @@ int dl_pci__rescan_spec_locked(struct dl_pci_platform *plat, size_t idx)
 	char name[32];
 	int r;
 
+	dl_mutex_assert_held(&plat->scan_lock);
+	assert(idx < d->n);
 	if (!plat->present[idx])
 		return 0;
 	dl_pci_spec_name(&d->specs[idx], name, sizeof(name));
@@ -135,10 +142,10 @@ int dl_pci_platform_rescan(struct dl_pci_platform *plat, struct dl_device *below
 	if (below)
 		scope = dl_device_name(below);
 
-	pthread_mutex_lock(&plat->scan_lock);
+	dl_mutex_lock(&plat->scan_lock);
 	order = malloc((plat->desc->n ? plat->desc->n : 1) * sizeof(*order));
 	if (!order) {
-		pthread_mutex_unlock(&plat->scan_lock);
+		dl_mutex_unlock(&plat->scan_lock);
 		return -ENOMEM;
 	}
 	dl_pci__desc_order(plat->desc, order);
@@ -153,7 +160,7 @@ int dl_pci_platform_rescan(struct dl_pci_platform *plat, struct dl_device *below
 		else if (r < 0 && !first)
 			first = r;
 	}
-	pthread_mutex_unlock(&plat->scan_lock);
+	dl_mutex_unlock(&plat->scan_lock);
 	free(order);
 	return added || !first ? added : first;
 }

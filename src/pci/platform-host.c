@@ -5,6 +5,7 @@
  * the ordered event queue of the bus it concerns (platform.c opens and
  * closes the queues with the bus). Locks: platform-internal.h.
  */
+#include <assert.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -40,7 +41,10 @@ struct dl_pci_host_ticket {
 
 static void ev_unref(struct dl_pci_host_ticket *e)
 {
-	if (atomic_fetch_sub(&e->refs, 1) != 1)
+	int refs = atomic_fetch_sub(&e->refs, 1);
+
+	assert(refs > 0);
+	if (refs != 1)
 		return;
 	for (size_t i = 0; e->kv && e->kv[i]; i++)
 		free(e->kv[i]);
@@ -92,7 +96,7 @@ static struct dl_device *find_child(struct dl_device *owner, const char *name)
 	 * made an eject report success and leave the device in the tree;
 	 * tests/scenarios/test-faults.c). Memory comes back. */
 	while (dl_device_for_each_child(owner, find_child_cb, &q) == -ENOMEM)
-		nanosleep(&(struct timespec){ 0, 1000000 }, NULL);
+		nanosleep(&(struct timespec){ 0, DL_NSEC_PER_MSEC }, NULL);
 	return q.found;
 }
 
@@ -106,14 +110,14 @@ static int handle_eject(struct dl_pci_platform *plat, struct dl_device *owner,
 	int r;
 
 	dl_pci_bdf_format(e->domain, e->bus, e->devfn, name, sizeof(name));
-	pthread_mutex_lock(&plat->scan_lock);
-	pthread_mutex_lock(&plat->hw_lock);
+	dl_mutex_lock(&plat->scan_lock);
+	dl_mutex_lock(&plat->hw_lock);
 	idx = dl_pci__find_spec_locked(plat, e->domain, e->bus, e->devfn);
 	was_present = idx >= 0 && plat->present[idx];
 	if (was_present)
 		dl_pci__mark_absent_locked(plat, idx);
-	pthread_mutex_unlock(&plat->hw_lock);
-	pthread_mutex_unlock(&plat->scan_lock);
+	dl_mutex_unlock(&plat->hw_lock);
+	dl_mutex_unlock(&plat->scan_lock);
 	if (idx < 0) {
 		struct dl_device *vf = NULL;
 
@@ -179,8 +183,8 @@ static int handle_relations(struct dl_pci_platform *plat, struct dl_device *owne
 		listed[i] = devfn;
 	}
 
-	pthread_mutex_lock(&plat->scan_lock);
-	pthread_mutex_lock(&plat->hw_lock);
+	dl_mutex_lock(&plat->scan_lock);
+	dl_mutex_lock(&plat->hw_lock);
 	d = plat->desc;
 	gone = malloc((d->n ? d->n : 1) * sizeof(*gone));
 	if (gone) {
@@ -203,8 +207,8 @@ static int handle_relations(struct dl_pci_platform *plat, struct dl_device *owne
 		names = calloc(ngone ? ngone : 1, sizeof(*names));
 	for (size_t k = 0; names && k < ngone; k++)
 		dl_pci_spec_name(&d->specs[gone[k]], names[k], sizeof(names[k]));
-	pthread_mutex_unlock(&plat->hw_lock);
-	pthread_mutex_unlock(&plat->scan_lock);
+	dl_mutex_unlock(&plat->hw_lock);
+	dl_mutex_unlock(&plat->scan_lock);
 	free(listed);
 	free(gone);
 	if (!names)
@@ -282,6 +286,7 @@ static int add_check_new_locked(struct dl_pci_platform *plat,
 	struct dl_device *dev = NULL;
 	long idx;
 
+	dl_mutex_assert_held(&plat->scan_lock);
 	if (dl_device_lookup(plat->tree, name, &dev) == 0) {
 		dl_device_put(dev);
 		return ev_fail(e, -EEXIST, "%s is already in the tree", name);
@@ -312,6 +317,7 @@ static int add_build_machine_locked(struct dl_pci_platform *plat,
 	struct dl_pci_spec add;
 	int r;
 
+	dl_mutex_assert_held(&plat->scan_lock);
 	r = dl_pci_desc_new(old->source, &cand);
 	map = malloc((old->n + 1) * sizeof(*map));
 	if (r < 0 || !map) {
@@ -368,14 +374,15 @@ static void add_commit_locked(struct dl_pci_platform *plat, struct dl_pci_desc *
 {
 	struct dl_pci_desc *old;
 
+	dl_mutex_assert_held(&plat->scan_lock);
 	for (size_t i = 0; i < cand->n; i++)
 		present[i] = true;
-	pthread_mutex_lock(&plat->hw_lock);
+	dl_mutex_lock(&plat->hw_lock);
 	old = plat->desc;
 	plat->desc = cand;
 	free(plat->present);
 	plat->present = present;
-	pthread_mutex_unlock(&plat->hw_lock);
+	dl_mutex_unlock(&plat->hw_lock);
 	dl_pci_desc_free(old);
 }
 
@@ -396,7 +403,7 @@ static int handle_add(struct dl_pci_platform *plat, struct dl_device *owner,
 	r = add_parse(e, name, &one);
 	if (r < 0)
 		return r;
-	pthread_mutex_lock(&plat->scan_lock);
+	dl_mutex_lock(&plat->scan_lock);
 	r = add_check_new_locked(plat, e, name);
 	if (r < 0)
 		goto out;
@@ -430,18 +437,22 @@ static int handle_add(struct dl_pci_platform *plat, struct dl_device *owner,
 			perr.msg);
 	}
 out:
-	pthread_mutex_unlock(&plat->scan_lock);
+	dl_mutex_unlock(&plat->scan_lock);
 	dl_pci_desc_free(cand);
 	dl_pci_desc_free(one);
 	free(present);
 	return r;
 }
 
+/* Error recovery of @dev by its driver's handlers: error_detected, a
+ * slot reset if asked, resume. Needs @dev's device lock. */
 static enum dl_pci_ers_result recover_locked(const struct dl_pci_error_handlers *h,
 					     struct dl_device *dev, void *data)
 {
-	enum dl_pci_ers_result res = h->error_detected(dev, data);
+	enum dl_pci_ers_result res;
 
+	DL_ASSERT_LOCKED(dl_device_lock_held(dev));
+	res = h->error_detected(dev, data);
 	if (res == DL_PCI_ERS_DISCONNECT)
 		return res;
 	if (res == DL_PCI_ERS_NEED_RESET) {
@@ -462,7 +473,7 @@ static int handle_error(struct dl_pci_platform *plat, struct dl_device *owner,
 	enum dl_pci_ers_result res = DL_PCI_ERS_DISCONNECT;
 	struct dl_device *dev;
 	struct pdrv *pd = NULL;
-	char name[24], drvname[64] = "";
+	char name[24], drvname[DL_NAME_MAX + 1] = "";
 	bool handled = false, is_vf;
 	long idx;
 	int r;
@@ -506,12 +517,12 @@ static int handle_error(struct dl_pci_platform *plat, struct dl_device *owner,
 	dl_device_put(dev);
 	if (r < 0)
 		return ev_fail(e, r, "cannot remove %s: %s", name, strerror(-r));
-	pthread_mutex_lock(&plat->scan_lock);
-	pthread_mutex_lock(&plat->hw_lock);
+	dl_mutex_lock(&plat->scan_lock);
+	dl_mutex_lock(&plat->hw_lock);
 	idx = dl_pci__find_spec_locked(plat, e->domain, e->bus, e->devfn);
-	pthread_mutex_unlock(&plat->hw_lock);
+	dl_mutex_unlock(&plat->hw_lock);
 	r = idx >= 0 ? dl_pci__rescan_spec_locked(plat, (size_t)idx) : 0;
-	pthread_mutex_unlock(&plat->scan_lock);
+	dl_mutex_unlock(&plat->scan_lock);
 	if (r < 0)
 		return ev_fail(e, r, "%s removed, but the rescan failed: %s", name,
 			       strerror(-r));
@@ -572,7 +583,7 @@ static int bus_owner(struct dl_pci_platform *plat, uint32_t domain, uint8_t bus,
 	long bridge = -1;
 	bool present = true;
 
-	pthread_mutex_lock(&plat->hw_lock);
+	dl_mutex_lock(&plat->hw_lock);
 	d = plat->desc;
 	for (size_t i = 0; i < d->n; i++) {
 		const struct dl_pci_spec *s = &d->specs[i];
@@ -585,7 +596,7 @@ static int bus_owner(struct dl_pci_platform *plat, uint32_t domain, uint8_t bus,
 			break;
 		}
 	}
-	pthread_mutex_unlock(&plat->hw_lock);
+	dl_mutex_unlock(&plat->hw_lock);
 	if (bridge < 0)
 		snprintf(name, sizeof(name), "pci%04x:%02x", (unsigned int)domain, bus);
 	if (!present) {

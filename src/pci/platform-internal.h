@@ -31,6 +31,7 @@
 
 #include <devlife/devlife.h>
 
+#include "mutex.h"
 #include "platform.h"
 #include "topology.h"
 
@@ -64,8 +65,8 @@ struct busq {
 
 struct dl_pci_platform {
 	struct dl_tree *tree;      /* written once */
-	pthread_mutex_t scan_lock;
-	pthread_mutex_t hw_lock;
+	struct dl_mutex scan_lock;
+	struct dl_mutex hw_lock;
 	struct dl_pci_desc *desc;  /* scan_lock + hw_lock to change */
 	bool *present;             /* per spec; scan_lock + hw_lock to change */
 	pthread_mutex_t bus_lock;

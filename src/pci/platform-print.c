@@ -70,7 +70,7 @@ static int print_dev(struct dl_pci_platform *plat, struct dl_device *dev, FILE *
 	struct dl_pci_func *fn = dl_pci_func_of(dev);
 	struct devvec kids = { 0 };
 	struct dl_driver *drv;
-	char drvname[64] = "-";
+	char drvname[DL_NAME_MAX + 1] = "-";
 	int r = 0;
 
 	/*

@@ -9,6 +9,7 @@
  * are in platform-hardware.c, host events in platform-host.c, the tree as text in
  * platform-print.c. The locks are described in platform-internal.h.
  */
+#include <assert.h>
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
@@ -381,6 +382,7 @@ static void platform_destroy(struct dl_pci_platform *plat)
 	/* Bus queues die with their owners; none is left once every device
 	 * is removed and the bus drivers are unregistered (which removes
 	 * them from devices still bound). */
+	assert(!plat->buses);
 	while (plat->buses) {
 		struct busq *q = plat->buses;
 
@@ -389,8 +391,8 @@ static void platform_destroy(struct dl_pci_platform *plat)
 		free(q);
 	}
 	free(plat->present);
-	pthread_mutex_destroy(&plat->scan_lock);
-	pthread_mutex_destroy(&plat->hw_lock);
+	dl_mutex_destroy(&plat->scan_lock);
+	dl_mutex_destroy(&plat->hw_lock);
 	pthread_mutex_destroy(&plat->bus_lock);
 	pthread_mutex_destroy(&plat->drv_lock);
 	free(plat);
@@ -409,8 +411,8 @@ int dl_pci_platform_new(struct dl_tree *tree, struct dl_pci_desc *desc,
 	if (!plat)
 		return -ENOMEM;
 	plat->tree = tree;
-	pthread_mutex_init(&plat->scan_lock, NULL);
-	pthread_mutex_init(&plat->hw_lock, NULL);
+	dl_mutex_init(&plat->scan_lock);
+	dl_mutex_init(&plat->hw_lock);
 	pthread_mutex_init(&plat->bus_lock, NULL);
 	pthread_mutex_init(&plat->drv_lock, NULL);
 	plat->present = malloc((desc->n ? desc->n : 1) * sizeof(bool));

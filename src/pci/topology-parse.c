@@ -16,6 +16,8 @@
 
 #include <linux/pci_regs.h>
 
+#include <devlife/device.h>
+
 #include "internal.h"
 #include "topo-internal.h"
 #include "topology.h"
@@ -218,10 +220,10 @@ static int parse_mdev_types(struct line_ctx *ctx, struct tok v)
 		colon = memchr(p, ':', (size_t)(c - p));
 		name.s = p;
 		name.n = (size_t)((colon ? colon : c) - p);
-		if (!name_ok(name, 63))
+		if (!name_ok(name, DL_NAME_MAX))
 			return LFAIL(ctx, "mdev_types: bad type name '%.*s' (letters, digits, "
-					  "'_', '-', '.'; at most 63)",
-				     (int)name.n, name.s);
+					  "'_', '-', '.'; at most %d)",
+				     (int)name.n, name.s, DL_NAME_MAX);
 		if (colon && (!dl_pci__parse_u64(colon + 1, (size_t)(c - colon - 1), false,
 						 &x) ||
 			      x < 1 || x > 65535))
@@ -469,10 +471,10 @@ static int parse_driver(struct line_ctx *ctx, unsigned int k, struct tok key,
 {
 	struct dl_pci_spec *s = ctx->s;
 
-	if (!name_ok(v, 63))
+	if (!name_ok(v, DL_NAME_MAX))
 		return LFAIL(ctx, "driver: bad name '%.*s' (letters, digits, '_', "
-				  "'-', '.'; at most 63)",
-			     (int)v.n, v.s);
+				  "'-', '.'; at most %d)",
+			     (int)v.n, v.s, DL_NAME_MAX);
 	free(s->driver);
 	s->driver = tokdup(v);
 	return s->driver ? 0 : -ENOMEM;

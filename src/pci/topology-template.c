@@ -96,7 +96,8 @@ static int imported_template(const struct dl_pci_spec *s, struct dl_pci_tmpl **r
 
 		pcie_params_of(s, &pp);
 		r = dl_pci_tmpl_add_pcie(t, &pp, NULL);
-		if (r == 0 && s->sriov.total && (s->config[PCI_HEADER_TYPE] & 0x7f) == 0)
+		if (r == 0 && s->sriov.total &&
+		    (s->config[PCI_HEADER_TYPE] & PCI_HEADER_TYPE_MASK) == PCI_HEADER_TYPE_NORMAL)
 			r = add_sriov_of(t, s, false);
 		if (r < 0) {
 			dl_pci_tmpl_put(t);

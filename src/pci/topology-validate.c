@@ -503,6 +503,8 @@ static int set_pcie_types(struct vctx *v)
 		/* sorted by bus: a parent (lower bus) comes before its children */
 		struct dl_pci_spec *s = &d->specs[v->order[k]];
 
+		assert(s->parent < 0 || d->specs[s->parent].bus < s->bus);
+
 		/* imported functions keep the type their bytes say, unless
 		 * their capabilities could not be read */
 		if (s->pcie && (!s->config || s->config_len < DL_PCI_CFG_LEGACY_SIZE))

@@ -188,7 +188,7 @@ int dl_pci_desc_append(struct dl_pci_desc *d, const struct dl_pci_spec *s,
 	struct dl_pci_spec c = *s;
 
 	assert_return(d && s, -EINVAL);
-	assert_return(!s->config || (s->config_len >= 64 &&
+	assert_return(!s->config || (s->config_len >= DL_PCI_CFG_HEADER_SIZE &&
 				     s->config_len <= DL_PCI_CFG_SIZE),
 		      -EINVAL);
 	if (d->n == d->cap) {
