@@ -13,11 +13,12 @@ check "eject 00:04.0" CTL eject 0000:00:04.0
 check "surprise 00:02.0" CTL surprise 0000:00:02.0
 check "the PF with its VFs ejected" CTL eject $PF
 # a subtree removal: each VF's removal span lies inside the PF's
-check "one snapshot, three views" bash -c "CTL() { \"\$DEVLIFECTL\" -s '$SOCK' \"\$@\"; }
+# the raw records first: the other views hold them (and perhaps a later
+# deferred release), which timeline-check.py compares
+check "three views of the trace" bash -c "CTL() { \"\$DEVLIFECTL\" -s '$SOCK' \"\$@\"; }
 	CTL trace --raw >'$WORK/t.raw' && CTL trace --format=json >'$WORK/t.json' &&
 	CTL trace >'$WORK/t.txt' && CTL trace --format=text >'$WORK/t2.txt'"
-# the trace did not move between the snapshots (nothing else happens)
-expect_eq "the same records each time" "$(wc -l <"$WORK/t.raw") $(wc -l <"$WORK/t2.txt")" "$(wc -l <"$WORK/t.txt") $(wc -l <"$WORK/t.raw")"
+check "--format=text is the default" bash -c "head -n $(wc -l <"$WORK/t.raw") '$WORK/t.txt' | cmp - <(head -n $(wc -l <"$WORK/t.raw") '$WORK/t2.txt')"
 check "the timeline matches the records" python3 "$(dirname "$0")/timeline-check.py" "$WORK/t.json" "$WORK/t.raw" "$WORK/t.txt"
 check "the surprise removal is decoded" grep -Eq '^ *[0-9]+\.[0-9]{6}  0000:00:02.0 +remove-start +mode=surprise$' "$WORK/t.txt"
 check "the eject's drain is a span" python3 -c "
