@@ -290,7 +290,7 @@ int main(int argc, char **argv)
 	}
 	status = build_request(argc, argv, optind, &req);
 	if (status) {
-		(void)trace_fmt_end(tf);
+		(void)trace_fmt_end(tf, false);
 		return status;
 	}
 	buf = malloc(REPLY_LINE_MAX);
@@ -309,8 +309,8 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	status = read_reply(fd, buf, REPLY_LINE_MAX, tf);
 out:
-	/* JSON: the document of what came, even after an error */
-	if (trace_fmt_end(tf) < 0 && status == 0) {
+	/* JSON: the document, once the whole trace came */
+	if (trace_fmt_end(tf, status == 0) < 0 && status == 0) {
 		fprintf(stderr, "devlifectl: out of memory\n");
 		status = 1;
 	}

@@ -260,13 +260,13 @@ static int json_write(struct trace_fmt *t)
 	return r;
 }
 
-int trace_fmt_end(struct trace_fmt *t)
+int trace_fmt_end(struct trace_fmt *t, bool write)
 {
 	int r = 0;
 
 	if (!t)
 		return 0;
-	if (t->fmt == TRACE_JSON)
+	if (t->fmt == TRACE_JSON && write)
 		r = json_write(t);
 	free(t->recs);
 	free(t);

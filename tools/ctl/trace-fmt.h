@@ -8,6 +8,7 @@
 #ifndef DEVLIFECTL_TRACE_FMT_H
 #define DEVLIFECTL_TRACE_FMT_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 enum trace_format { TRACE_RAW, TRACE_TEXT, TRACE_JSON };
@@ -23,8 +24,9 @@ struct trace_fmt *trace_fmt_new(enum trace_format fmt, FILE *out);
  * as a marker (JSON). Return: 0, or -ENOMEM. */
 int trace_fmt_line(struct trace_fmt *t, const char *line);
 
-/* Write what is kept (the JSON document) and free @t. */
-int trace_fmt_end(struct trace_fmt *t);
+/* Write what is kept (the JSON document) if @write, and free @t (NULL:
+ * nothing). Return: 0, or -ENOMEM. */
+int trace_fmt_end(struct trace_fmt *t, bool write);
 
 /* "remove-start" + its argument -> "mode=surprise" etc. into @buf
  * ("" for an event without an argument worth showing). */
