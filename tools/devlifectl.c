@@ -21,6 +21,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "ctl/trace-fmt.h"
 #include "proto.h"
 #include "server.h"
 
@@ -30,7 +31,7 @@ static void usage(FILE *f)
 		"Usage: devlifectl [-s SOCKET] COMMAND [ARGS...]\n"
 		"\n"
 		"Commands (see 'devlifectl help' and docs/host-protocol.md):\n"
-		"  help | tree | stats | trace [--follow]\n"
+		"  help | tree | stats | trace [--follow] [--format=text|json|raw]\n"
 		"  add DBDF key=value... | eject DBDF | surprise DBDF\n"
 		"  relations BUS [DBDF...] | error DBDF\n"
 		"\n"
@@ -63,9 +64,11 @@ static int write_all(int fd, const char *p, size_t n)
 
 /* Handle one reply line; 0 to go on, 1 for ok, -1 for error, -2 for a
  * line that is not the protocol. */
-static int reply_line(const char *line)
+static int reply_line(const char *line, struct trace_fmt *tf)
 {
 	if (line[0] == '.' && (line[1] == ' ' || line[1] == '\0')) {
+		if (tf)
+			return trace_fmt_line(tf, line[1] ? line + 2 : "") ? -1 : 0;
 		fputs(line[1] ? line + 2 : "", stdout);
 		fputc('\n', stdout);
 		return 0;
@@ -116,6 +119,44 @@ static int parse_args(int argc, char **argv, const char **sock)
 		return 2;
 	}
 	return -1;
+}
+
+/*
+ * trace's own options, taken out of @argv (from @cmd on; returns the new
+ * @argc, or -2 for a bad one, said why): --format=text (the default),
+ * json or raw (the protocol's lines), and --raw for --format=raw.
+ */
+static int trace_options(int argc, char **argv, int cmd,
+			 enum trace_format *fmt)
+{
+	bool follow = false;
+	int n = cmd + 1;
+
+	*fmt = TRACE_TEXT;
+	for (int i = cmd + 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (!strcmp(a, "--raw") || !strcmp(a, "--format=raw")) {
+			*fmt = TRACE_RAW;
+		} else if (!strcmp(a, "--format=text")) {
+			*fmt = TRACE_TEXT;
+		} else if (!strcmp(a, "--format=json")) {
+			*fmt = TRACE_JSON;
+		} else if (!strncmp(a, "--format", 8)) {
+			fprintf(stderr, "devlifectl: trace: unknown format '%s' "
+				"(text, json or raw)\n", a);
+			return -2;
+		} else {
+			follow |= !strcmp(a, "--follow") || !strcmp(a, "follow");
+			argv[n++] = argv[i];
+		}
+	}
+	if (follow && *fmt == TRACE_JSON) {
+		fprintf(stderr, "devlifectl: trace: --format=json is a whole "
+			"document: it cannot --follow\n");
+		return -2;
+	}
+	return n;
 }
 
 /* Argument @i of the command @cmd as the protocol spells it. */
@@ -185,7 +226,7 @@ static int connect_daemon(const char *sock)
 
 /* Read and print the reply until "ok" (0) or "error" (1). Also 1 when
  * the daemon closes early, a line is too long or is not the protocol. */
-static int read_reply(int fd, char *buf, size_t cap)
+static int read_reply(int fd, char *buf, size_t cap, struct trace_fmt *tf)
 {
 	size_t len = 0;
 	int status = -3;
@@ -198,7 +239,7 @@ static int read_reply(int fd, char *buf, size_t cap)
 			int r;
 
 			*nl = '\0';
-			r = reply_line(buf);
+			r = reply_line(buf, tf);
 			len -= (size_t)(nl + 1 - buf);
 			memmove(buf, nl + 1, len);
 			if (r == 1)
@@ -232,13 +273,26 @@ int main(int argc, char **argv)
 	const char *sock;
 	char *req = NULL, *buf = NULL;
 	int fd = -1, status;
+	enum trace_format fmt = TRACE_RAW;
+	struct trace_fmt *tf = NULL;
 
 	status = parse_args(argc, argv, &sock);
 	if (status >= 0)
 		return status;
+	if (!strcmp(argv[optind], "trace")) {
+		argc = trace_options(argc, argv, optind, &fmt);
+		if (argc < 0)
+			return 2;
+		if (fmt != TRACE_RAW && !(tf = trace_fmt_new(fmt, stdout))) {
+			fprintf(stderr, "devlifectl: out of memory\n");
+			return 2;
+		}
+	}
 	status = build_request(argc, argv, optind, &req);
-	if (status)
+	if (status) {
+		(void)trace_fmt_end(tf, false);
 		return status;
+	}
 	buf = malloc(REPLY_LINE_MAX);
 	if (!buf) {
 		fprintf(stderr, "devlifectl: out of memory\n");
@@ -253,8 +307,13 @@ int main(int argc, char **argv)
 	/* A refused write still leaves the daemon's reply to read. */
 	(void)write_all(fd, req, strlen(req));
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	status = read_reply(fd, buf, REPLY_LINE_MAX);
+	status = read_reply(fd, buf, REPLY_LINE_MAX, tf);
 out:
+	/* JSON: the document, once the whole trace came */
+	if (trace_fmt_end(tf, status == 0) < 0 && status == 0) {
+		fprintf(stderr, "devlifectl: out of memory\n");
+		status = 1;
+	}
 	if (fd >= 0)
 		close(fd);
 	free(req);

@@ -226,12 +226,12 @@ wait_until() {
 # violations: what the sample drivers saw go wrong (devlifectl stats)
 violations() { CTL stats | awk '$1 == "violations" { print $2 }'; }
 # trace_count EVENT NAME: how many EVENT records NAME has in the trace
-trace_count() { CTL trace | awk -v e="$1" -v d="$2" '$3 == e && $4 == d { n++ } END { print n + 0 }'; }
+trace_count() { CTL trace --raw | awk -v e="$1" -v d="$2" '$3 == e && $4 == d { n++ } END { print n + 0 }'; }
 # trace_seq EVENT NAME: the sequence number of NAME's last EVENT, or 0
-trace_seq() { CTL trace | awk -v e="$1" -v d="$2" '$3 == e && $4 == d { s = $1 } END { print s + 0 }'; }
+trace_seq() { CTL trace --raw | awk -v e="$1" -v d="$2" '$3 == e && $4 == d { s = $1 } END { print s + 0 }'; }
 # trace_ts EVENT NAME: the timestamp (CLOCK_MONOTONIC, ns) of NAME's last
 # EVENT, or 0
-trace_ts() { CTL trace | awk -v e="$1" -v d="$2" '$3 == e && $4 == d { s = $2 } END { print (s == "" ? 0 : s) }'; }
+trace_ts() { CTL trace --raw | awk -v e="$1" -v d="$2" '$3 == e && $4 == d { s = $2 } END { print (s == "" ? 0 : s) }'; }
 # in_order SEQ...: each sequence number is non-zero and below the next
 in_order() {
 	local prev=0 s

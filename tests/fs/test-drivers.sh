@@ -58,7 +58,7 @@ expect_eq "it was never offlined" "$(trace_count offline 0000:00:04.0)" 0
 
 # faulty
 expect_eq "faulty's probe failed: unbound" "$(drv 0000:00:05.0)" none
-check "the trace has its probe-fail" bash -c "$DEVLIFECTL -s '$SOCK' trace | grep -q 'probe-fail 0000:00:05.0 -5$'"
+check "the trace has its probe-fail" bash -c "$DEVLIFECTL -s '$SOCK' trace --raw | grep -q 'probe-fail 0000:00:05.0 -5$'"
 expect_eq "binding again fails with EIO" "$(write_err "$MNT/bus/pci/drivers/faulty/bind" 0000:00:05.0)" EIO
 check "error recovery: faulty gives up" bash -c "$DEVLIFECTL -s '$SOCK' error 0000:00:06.0 | grep -q 'the driver gave up; removed and rescanned'"
 expect_eq "back, bound again" "$(drv 0000:00:06.0)" faulty

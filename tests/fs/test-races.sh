@@ -81,7 +81,7 @@ check "S3: the daemon still serves" CTL tree
 
 # --- S11: two writers to remove, readers in flight --------------------
 CTL add 0000:00:05.0 vendor=0x1b36 device=0x0005 class=0x00ff00 delay_us=1000000 >/dev/null
-deaths_before=$(CTL trace | grep -c ' dead 0000:00:05.0')
+deaths_before=$(CTL trace --raw | grep -c ' dead 0000:00:05.0')
 timed_read "$D/0000:00:05.0/config" "$WORK/s11.read" &
 rpid=$!
 check "S11: a read is in flight" wait_reads 0000:00:05.0 1
@@ -101,7 +101,7 @@ for w in 1 2; do
 		python3 -c "import sys; sys.exit(not float(sys.argv[1]) + 1.0 <= float(sys.argv[2]))" "$(field "$WORK/s11.read" 4)" "$(field "$WORK/s11.w$w" 2)"
 done
 check "S11: the device is gone" test ! -e "$D/0000:00:05.0"
-expect_eq "S11: exactly one removal" "$(( $(CTL trace | grep -c ' dead 0000:00:05.0') - deaths_before ))" 1
+expect_eq "S11: exactly one removal" "$(( $(CTL trace --raw | grep -c ' dead 0000:00:05.0') - deaths_before ))" 1
 
 check "devlifed exits 0 on SIGTERM" stop_daemon
 finish

@@ -359,7 +359,7 @@ check "S10 shell: C" CTL add 0000:00:12.0 vendor=0x1af4 device=0x1041 class=0x02
 sh=$!
 echo 1 >"$D/0000:00:12.0/remove" &
 check "S10 shell: all return" wait_pids 20 $sh $!
-check "S10 shell: no online or offline after the removal began" test "$(CTL trace | awk '$4 == "0000:00:12.0" { if ($3 == "remove-start") r = 1; else if (r && ($3 == "online" || $3 == "offline")) bad = 1 } END { print bad + 0 }')" = 0
+check "S10 shell: no online or offline after the removal began" test "$(CTL trace --raw | awk '$4 == "0000:00:12.0" { if ($3 == "remove-start") r = 1; else if (r && ($3 == "online" || $3 == "offline")) bad = 1 } END { print bad + 0 }')" = 0
 expect_eq "S10: online never ran on a dying device, callbacks never overlapped" "$(violations)" 0
 lspci_resume
 

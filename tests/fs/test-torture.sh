@@ -118,7 +118,7 @@ host_worker() {
 	done
 }
 
-CTL trace --follow >"$WORK/trace.log" 2>&1 &
+CTL trace --raw --follow >"$WORK/trace.log" 2>&1 &
 follower=$!
 pids=()
 reader $((SEED + 1)) & pids+=($!)

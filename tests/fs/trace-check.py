@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-# Check a devlifed trace stream (`devlifectl trace --follow` output: one
+# Check a devlifed trace stream (`devlifectl trace --raw --follow` output: one
 # "SEQ TS EVENT NAME ARG" line per event) against the lifecycle grammar
 # of tests/scenarios/test-stress.c, per device name. Names are reused
 # once a device is DEAD, so "release" (which may come after the next

@@ -326,7 +326,14 @@ TEST(devlifectl_end_to_end)
 	ASSERT_CONTAINS(c->out, "\nadds ");
 	ASSERT_CONTAINS(c->out, "\nwork_run ");
 
+	/* the text view: seconds since the first record, decoded */
 	run_ctl(c, fx.sock, "trace");
+	ASSERT_EQ(c->status, 0);
+	ASSERT_CONTAINS(c->out, "0.000000  pci0000:00     add\n");
+	ASSERT_CONTAINS(c->out, "  0000:00:02.0   remove-start  mode=surprise\n");
+	ASSERT_CONTAINS(c->out, "  0000:00:04.0   remove-start  mode=wait\n");
+
+	run_ctl(c, fx.sock, "trace", "--raw");
 	ASSERT_EQ(c->status, 0);
 	ASSERT_CONTAINS(c->out, " add 0000:00:06.0 0\n");
 	ASSERT_CONTAINS(c->out, " dead 0000:00:04.0 0\n");
@@ -579,7 +586,7 @@ TEST(devlifectl_follow)
 	if (pid == 0) {
 		dup2(ofd, 1);
 		dup2(ofd, 2);
-		execl(ctl_path, ctl_path, "-s", fx.sock, "trace", "--follow", (char *)NULL);
+		execl(ctl_path, ctl_path, "-s", fx.sock, "trace", "--raw", "--follow", (char *)NULL);
 		_exit(127);
 	}
 	t0 = test_now_ns();
