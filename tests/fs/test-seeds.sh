@@ -122,7 +122,12 @@ s4_adding() {
 		# after it (it waited for the device lock); the write added
 		# its VFs, which died before the PF's driver let go.
 		check "S4 adding $how: the path began before the write returned" before "$t_path" "$(field "$WORK/s4a.w" 2)"
-		check "S4 adding $how: and returned after it" before "$(field "$WORK/s4a.w" 2)" "$(tail -1 "$WORK/s4a.r")"
+		# That it waited for the write is in the trace, below: the
+		# write added its VFs (its own result) and each one died
+		# before the PF's driver let go. The two processes' return
+		# times cannot say it: the write returns only after the
+		# view's invalidations, once the device lock is released, so
+		# the path may return first.
 		expect_eq "S4 adding $how: the write added its VFs" "$(field "$WORK/s4a.w" 1)" OK
 		check "S4 adding $how: each VF dead before the PF's driver let go" s4_ordered
 	else
