@@ -72,9 +72,19 @@ static int load_desc(const char *topo, const char *sysfs, const char *lspci,
 		r = dl_pci_desc_load_lspci(lspci, &err, ret);
 	else
 		r = dl_pci_desc_default((uint32_t)slow_us, ret);
-	if (r < 0)
+	if (r < 0) {
 		fprintf(stderr, "devlifed: %s\n",
 			err.msg[0] ? err.msg : strerror(-r));
+		return r;
+	}
+	/* where the source was ambiguous, what the import chose, once */
+	for (const char *p = (*ret)->notes; p && *p;) {
+		const char *nl = strchr(p, '\n');
+		int k = nl ? (int)(nl - p) : (int)strlen(p);
+
+		fprintf(stderr, "devlifed: note: %.*s\n", k, p);
+		p += k + (nl != NULL);
+	}
 	return r;
 }
 

@@ -65,7 +65,10 @@ static void infer_bar(struct dl_pci_tmpl *t, unsigned int reg, unsigned int slot
 		b.size = 0;
 	else
 		b.size = estimate_size(addr, b.flags & DL_PCI_BAR_IO);
-	if (b.size && !dl_pci__bar_size_ok(b.size, b.flags, false))
+	if (b.size && !dl_pci__bar_size_ok(b.size, b.flags, false) &&
+	    !(known && (b.flags & DL_PCI_BAR_IO) && is_pow2_u64(b.size) && b.size <= 65536))
+		/* a real device's I/O BAR may exceed the spec's 256 bytes:
+		 * the kernel sizes it up to IO_SPACE_LIMIT (64K) */
 		b.size = estimate_size(addr, b.flags & DL_PCI_BAR_IO);
 	if (b.size)
 		dl_pci__bar_masks(t, reg, b.size, b.flags, false, false);

@@ -29,6 +29,8 @@ unsigned int dl_pci__nbars(const struct dl_pci_tmpl *t)
 		return 6;
 	case PCI_HEADER_TYPE_BRIDGE:
 		return 2;
+	case PCI_HEADER_TYPE_CARDBUS:
+		return 1; /* pci_setup_device(): its socket registers */
 	default:
 		return 0;
 	}

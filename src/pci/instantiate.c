@@ -85,6 +85,7 @@ int dl_pci__spec_add(const struct dl_pci_desc *d, size_t idx, struct dl_tree *tr
 		.driver_name = s->driver,
 		.mdev_types = s->mdev_types,
 		.params = s->params,
+		.resource = s->resource,
 	};
 	struct dl_device *dev = NULL;
 	struct dl_pci_tmpl *t = NULL;
@@ -111,7 +112,7 @@ int dl_pci__spec_add(const struct dl_pci_desc *d, size_t idx, struct dl_tree *tr
 		dl_pci__fail(err, d->source, s->line, "%s: %s", name, strerror(-r));
 		return r;
 	}
-	if (s->driver || s->sriov.numvfs)
+	if (s->driver || s->sriov.numvfs || s->unbound)
 		dl_device_set_autoprobe(dev, false);
 	r = dl_device_add(dev, parent);
 	if (r < 0) {
@@ -139,7 +140,7 @@ int dl_pci__spec_add(const struct dl_pci_desc *d, size_t idx, struct dl_tree *tr
 		 * a failing probe leaves it unbound too, as an add does */
 		if (drv)
 			(void)dl_device_bind(dev, drv);
-	} else if (s->sriov.numvfs) {
+	} else if (s->sriov.numvfs && !s->unbound) {
 		(void)dl_device_bind(dev, NULL);
 	}
 	return 0;

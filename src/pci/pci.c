@@ -16,6 +16,7 @@
 #include "internal.h"
 #include "mdev.h"
 #include "pci.h"
+#include "resource.h"
 #include "topology.h"
 
 /* ------------------------------------------------------------------ */
@@ -29,6 +30,7 @@ static void pci_release(struct dl_device *dev)
 	dl_pci_cfg_free(f->cfg);
 	free(f->driver_name);
 	free(f->mdev_types);
+	free(f->resource);
 	dl_mdev__parent_free(f->mdev);
 	if (f->sriov) {
 		dl_pci_tmpl_put(f->sriov->vf_tmpl);
@@ -151,6 +153,8 @@ int dl_pci_func_new(struct dl_tree *tree, uint32_t domain, uint8_t bus,
 		atomic_store_explicit(&f->delay_us, attrs->delay_us, memory_order_relaxed);
 		if (attrs->driver_name && !(f->driver_name = strdup(attrs->driver_name)))
 			goto nomem;
+		if (attrs->resource && !(f->resource = strdup(attrs->resource)))
+			goto nomem;
 		if (attrs->mdev_types) {
 			if (!(f->mdev_types = strdup(attrs->mdev_types)))
 				goto nomem;
@@ -170,6 +174,10 @@ int dl_pci_func_new(struct dl_tree *tree, uint32_t domain, uint8_t bus,
 	if (ht == PCI_HEADER_TYPE_NORMAL) {
 		f->subvendor = (uint16_t)cfg_rd(cfg, PCI_SUBSYSTEM_VENDOR_ID, 2);
 		f->subdevice = (uint16_t)cfg_rd(cfg, PCI_SUBSYSTEM_ID, 2);
+	} else if (ht == PCI_HEADER_TYPE_CARDBUS) {
+		/* pci_setup_device(): a CardBus bridge has them at 0x40 */
+		f->subvendor = (uint16_t)cfg_rd(cfg, PCI_CB_SUBSYSTEM_VENDOR_ID, 2);
+		f->subdevice = (uint16_t)cfg_rd(cfg, PCI_CB_SUBSYSTEM_ID, 2);
 	} else if (dl_pci_cfg_find_cap(cfg, PCI_CAP_ID_SSVID, 0, &cap) == 0) {
 		f->subvendor = (uint16_t)cfg_rd(cfg, cap + 4, 2);
 		f->subdevice = (uint16_t)cfg_rd(cfg, cap + 6, 2);
@@ -379,154 +387,6 @@ bool dl_pci_attr_visible(struct dl_device *dev, enum dl_pci_attr attr)
 	return true;
 }
 
-/* Linux's IORESOURCE_* flags, as the `resource` file shows them. */
-#define IORES_IO 0x00000100ull
-#define IORES_MEM 0x00000200ull
-#define IORES_PREFETCH 0x00002000ull
-#define IORES_READONLY 0x00004000ull
-#define IORES_SIZEALIGN 0x00040000ull
-#define IORES_MEM_64 0x00100000ull
-#define IORES_ROM_ENABLE 0x00000001ull
-
-static uint64_t bar_ioflags(const struct dl_pci_bar_info *b)
-{
-	uint64_t fl;
-
-	if (b->flags & DL_PCI_BAR_IO)
-		return IORES_IO | IORES_SIZEALIGN | PCI_BASE_ADDRESS_SPACE_IO;
-	fl = IORES_MEM | IORES_SIZEALIGN;
-	if (b->flags & DL_PCI_BAR_64)
-		fl |= IORES_MEM_64 | PCI_BASE_ADDRESS_MEM_TYPE_64;
-	if (b->flags & DL_PCI_BAR_PREF)
-		fl |= IORES_PREFETCH | PCI_BASE_ADDRESS_MEM_PREFETCH;
-	return fl;
-}
-
-/* Address programmed in a BAR-like register pair of @c at @reg. */
-static uint64_t bar_addr(struct dl_pci_cfg *c, unsigned int reg,
-			 const struct dl_pci_bar_info *b)
-{
-	uint32_t lo = cfg_rd(c, reg, 4);
-	uint64_t a;
-
-	if (b->flags & DL_PCI_BAR_IO)
-		return lo & PCI_BASE_ADDRESS_IO_MASK;
-	a = lo & PCI_BASE_ADDRESS_MEM_MASK;
-	if (b->flags & DL_PCI_BAR_64)
-		a |= (uint64_t)cfg_rd(c, reg + 4, 4) << 32;
-	return a;
-}
-
-struct res_line {
-	uint64_t start, end, flags;
-};
-
-static void res_set(struct res_line *l, uint64_t start, uint64_t size, uint64_t flags)
-{
-	if (!size)
-		return;
-	l->start = start;
-	l->end = start + size - 1;
-	l->flags = flags;
-}
-
-static int show_resource(struct dl_pci_func *f, char *buf, size_t len)
-{
-	const struct dl_pci_tmpl *t = dl_pci_cfg_tmpl(f->cfg);
-	bool bridge = f->flags & DL_PCI_F_BRIDGE;
-	struct res_line res[17];
-	unsigned int nlines = bridge ? 17 : 13;
-	struct dl_pci_bar_info b;
-	size_t used = 0;
-
-	memset(res, 0, sizeof(res));
-	if (f->flags & DL_PCI_F_VF) {
-		/* A VF's BARs are slices of its PF's VF BARs. */
-		struct dl_pci_func *pf = dl_pci_func_of(f->physfn);
-		const struct dl_pci_tmpl *pt = pf ? dl_pci_cfg_tmpl(pf->cfg) : NULL;
-
-		for (unsigned int i = 0; pf && pf->sriov && i < 6; i++) {
-			if (dl_pci_tmpl_vf_bar(pt, i, &b) < 0 || !b.size)
-				continue;
-			res_set(&res[i],
-				bar_addr(pf->cfg, pf->sriov->cap + PCI_SRIOV_BAR + 4 * i, &b) +
-					(uint64_t)f->vf_index * b.size,
-				b.size, bar_ioflags(&b));
-		}
-	} else {
-		for (unsigned int i = 0; i < (bridge ? 2u : 6u); i++) {
-			dl_pci_tmpl_bar(t, i, &b);
-			res_set(&res[i], bar_addr(f->cfg, PCI_BASE_ADDRESS_0 + 4 * i, &b), b.size,
-				bar_ioflags(&b));
-		}
-		dl_pci_tmpl_bar(t, DL_PCI_ROM, &b);
-		if (b.size) {
-			uint32_t rom = cfg_rd(f->cfg, bridge ? PCI_ROM_ADDRESS1 : PCI_ROM_ADDRESS, 4);
-
-			res_set(&res[6], rom & PCI_ROM_ADDRESS_MASK, b.size,
-				IORES_MEM | IORES_PREFETCH | IORES_READONLY | IORES_SIZEALIGN |
-					(rom & PCI_ROM_ADDRESS_ENABLE ? IORES_ROM_ENABLE : 0));
-		}
-	}
-	if (f->sriov) {
-		for (unsigned int i = 0; i < 6; i++) {
-			if (dl_pci_tmpl_vf_bar(t, i, &b) < 0 || !b.size)
-				continue;
-			res_set(&res[7 + i],
-				bar_addr(f->cfg, f->sriov->cap + PCI_SRIOV_BAR + 4 * i, &b),
-				b.size * f->sriov->total, bar_ioflags(&b));
-		}
-	}
-	if (bridge) {
-		uint8_t h[DL_PCI_CFG_HEADER_SIZE];
-		uint64_t base, limit;
-		unsigned int iot, pft;
-
-		dl_pci_cfg_read(f->cfg, 0, h, sizeof(h));
-		iot = h[PCI_IO_BASE] & PCI_IO_RANGE_TYPE_MASK;
-		base = (uint64_t)(h[PCI_IO_BASE] & 0xf0) << 8;
-		limit = (uint64_t)(h[PCI_IO_LIMIT] & 0xf0) << 8 | 0xfff;
-		if (iot == PCI_IO_RANGE_TYPE_32) {
-			base |= (uint64_t)get_le16(h + PCI_IO_BASE_UPPER16) << 16;
-			limit |= (uint64_t)get_le16(h + PCI_IO_LIMIT_UPPER16) << 16;
-		}
-		if (base <= limit)
-			res_set(&res[13], base, limit - base + 1, IORES_IO | iot);
-		base = (uint64_t)(get_le16(h + PCI_MEMORY_BASE) & 0xfff0) << 16;
-		limit = (uint64_t)(get_le16(h + PCI_MEMORY_LIMIT) & 0xfff0) << 16 | 0xfffff;
-		if (base <= limit)
-			res_set(&res[14], base, limit - base + 1, IORES_MEM);
-		pft = h[PCI_PREF_MEMORY_BASE] & PCI_PREF_RANGE_TYPE_MASK;
-		base = (uint64_t)(get_le16(h + PCI_PREF_MEMORY_BASE) & 0xfff0) << 16;
-		limit = (uint64_t)(get_le16(h + PCI_PREF_MEMORY_LIMIT) & 0xfff0) << 16 | 0xfffff;
-		if (pft == PCI_PREF_RANGE_TYPE_64) {
-			base |= (uint64_t)get_le32(h + PCI_PREF_BASE_UPPER32) << 32;
-			limit |= (uint64_t)get_le32(h + PCI_PREF_LIMIT_UPPER32) << 32;
-		}
-		if (base <= limit)
-			res_set(&res[15], base, limit - base + 1,
-				IORES_MEM | IORES_PREFETCH | pft |
-					(pft == PCI_PREF_RANGE_TYPE_64 ? IORES_MEM_64 : 0));
-	}
-	for (unsigned int i = 0; i < nlines; i++) {
-		int k;
-
-		/* A kernel without CONFIG_PCI_IOV has no IOV resources: its
-		 * resource_show() prints 7 lines (11 for a bridge). */
-		if (f->no_iov_res && i >= 7 && i < 13)
-			continue;
-		k = snprintf(buf + used, len - used, "0x%016llx 0x%016llx 0x%016llx\n",
-				 (unsigned long long)res[i].start,
-				 (unsigned long long)res[i].end,
-				 (unsigned long long)res[i].flags);
-
-		if (k < 0 || (size_t)k >= len - used)
-			return -ENOSPC;
-		used += (size_t)k;
-	}
-	return (int)used;
-}
-
 int dl_pci_attr_show(struct dl_device *dev, enum dl_pci_attr attr, char *buf,
 		     size_t len)
 {
@@ -571,7 +431,7 @@ int dl_pci_attr_show(struct dl_device *dev, enum dl_pci_attr attr, char *buf,
 			     (f->class >> 16) & 0xff, (f->class >> 8) & 0xff, f->class & 0xff);
 		break;
 	case DL_PCI_ATTR_RESOURCE:
-		return show_resource(f, buf, len);
+		return dl_pci__show_resource(f, buf, len);
 	case DL_PCI_ATTR_SRIOV_TOTALVFS:
 		k = snprintf(buf, len, "%u\n", sr->total);
 		break;

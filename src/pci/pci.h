@@ -151,6 +151,7 @@ struct dl_pci_func {
 	unsigned int irq;
 	char *driver_name;
 	char *mdev_types;
+	char *resource;
 	struct dl_device *physfn;
 	uint16_t vf_index;
 	struct dl_pci_sriov *sriov;
@@ -171,6 +172,9 @@ struct dl_pci_func {
  * @vf_tmpl: PFs: the template VFs will share (a reference is taken), or
  *           NULL to derive one from the PF's at the first enable
  * @params: what the sample drivers read (copied)
+ * @resource: the text of the `resource` file as the source kernel had it
+ *            (copied; an import of a sysfs tree), or NULL to derive it
+ *            from config space as the kernel would
  */
 struct dl_pci_func_attrs {
 	int numa_node;
@@ -181,6 +185,7 @@ struct dl_pci_func_attrs {
 	const char *mdev_types;
 	struct dl_pci_tmpl *vf_tmpl;
 	struct dl_pci_drv_params params;
+	const char *resource;
 };
 
 /**

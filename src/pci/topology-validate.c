@@ -16,12 +16,23 @@
 
 #include <linux/pci_regs.h>
 
+#include "import.h"
 #include "internal.h"
 #include "topo-internal.h"
 #include "topology.h"
 
 /* ------------------------------------------------------------------ */
 /* Validation                                                          */
+
+/* Whether spec @i is the first of @d on its bus. */
+static bool is_first_on_bus(const struct dl_pci_desc *d, size_t i)
+{
+	for (size_t k = 0; k < i; k++)
+		if (d->specs[k].domain == d->specs[i].domain &&
+		    d->specs[k].bus == d->specs[i].bus)
+			return false;
+	return true;
+}
 
 static uint32_t rid_of(const struct dl_pci_spec *s)
 {
@@ -250,6 +261,21 @@ static int check_secondary_buses(struct vctx *v)
 		if (!dl_pci__spec_is_bridge(s))
 			continue;
 		dl_pci_spec_name(s, a, sizeof(a));
+		if (s->config && (s->secbus <= s->bus || s->subbus < s->secbus)) {
+			/*
+			 * An imported bridge the firmware left unconfigured:
+			 * pci_scan_bridge_extend() would give it buses of its
+			 * own; the import keeps its registers, with no bus
+			 * behind it.
+			 */
+			if (dl_pci__note(d, s->line,
+					 "bridge %s has buses %02x-%02x behind it, not above "
+					 "its own bus %02x: imported without a bus behind it",
+					 a, s->secbus, s->subbus, s->bus) < 0)
+				return -ENOMEM;
+			s->type = DL_PCI_SPEC_ENDPOINT;
+			continue;
+		}
 		if (s->secbus < 0 || s->secbus > 0xff)
 			return VFAIL(v, s->line, "bridge %s needs a secondary bus (secbus=)", a);
 		if (s->secbus <= s->bus)
@@ -434,15 +460,33 @@ static int check_root_buses_outside(struct vctx *v)
 		for (size_t k = 0; k < v->nbr; k++) {
 			const struct dl_pci_spec *x = &d->specs[v->br[k]];
 
-			if (x->domain == s->domain && s->bus >= x->secbus &&
-			    s->bus <= x->subbus)
-				return VFAIL(v, s->line,
-					     "bus %02x of %s is inside buses %02x-%02x "
-					     "of %s (line %u) but no bridge has it as its "
-					     "secondary bus",
-					     s->bus, dl_pci_spec_name(s, a, sizeof(a)),
-					     x->secbus, x->subbus,
-					     dl_pci_spec_name(x, b, sizeof(b)), x->line);
+			if (x->domain != s->domain || s->bus < x->secbus ||
+			    s->bus > x->subbus)
+				continue;
+			if (s->config) {
+				/*
+				 * Real hardware: no bridge leads to the bus, so
+				 * the kernel finds it as a root bus of its own
+				 * (pcibios_fixup_peer_bridges() on x86 scans the
+				 * buses no bridge claimed).
+				 */
+				if (is_first_on_bus(d, i) &&
+				    dl_pci__note(d, s->line,
+						 "bus %02x is inside buses %02x-%02x of %s "
+						 "(line %u) but no bridge has it as its "
+						 "secondary bus: imported as a root bus",
+						 s->bus, x->secbus, x->subbus,
+						 dl_pci_spec_name(x, b, sizeof(b)),
+						 x->line) < 0)
+					return -ENOMEM;
+				break;
+			}
+			return VFAIL(v, s->line,
+				     "bus %02x of %s is inside buses %02x-%02x "
+				     "of %s (line %u) but no bridge has it as its "
+				     "secondary bus",
+				     s->bus, dl_pci_spec_name(s, a, sizeof(a)), x->secbus,
+				     x->subbus, dl_pci_spec_name(x, b, sizeof(b)), x->line);
 		}
 	}
 	return 0;

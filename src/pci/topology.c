@@ -135,9 +135,10 @@ void dl_pci__spec_clear(struct dl_pci_spec *s)
 {
 	free(s->driver);
 	free(s->mdev_types);
+	free(s->resource);
 	free(s->config);
 	free(s->vf_config);
-	s->driver = s->mdev_types = NULL;
+	s->driver = s->mdev_types = s->resource = NULL;
 	s->config = s->vf_config = NULL;
 }
 
@@ -166,6 +167,7 @@ struct dl_pci_desc *dl_pci_desc_free(struct dl_pci_desc *d)
 		dl_pci__spec_clear(&d->specs[i]);
 	free(d->specs);
 	free(d->source);
+	free(d->notes);
 	free(d);
 	return NULL;
 }
@@ -202,9 +204,11 @@ int dl_pci_desc_append(struct dl_pci_desc *d, const struct dl_pci_spec *s,
 	}
 	c.driver = s->driver ? strdup(s->driver) : NULL;
 	c.mdev_types = s->mdev_types ? strdup(s->mdev_types) : NULL;
+	c.resource = s->resource ? strdup(s->resource) : NULL;
 	c.config = memdup(s->config, s->config_len);
 	c.vf_config = memdup(s->vf_config, s->vf_config_len);
 	if ((s->driver && !c.driver) || (s->mdev_types && !c.mdev_types) ||
+	    (s->resource && !c.resource) ||
 	    (s->config && !c.config) || (s->vf_config && !c.vf_config)) {
 		dl_pci__spec_clear(&c);
 		return -ENOMEM;

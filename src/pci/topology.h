@@ -132,6 +132,10 @@ struct dl_pci_drv_params {
  * @config: importers: the raw config bytes, or NULL for a synthesized
  *          function
  * @config_len: their number: 64, 256 or 4096
+ * @unbound: importers: the source had no driver bound to it; it is not
+ *           probed either
+ * @resource: importers of sysfs trees: the source's `resource` text,
+ *            served as it is; NULL to derive it from config space
  * @hints: importers: BAR sizes the dump cannot tell
  * @vf_config: importers: the config of one of the PF's VFs, used as the
  *             template of every VF; NULL to derive it from the PF
@@ -181,6 +185,8 @@ struct dl_pci_spec {
 	int numa_node;
 	bool no_iov_res; /* an import whose `resource` had no IOV lines */
 	unsigned int irq;
+	bool unbound;
+	char *resource;
 
 	uint8_t *config;
 	size_t config_len;
@@ -207,6 +213,9 @@ struct dl_pci_spec {
  * @cap: room allocated in @specs
  * @source: name used in messages (a file name, "<default>", "<stdin>")
  * @validated: dl_pci_desc_validate() succeeded since the last change
+ * @notes: imports: where the source was ambiguous, what was chosen, as
+ *         the kernel's enumeration would ("SOURCE:LINE: ..." lines), or
+ *         NULL; devlifed prints them (docs/import.md)
  *
  * Plain data: not shared between threads while it is being changed.
  */
@@ -216,6 +225,7 @@ struct dl_pci_desc {
 	size_t cap;
 	char *source;
 	bool validated;
+	char *notes;
 };
 
 /**
