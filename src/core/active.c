@@ -37,7 +37,6 @@
  * record could not be allocated) falls back to a per-device atomic count,
  * with full fences.
  */
-#include <dlfcn.h>
 #include <limits.h>
 #include <linux/membarrier.h>
 #include <stddef.h>
@@ -59,8 +58,8 @@
 #define DL_TSAN 0
 #endif
 
-static pthread_mutex_t threads_lock = PTHREAD_MUTEX_INITIALIZER;
-static CDS_LIST_HEAD(threads);               /* protected by threads_lock */
+pthread_mutex_t dl__threads_lock = PTHREAD_MUTEX_INITIALIZER;
+CDS_LIST_HEAD(dl__threads);                  /* protected by dl__threads_lock */
 static pthread_key_t thread_key;
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 /*
@@ -169,9 +168,9 @@ static void thread_destructor(void *arg)
 	}
 	dl__tls_thread = NULL;
 	dl__tls_fast = NULL;
-	pthread_mutex_lock(&threads_lock);
+	pthread_mutex_lock(&dl__threads_lock);
 	cds_list_del(&t->node);
-	pthread_mutex_unlock(&threads_lock);
+	pthread_mutex_unlock(&dl__threads_lock);
 	free(t);
 }
 
@@ -179,24 +178,24 @@ static void thread_destructor(void *arg)
  * fork(): the child has one thread, the caller of fork(). The records of
  * every other thread describe threads that do not exist there: their
  * active references are dropped (fallback counts included), or the
- * child would wait for them for ever. threads_lock is held across the
+ * child would wait for them for ever. dl__threads_lock is held across the
  * fork so that the child's list is whole.
  */
 static void atfork_prepare(void)
 {
-	pthread_mutex_lock(&threads_lock);
+	pthread_mutex_lock(&dl__threads_lock);
 }
 
 static void atfork_parent(void)
 {
-	pthread_mutex_unlock(&threads_lock);
+	pthread_mutex_unlock(&dl__threads_lock);
 }
 
 static void atfork_child(void)
 {
 	struct dl__thread *t, *tmp, *self = cur_thread();
 
-	cds_list_for_each_entry_safe(t, tmp, &threads, node) {
+	cds_list_for_each_entry_safe(t, tmp, &dl__threads, node) {
 		if (t == self)
 			continue;
 		for (int i = 0; i < DL_OVERFLOW; i++) {
@@ -213,7 +212,7 @@ static void atfork_child(void)
 	}
 	if (self)
 		self->tid = gettid();
-	pthread_mutex_unlock(&threads_lock);
+	pthread_mutex_unlock(&dl__threads_lock);
 	pthread_mutex_init(&drain_lock, NULL);
 	pthread_mutex_init(&gate_lock, NULL);
 }
@@ -253,13 +252,13 @@ static struct dl__thread *thread_register(void)
 	t->tid = gettid();
 	if (pthread_getname_np(pthread_self(), t->name, sizeof(t->name)))
 		t->name[0] = '\0';
-	pthread_mutex_lock(&threads_lock);
-	cds_list_add(&t->node, &threads);
-	pthread_mutex_unlock(&threads_lock);
+	pthread_mutex_lock(&dl__threads_lock);
+	cds_list_add(&t->node, &dl__threads);
+	pthread_mutex_unlock(&dl__threads_lock);
 	if (pthread_setspecific(thread_key, t) != 0) {
-		pthread_mutex_lock(&threads_lock);
+		pthread_mutex_lock(&dl__threads_lock);
 		cds_list_del(&t->node);
-		pthread_mutex_unlock(&threads_lock);
+		pthread_mutex_unlock(&dl__threads_lock);
 		free(t);
 		return NULL;
 	}
@@ -618,8 +617,8 @@ static long sum_locked(struct dl_device *dev)
 	struct dl__thread *t;
 	long sum = atomic_load(&dev->fallback_active);
 
-	dl__assert_mutex_held(&threads_lock, "threads_lock");
-	cds_list_for_each_entry(t, &threads, node) {
+	dl__assert_mutex_held(&dl__threads_lock, "threads_lock");
+	cds_list_for_each_entry(t, &dl__threads, node) {
 		for (int i = 0; i < DL_SLOTS; i++) {
 			struct dl__slot_abi *s = &t->abi.slots[i];
 			long c = atomic_load_explicit(&s->count,
@@ -638,9 +637,9 @@ long dl__active_sum(struct dl_device *dev)
 {
 	long sum;
 
-	pthread_mutex_lock(&threads_lock);
+	pthread_mutex_lock(&dl__threads_lock);
 	sum = sum_locked(dev);
-	pthread_mutex_unlock(&threads_lock);
+	pthread_mutex_unlock(&dl__threads_lock);
 	return sum;
 }
 
@@ -648,10 +647,10 @@ static long sum_all(struct dl_device **devs, size_t n)
 {
 	long sum = 0;
 
-	pthread_mutex_lock(&threads_lock);
+	pthread_mutex_lock(&dl__threads_lock);
 	for (size_t i = 0; i < n; i++)
 		sum += sum_locked(devs[i]);
-	pthread_mutex_unlock(&threads_lock);
+	pthread_mutex_unlock(&dl__threads_lock);
 	return sum;
 }
 
@@ -696,94 +695,6 @@ bool dl__self_holds_active_in(struct dl_device *dev, bool subtree)
 			return true;
 	}
 	return false;
-}
-
-/*
- * A call site as a person can use it: the function and offset when the
- * dynamic symbol table names it; otherwise the object file and the offset
- * in it, which `addr2line -f -e FILE OFFSET` turns into a function and a
- * source line (a static function, or a program linked without -rdynamic).
- */
-static void describe_site(char *buf, size_t len, void *site)
-{
-	Dl_info info;
-
-	if (!site)
-		snprintf(buf, len, "?");
-	else if (dladdr(site, &info) && info.dli_sname)
-		snprintf(buf, len, "%s+0x%lx", info.dli_sname,
-			 (unsigned long)((char *)site -
-					 (char *)info.dli_saddr));
-	else if (dladdr(site, &info) && info.dli_fname)
-		snprintf(buf, len, "%s+0x%lx (addr2line -f -e %s 0x%lx)",
-			 info.dli_fname,
-			 (unsigned long)((char *)site - (char *)info.dli_fbase),
-			 info.dli_fname,
-			 (unsigned long)((char *)site - (char *)info.dli_fbase));
-	else
-		snprintf(buf, len, "an address in no loaded object");
-}
-
-/* Build the "who holds it" report. Called without locks. */
-static char *holders_report(struct dl_device **devs, size_t n,
-			    uint64_t waited_ns)
-{
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-	struct dl__thread *t;
-
-	if (!f)
-		return NULL;
-	fprintf(f, "removal of %s has waited %.3f s for active users:\n",
-		devs[0]->name, (double)waited_ns / (double)DL_NSEC_PER_SEC);
-	pthread_mutex_lock(&threads_lock);
-	for (size_t k = 0; k < n; k++) {
-		struct dl_device *dev = devs[k];
-		long fb = atomic_load(&dev->fallback_active);
-
-		cds_list_for_each_entry(t, &threads, node) {
-			for (int i = 0; i < DL_SLOTS; i++) {
-				struct dl__slot_abi *s = &t->abi.slots[i];
-				long c = atomic_load(&s->count);
-				char site[512];
-
-				if (c <= 0 || atomic_load(&s->dev) != dev)
-					continue;
-				describe_site(site, sizeof(site),
-					      DL_DEBUG ? s->site : NULL);
-				fprintf(f,
-					"  %s: thread %d (%s) holds %ld, "
-					"tag %s, entered at %s\n",
-					dev->name, (int)t->tid, t->name, c,
-					DL_DEBUG && s->tag ? s->tag : "-",
-					DL_DEBUG ? site : "(build without "
-							  "debug checks)");
-			}
-		}
-		cds_list_for_each_entry(t, &threads, node) {
-			for (int i = 0; i < DL_OVERFLOW; i++) {
-				long c = atomic_load(&t->over[i].count);
-
-				if (c <= 0 || atomic_load(&t->over[i].dev) !=
-						      dev)
-					continue;
-				fb -= c;
-				fprintf(f,
-					"  %s: thread %d (%s) holds %ld "
-					"(its slots were full: no tag or call "
-					"site)\n",
-					dev->name, (int)t->tid, t->name, c);
-			}
-		}
-		if (fb > 0)
-			fprintf(f, "  %s: %ld untracked (threads without a "
-				   "record or with a full overflow table)\n",
-				dev->name, fb);
-	}
-	pthread_mutex_unlock(&threads_lock);
-	fclose(f);
-	return buf;
 }
 
 int dl__active_drain(struct dl_tree *tree, struct dl_device **devs,
@@ -834,7 +745,7 @@ int dl__active_drain(struct dl_tree *tree, struct dl_device **devs,
 			reported = true;
 			pthread_mutex_unlock(&drain_lock);
 			dl__trace(tree, devs[0], DL_EV_DRAIN_SLOW, 0);
-			text = holders_report(devs, n, now - start);
+			text = dl__holders_report(devs, n, now - start);
 			pthread_mutex_lock(&tree->wait_lock);
 			fn = tree->report_fn;
 			arg = tree->report_arg;

@@ -321,7 +321,7 @@ struct dl__overflow {
 
 struct dl__thread {
 	struct dl__thread_abi abi;         /* first: <devlife/inline.h> */
-	struct cds_list_head node;         /* dl__threads, threads_lock */
+	struct cds_list_head node;         /* dl__threads, dl__threads_lock */
 	pid_t tid;
 	char name[16];
 	struct dl__overflow over[DL_OVERFLOW];
@@ -375,6 +375,15 @@ bool dl__self_holds_active_in(struct dl_device *dev, bool subtree);
 int dl__active_drain(struct dl_tree *tree, struct dl_device **devs,
 		     size_t n, uint64_t deadline_ns);
 void dl__active_init(void);
+/* Every thread's record (active.c), and the lock that protects the list. */
+extern pthread_mutex_t dl__threads_lock;
+extern struct cds_list_head dl__threads;
+/*
+ * The text a slow drain reports: who holds devs[] (holders.c); malloc'd,
+ * NULL if out of memory. Takes dl__threads_lock.
+ */
+char *dl__holders_report(struct dl_device **devs, size_t n,
+			 uint64_t waited_ns);
 
 /* ------------------------------------------------------------------ */
 /* Locks (lock.c)                                                      */
