@@ -214,13 +214,105 @@ static void mark_unbound(struct dl_pci_desc *d)
 		d->specs[i].unbound = !d->specs[i].driver;
 }
 
+/*
+ * One line of the dump: a blank line or a device line ends the open
+ * device, an indented line is its text, a hex dump line its config.
+ */
+static int lspci_line(struct dl_pci_desc *d, struct lspci_dev *dv,
+		      const struct dl_pci__lines *l, const char *p, size_t n,
+		      struct dl_pci_error *err)
+{
+	size_t tok = 0, colon;
+	bool blank = true;
+	int r;
+
+	if (memchr(p, '\0', n))
+		return dl_pci__fail(err, d->source, l->no, "NUL byte in line");
+	for (size_t i = 0; i < n; i++)
+		if (p[i] != ' ' && p[i] != '\t')
+			blank = false;
+	if (blank) {
+		if (dv->open) {
+			r = lspci_finish(d, dv, err);
+			if (r < 0)
+				return r;
+		}
+		return 0;
+	}
+	if (p[0] == ' ' || p[0] == '\t') {
+		if (!dv->open)
+			return dl_pci__fail(err, d->source, l->no,
+					    "indented text outside a device");
+		lspci_text(dv, p, n);
+		return 0;
+	}
+	while (tok < n && p[tok] != ' ' && p[tok] != '\t')
+		tok++;
+	if (memchr(p, '.', tok)) {
+		/* "DDDD:BB:DD.F description" starts a device */
+		if (dv->open) {
+			r = lspci_finish(d, dv, err);
+			if (r < 0)
+				return r;
+		}
+		memset(dv, 0, sizeof(*dv));
+		dl_pci_spec_init(&dv->s);
+		dv->s.line = l->no;
+		if (dl_pci_bdf_parse(p, tok, &dv->s.domain, &dv->s.bus,
+				     &dv->s.devfn) < 0)
+			return dl_pci__fail(err, d->source, l->no,
+					    "expected a function name DDDD:BB:DD.F or "
+					    "BB:DD.F, got '%.*s'",
+					    (int)tok, p);
+		dv->open = true;
+		return 0;
+	}
+	for (colon = 0; colon < tok && isxdigit((unsigned char)p[colon]); colon++)
+		;
+	if (colon >= 2 && colon <= 3 && colon + 1 == tok && p[colon] == ':') {
+		if (!dv->open)
+			return dl_pci__fail(err, d->source, l->no,
+					    "hex dump line outside a device");
+		r = lspci_hex(d, dv, l->no, p, n, colon, err);
+		if (r < 0)
+			return r;
+		return 0;
+	}
+	return dl_pci__fail(err, d->source, l->no,
+			    "expected a device line 'DDDD:BB:DD.F description', a hex "
+			    "dump line 'OFF: xx xx ...' or a blank line");
+}
+
+/*
+ * The whole dump read: mark the functions without a driver, fold the
+ * VFs into their PFs, validate.
+ */
+static int lspci_complete(struct dl_pci_desc *d, struct dl_pci_error *err)
+{
+	long *vf_of;
+	int r;
+
+	mark_unbound(d);
+	vf_of = malloc(d->n * sizeof(*vf_of));
+	if (!vf_of)
+		return -ENOMEM;
+	for (size_t i = 0; i < d->n; i++)
+		vf_of[i] = -1;
+	r = dl_pci__find_vfs_by_rid(d, vf_of);
+	if (r == 0)
+		r = dl_pci__fold_vfs(d, vf_of, err);
+	if (r >= 0)
+		r = dl_pci_desc_validate(d, err);
+	free(vf_of);
+	return r < 0 ? r : 0;
+}
+
 int dl_pci_desc_parse_lspci(const char *text, size_t len, const char *source,
 			    struct dl_pci_error *err, struct dl_pci_desc **ret)
 {
 	struct dl_pci__lines l = { text, text + len, 0 };
 	struct dl_pci_desc *d = NULL;
 	struct lspci_dev *dv;
-	long *vf_of = NULL;
 	const char *p;
 	size_t n;
 	int r;
@@ -235,73 +327,9 @@ int dl_pci_desc_parse_lspci(const char *text, size_t len, const char *source,
 		return r;
 	}
 	while (dl_pci__next_line(&l, &p, &n)) {
-		size_t tok = 0, colon;
-		bool blank = true;
-
-		if (memchr(p, '\0', n)) {
-			r = dl_pci__fail(err, d->source, l.no, "NUL byte in line");
+		r = lspci_line(d, dv, &l, p, n, err);
+		if (r < 0)
 			goto fail;
-		}
-		for (size_t i = 0; i < n; i++)
-			if (p[i] != ' ' && p[i] != '\t')
-				blank = false;
-		if (blank) {
-			if (dv->open) {
-				r = lspci_finish(d, dv, err);
-				if (r < 0)
-					goto fail;
-			}
-			continue;
-		}
-		if (p[0] == ' ' || p[0] == '\t') {
-			if (!dv->open) {
-				r = dl_pci__fail(err, d->source, l.no,
-						 "indented text outside a device");
-				goto fail;
-			}
-			lspci_text(dv, p, n);
-			continue;
-		}
-		while (tok < n && p[tok] != ' ' && p[tok] != '\t')
-			tok++;
-		if (memchr(p, '.', tok)) {
-			/* "DDDD:BB:DD.F description" starts a device */
-			if (dv->open) {
-				r = lspci_finish(d, dv, err);
-				if (r < 0)
-					goto fail;
-			}
-			memset(dv, 0, sizeof(*dv));
-			dl_pci_spec_init(&dv->s);
-			dv->s.line = l.no;
-			if (dl_pci_bdf_parse(p, tok, &dv->s.domain, &dv->s.bus,
-					     &dv->s.devfn) < 0) {
-				r = dl_pci__fail(err, d->source, l.no,
-						 "expected a function name DDDD:BB:DD.F or "
-						 "BB:DD.F, got '%.*s'",
-						 (int)tok, p);
-				goto fail;
-			}
-			dv->open = true;
-			continue;
-		}
-		for (colon = 0; colon < tok && isxdigit((unsigned char)p[colon]); colon++)
-			;
-		if (colon >= 2 && colon <= 3 && colon + 1 == tok && p[colon] == ':') {
-			if (!dv->open) {
-				r = dl_pci__fail(err, d->source, l.no,
-						 "hex dump line outside a device");
-				goto fail;
-			}
-			r = lspci_hex(d, dv, l.no, p, n, colon, err);
-			if (r < 0)
-				goto fail;
-			continue;
-		}
-		r = dl_pci__fail(err, d->source, l.no,
-				 "expected a device line 'DDDD:BB:DD.F description', a hex "
-				 "dump line 'OFF: xx xx ...' or a blank line");
-		goto fail;
 	}
 	if (dv->open) {
 		r = lspci_finish(d, dv, err);
@@ -312,23 +340,9 @@ int dl_pci_desc_parse_lspci(const char *text, size_t len, const char *source,
 		r = dl_pci__fail(err, d->source, 0, "no device found");
 		goto fail;
 	}
-	mark_unbound(d);
-	vf_of = malloc(d->n * sizeof(*vf_of));
-	if (!vf_of) {
-		r = -ENOMEM;
-		goto fail;
-	}
-	for (size_t i = 0; i < d->n; i++)
-		vf_of[i] = -1;
-	r = dl_pci__find_vfs_by_rid(d, vf_of);
-	if (r == 0)
-		r = dl_pci__fold_vfs(d, vf_of, err);
+	r = lspci_complete(d, err);
 	if (r < 0)
 		goto fail;
-	r = dl_pci_desc_validate(d, err);
-	if (r < 0)
-		goto fail;
-	free(vf_of);
 	free(dv);
 	*ret = d;
 	return 0;
@@ -337,7 +351,6 @@ fail:
 		dl_pci__fail(err, d->source, 0, "out of memory");
 	if (dv->open)
 		dl_pci__spec_clear(&dv->s);
-	free(vf_of);
 	free(dv);
 	dl_pci_desc_free(d);
 	return r;
