@@ -204,24 +204,17 @@ static int sysfs_mdev_types(int dfd, struct dl_pci_spec *s)
 	return 0;
 }
 
-/* Read one function; *ret_physfn gets the PF's name for a VF, else "". */
-static int sysfs_function(struct sysfs_ctx *c, int devfd, struct dl_pci_spec *s,
-			  uint8_t *cfg, char *ret_physfn, size_t physlen)
+/* The config space: as much as sysfs lets read, at least the header. */
+static int sysfs_config(struct sysfs_ctx *c, int dfd, struct dl_pci_spec *s,
+			uint8_t *cfg)
 {
-	int dfd = openat(devfd, c->entry, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	char buf[128];
-	uint64_t v;
 	size_t got = 0;
-	int fd, r;
+	int fd;
 
-	if (dfd < 0)
-		return attr_fail(c, "", strerror(errno));
-	ret_physfn[0] = '\0';
 	fd = openat(dfd, "config", O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		r = attr_fail(c, "config", strerror(errno));
-		goto out;
-	}
+	if (fd < 0)
+		return attr_fail(c, "config", strerror(errno));
 	while (got < DL_PCI_CFG_SIZE) {
 		ssize_t n = pread(fd, cfg + got, DL_PCI_CFG_SIZE - got, (off_t)got);
 
@@ -234,30 +227,37 @@ static int sysfs_function(struct sysfs_ctx *c, int devfd, struct dl_pci_spec *s,
 	close(fd);
 	if (got < 64) {
 		snprintf(buf, sizeof(buf), "only %zu bytes readable, need 64", got);
-		r = attr_fail(c, "config", buf);
-		goto out;
+		return attr_fail(c, "config", buf);
 	}
 	s->config = cfg;
 	s->config_len = got >= DL_PCI_CFG_SIZE ? DL_PCI_CFG_SIZE
 			: got >= DL_PCI_CFG_LEGACY_SIZE ? DL_PCI_CFG_LEGACY_SIZE
 							: 64;
 	dl_pci__spec_from_config(s);
+	return 0;
+}
 
-	/* The kernel's view wins over what 64 bytes or a VF's config say. */
+/* The kernel's view wins over what 64 bytes or a VF's config say. */
+static int sysfs_ids(struct sysfs_ctx *c, int dfd, struct dl_pci_spec *s)
+{
+	char buf[128];
+	uint64_t v;
+	int r;
+
 	if ((r = attr_u64(c, dfd, "vendor", true, &v)) < 0)
-		goto out;
+		return r;
 	if (r)
 		s->vendor = (uint16_t)v;
 	if ((r = attr_u64(c, dfd, "device", true, &v)) < 0)
-		goto out;
+		return r;
 	if (r)
 		s->device = (uint16_t)v;
 	if ((r = attr_u64(c, dfd, "class", true, &v)) < 0)
-		goto out;
+		return r;
 	if (r)
 		s->class = (uint32_t)v & 0xffffff;
 	if ((r = attr_u64(c, dfd, "irq", false, &v)) < 0)
-		goto out;
+		return r;
 	if (r && v <= 65535)
 		s->irq = (unsigned int)v;
 	if (read_attr(dfd, "numa_node", buf, sizeof(buf)) > 0) {
@@ -266,29 +266,55 @@ static int sysfs_function(struct sysfs_ctx *c, int devfd, struct dl_pci_spec *s,
 		else if (dl_pci__parse_u64(buf, strlen(buf), false, &v) && v < 1024)
 			s->numa_node = (int)v;
 	}
+	return 0;
+}
 
-	if (s->config_len < DL_PCI_CFG_LEGACY_SIZE) {
-		/* What the header could not tell, sysfs may. */
-		if (read_attr(dfd, "max_link_speed", buf, sizeof(buf)) > 0) {
-			s->pcie = true;
-			s->link_speed = speed_code(buf);
-			if (attr_u64(c, dfd, "max_link_width", false, &v) == 1 && v <= 32)
-				s->link_width = (unsigned int)v;
-		}
-		if (attr_u64(c, dfd, "sriov_totalvfs", false, &v) == 1 && v && v <= 0xffff) {
-			s->pcie = true;
-			s->sriov.total = (uint16_t)v;
-			if (attr_u64(c, dfd, "sriov_offset", false, &v) == 1)
-				s->sriov.offset = (uint16_t)v;
-			if (attr_u64(c, dfd, "sriov_stride", false, &v) == 1)
-				s->sriov.stride = (uint16_t)v;
-			if (attr_u64(c, dfd, "sriov_vf_device", true, &v) == 1)
-				s->sriov.vf_device = (uint16_t)v;
-			if (attr_u64(c, dfd, "sriov_numvfs", false, &v) == 1 &&
-			    v <= s->sriov.total)
-				s->sriov.numvfs = (uint16_t)v;
-		}
+/* What a header without its extended space could not tell, sysfs may. */
+static void sysfs_link_sriov(struct sysfs_ctx *c, int dfd, struct dl_pci_spec *s)
+{
+	char buf[128];
+	uint64_t v;
+
+	if (read_attr(dfd, "max_link_speed", buf, sizeof(buf)) > 0) {
+		s->pcie = true;
+		s->link_speed = speed_code(buf);
+		if (attr_u64(c, dfd, "max_link_width", false, &v) == 1 && v <= 32)
+			s->link_width = (unsigned int)v;
 	}
+	if (attr_u64(c, dfd, "sriov_totalvfs", false, &v) == 1 && v && v <= 0xffff) {
+		s->pcie = true;
+		s->sriov.total = (uint16_t)v;
+		if (attr_u64(c, dfd, "sriov_offset", false, &v) == 1)
+			s->sriov.offset = (uint16_t)v;
+		if (attr_u64(c, dfd, "sriov_stride", false, &v) == 1)
+			s->sriov.stride = (uint16_t)v;
+		if (attr_u64(c, dfd, "sriov_vf_device", true, &v) == 1)
+			s->sriov.vf_device = (uint16_t)v;
+		if (attr_u64(c, dfd, "sriov_numvfs", false, &v) == 1 &&
+		    v <= s->sriov.total)
+			s->sriov.numvfs = (uint16_t)v;
+	}
+}
+
+/* Read one function; *ret_physfn gets the PF's name for a VF, else "". */
+static int sysfs_function(struct sysfs_ctx *c, int devfd, struct dl_pci_spec *s,
+			  uint8_t *cfg, char *ret_physfn, size_t physlen)
+{
+	int dfd = openat(devfd, c->entry, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	char buf[128];
+	int r;
+
+	if (dfd < 0)
+		return attr_fail(c, "", strerror(errno));
+	ret_physfn[0] = '\0';
+	r = sysfs_config(c, dfd, s, cfg);
+	if (r < 0)
+		goto out;
+	r = sysfs_ids(c, dfd, s);
+	if (r < 0)
+		goto out;
+	if (s->config_len < DL_PCI_CFG_LEGACY_SIZE)
+		sysfs_link_sriov(c, dfd, s);
 	r = sysfs_resources(c, dfd, s);
 	if (r < 0)
 		goto out;
@@ -317,6 +343,81 @@ static int cmp_names(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* The names of the functions in the devices directory (dh). */
+static int sysfs_names(DIR *dh, char ***ret_names, size_t *ret_n)
+{
+	char **names = NULL;
+	size_t nn = 0, cap = 0;
+	struct dirent *e;
+	int r = 0;
+
+	while ((e = readdir(dh))) {
+		uint32_t dom;
+		uint8_t bus, devfn;
+
+		if (dl_pci_bdf_parse(e->d_name, strlen(e->d_name), &dom, &bus, &devfn) < 0)
+			continue;
+		if (nn == cap) {
+			char **nb = realloc(names, (cap ? 2 * cap : 64) * sizeof(*nb));
+
+			if (!nb) {
+				r = -ENOMEM;
+				break;
+			}
+			names = nb;
+			cap = cap ? 2 * cap : 64;
+		}
+		names[nn] = strdup(e->d_name);
+		if (!names[nn]) {
+			r = -ENOMEM;
+			break;
+		}
+		nn++;
+	}
+	*ret_names = names;
+	*ret_n = nn;
+	return r;
+}
+
+/* Read each function named (sorted) and append it to d. */
+static int sysfs_functions(struct sysfs_ctx *c, int devfd, struct dl_pci_desc *d,
+			   char **names, size_t nn, uint8_t *cfg,
+			   char (*physfn)[32])
+{
+	int r;
+
+	for (size_t i = 0; i < nn; i++) {
+		struct dl_pci_spec s;
+
+		dl_pci_spec_init(&s);
+		dl_pci_bdf_parse(names[i], strlen(names[i]), &s.domain, &s.bus, &s.devfn);
+		s.line = 0;
+		c->entry = names[i];
+		memset(cfg, 0, DL_PCI_CFG_SIZE);
+		r = sysfs_function(c, devfd, &s, cfg, physfn[i], sizeof(physfn[i]));
+		if (r == 0)
+			r = dl_pci_desc_append(d, &s, NULL);
+		s.config = NULL; /* cfg is ours */
+		dl_pci__spec_clear(&s);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* VFs: by their physfn link */
+static void sysfs_vf_of(char **names, size_t nn, char (*physfn)[32], long *vf_of)
+{
+	for (size_t i = 0; i < nn; i++) {
+		vf_of[i] = -1;
+		if (!physfn[i][0])
+			continue;
+		for (size_t k = 0; k < nn; k++)
+			if (!strcmp(names[k], physfn[i]))
+				vf_of[i] = (long)k;
+	}
+}
+
 int dl_pci_desc_load_sysfs(const char *dir, struct dl_pci_error *err,
 			   struct dl_pci_desc **ret)
 {
@@ -324,11 +425,10 @@ int dl_pci_desc_load_sysfs(const char *dir, struct dl_pci_error *err,
 	struct dl_pci_desc *d = NULL;
 	struct sysfs_ctx c = { devdir, NULL, err };
 	char **names = NULL;
-	size_t nn = 0, cap = 0;
+	size_t nn = 0;
 	uint8_t *cfg = NULL;
 	long *vf_of = NULL;
 	struct stat st;
-	struct dirent *e;
 	DIR *dh = NULL;
 	int devfd = -1, r;
 
@@ -352,29 +452,9 @@ int dl_pci_desc_load_sysfs(const char *dir, struct dl_pci_error *err,
 		dl_pci__fail(err, devdir, 0, "%s", strerror(-r));
 		goto out;
 	}
-	while ((e = readdir(dh))) {
-		uint32_t dom;
-		uint8_t bus, devfn;
-
-		if (dl_pci_bdf_parse(e->d_name, strlen(e->d_name), &dom, &bus, &devfn) < 0)
-			continue;
-		if (nn == cap) {
-			char **nb = realloc(names, (cap ? 2 * cap : 64) * sizeof(*nb));
-
-			if (!nb) {
-				r = -ENOMEM;
-				goto out;
-			}
-			names = nb;
-			cap = cap ? 2 * cap : 64;
-		}
-		names[nn] = strdup(e->d_name);
-		if (!names[nn]) {
-			r = -ENOMEM;
-			goto out;
-		}
-		nn++;
-	}
+	r = sysfs_names(dh, &names, &nn);
+	if (r < 0)
+		goto out;
 	if (!nn) {
 		r = -ENOENT;
 		dl_pci__fail(err, devdir, 0, "no PCI functions (DDDD:BB:DD.F entries)");
@@ -388,31 +468,10 @@ int dl_pci_desc_load_sysfs(const char *dir, struct dl_pci_error *err,
 		r = -ENOMEM;
 		goto out;
 	}
-	for (size_t i = 0; i < nn; i++) {
-		struct dl_pci_spec s;
-
-		dl_pci_spec_init(&s);
-		dl_pci_bdf_parse(names[i], strlen(names[i]), &s.domain, &s.bus, &s.devfn);
-		s.line = 0;
-		c.entry = names[i];
-		memset(cfg, 0, DL_PCI_CFG_SIZE);
-		r = sysfs_function(&c, devfd, &s, cfg, physfn[i], sizeof(physfn[i]));
-		if (r == 0)
-			r = dl_pci_desc_append(d, &s, NULL);
-		s.config = NULL; /* cfg is ours */
-		dl_pci__spec_clear(&s);
-		if (r < 0)
-			goto out;
-	}
-	/* VFs: by their physfn link */
-	for (size_t i = 0; i < nn; i++) {
-		vf_of[i] = -1;
-		if (!physfn[i][0])
-			continue;
-		for (size_t k = 0; k < nn; k++)
-			if (!strcmp(names[k], physfn[i]))
-				vf_of[i] = (long)k;
-	}
+	r = sysfs_functions(&c, devfd, d, names, nn, cfg, physfn);
+	if (r < 0)
+		goto out;
+	sysfs_vf_of(names, nn, physfn, vf_of);
 	r = dl_pci__fold_vfs(d, vf_of, err);
 	if (r == 0)
 		r = dl_pci_desc_validate(d, err);
