@@ -221,3 +221,12 @@ if [ -c /dev/fuse ] && [ "$(id -u)" = 0 ] && command -v lspci >/dev/null; then
 else
 	echo "bench/run.sh: the view's benchmark needs root, /dev/fuse and lspci: skipped" >&2
 fi
+
+# Event latency (docs/uevents.md): host eject -> udev-group remove, through
+# a real devlifed --uevents in a private namespace.
+if [ -x "$bin/uevent/devlife-bench-uevent-latency" ] && [ -x "$build/tools/devlifed" ]; then
+	echo "== devlife-bench-uevent-latency $quick" >&2
+	timeout 300 "$bin/uevent/devlife-bench-uevent-latency" "$build/tools/devlifed" \
+		$quick --json "$out/uevent-latency.json" ||
+		echo "bench/run.sh: devlife-bench-uevent-latency failed (exit $?)" >&2
+fi

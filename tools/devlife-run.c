@@ -227,6 +227,10 @@ static int prepare(struct run *r)
 	if (make_staging(r) < 0 || run_enter_namespaces(&plan) < 0 ||
 	    mount_work(r) < 0)
 		return -1;
+	/* A network namespace of its own: the daemon's uevents go through
+	 * its kernel socket, and no host device's reach COMMAND. */
+	if (run_private_netns() < 0 || run_private_udev(r) < 0)
+		return -1;
 	if (r->attach) {
 		char *real = realpath(r->attach, NULL);
 

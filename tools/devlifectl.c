@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -32,6 +33,7 @@ static void usage(FILE *f)
 		"\n"
 		"Commands (see 'devlifectl help' and docs/host-protocol.md):\n"
 		"  help | tree | stats | trace [--follow] [--format=text|json|raw]\n"
+		"  monitor [--property]\n"
 		"  add DBDF key=value... | eject DBDF | surprise DBDF\n"
 		"  relations BUS [DBDF...] | error DBDF\n"
 		"\n"
@@ -62,10 +64,51 @@ static int write_all(int fd, const char *p, size_t n)
 	return 0;
 }
 
+static bool monitor_props = false;
+
+/*
+ * ". uevent SOURCE K=V K=V..." as `udevadm monitor` prints an event
+ * (systemd src/udev/udevadm-monitor.c print_device()): the source padded
+ * to 6, the CLOCK_MONOTONIC time of printing, the action padded to 8,
+ * DEVPATH and (SUBSYSTEM); with --property each KEY=VALUE, then a blank
+ * line.
+ */
+static void print_uevent(char *line)
+{
+	const char *action = "", *devpath = "", *subsystem = "";
+	char *source = strtok(line, " "), *kv;
+	char *vars[256];
+	size_t n = 0;
+	struct timespec ts;
+
+	while ((kv = strtok(NULL, " ")) && n < 256) {
+		vars[n++] = kv;
+		if (!strncmp(kv, "ACTION=", 7))
+			action = kv + 7;
+		else if (!strncmp(kv, "DEVPATH=", 8))
+			devpath = kv + 8;
+		else if (!strncmp(kv, "SUBSYSTEM=", 10))
+			subsystem = kv + 10;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	printf("%-6s[%lld.%06ld] %-8s %s (%s)\n", source ? source : "?",
+	       (long long)ts.tv_sec, ts.tv_nsec / 1000, action, devpath,
+	       subsystem);
+	if (monitor_props) {
+		for (size_t i = 0; i < n; i++)
+			printf("%s\n", vars[i]);
+		printf("\n");
+	}
+}
+
 /* Handle one reply line; 0 to go on, 1 for ok, -1 for error, -2 for a
  * line that is not the protocol. */
-static int reply_line(const char *line, struct trace_fmt *tf)
+static int reply_line(char *line, struct trace_fmt *tf)
 {
+	if (!strncmp(line, ". uevent ", 9)) {
+		print_uevent(line + 9);
+		return 0;
+	}
 	if (line[0] == '.' && (line[1] == ' ' || line[1] == '\0')) {
 		if (tf)
 			return trace_fmt_line(tf, line[1] ? line + 2 : "") ? -1 : 0;
@@ -287,6 +330,18 @@ int main(int argc, char **argv)
 			fprintf(stderr, "devlifectl: out of memory\n");
 			return 2;
 		}
+	} else if (!strcmp(argv[optind], "monitor")) {
+		/* udevadm monitor's option that makes sense here */
+		for (int i = optind + 1; i < argc; i++) {
+			if (strcmp(argv[i], "--property") &&
+			    strcmp(argv[i], "-p")) {
+				fprintf(stderr, "devlifectl: monitor takes only "
+						"--property\n");
+				return 2;
+			}
+			monitor_props = true;
+		}
+		argc = optind + 1;
 	}
 	status = build_request(argc, argv, optind, &req);
 	if (status) {
@@ -307,6 +362,10 @@ int main(int argc, char **argv)
 	/* A refused write still leaves the daemon's reply to read. */
 	(void)write_all(fd, req, strlen(req));
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (!strcmp(argv[optind], "monitor"))
+		printf("monitor will print the received events for:\n"
+		       "UDEV - the event which udev sends out after rule "
+		       "processing\nKERNEL - the kernel uevent\n\n");
 	status = read_reply(fd, buf, REPLY_LINE_MAX, tf);
 out:
 	/* JSON: the document, once the whole trace came */

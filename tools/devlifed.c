@@ -30,6 +30,8 @@
 #include "pci.h"
 #include "platform.h"
 #include "server.h"
+#include "emit.h"
+#include "monitor.h"
 #include "sysfs.h"
 #include "topology.h"
 
@@ -52,6 +54,14 @@ static void usage(FILE *f)
 		"  -f, --foreground          do not daemonize\n"
 		"  -d, --debug               FUSE debug output (implies -f)\n"
 		"      --allow-other         let other users in (FUSE allow_other)\n"
+		"      --uevents             send every change as the kernel's and\n"
+		"                            udev's uevents, through the kernel's\n"
+		"                            netlink socket of this (private) network\n"
+		"                            namespace (docs/uevents.md)\n"
+		"      --udev-db DIR         keep udev's database there (/run/udev\n"
+		"                            in devlife-run's namespace)\n"
+		"      --events              build the events for the host channel's\n"
+		"                            monitor only (implied by the two above)\n"
 		"      --ready-fd FD         write '0' to FD, then close it, once\n"
 		"                            serving (for a parent that waits)\n"
 		"  -h, --help                this text\n",
@@ -221,6 +231,8 @@ struct opts {
 	unsigned long slow_us;
 	bool foreground;
 	int notify_fd;                    /* --ready-fd, or -1 */
+	bool uevents, events;             /* --uevents, --events */
+	const char *udev_db;              /* --udev-db, or NULL */
 };
 
 /* Parse the command line into @o. Returns -1 to go on, else the exit
@@ -237,6 +249,9 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{ "debug", no_argument, NULL, 'd' },
 		{ "allow-other", no_argument, NULL, 'a' },
 		{ "ready-fd", required_argument, NULL, 'r' },
+		{ "uevents", no_argument, NULL, 'U' },
+		{ "udev-db", required_argument, NULL, 'D' },
+		{ "events", no_argument, NULL, 'E' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -294,6 +309,15 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			}
 			break;
 		}
+		case 'U':
+			o->uevents = true;
+			break;
+		case 'D':
+			o->udev_db = optarg;
+			break;
+		case 'E':
+			o->events = true;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -357,8 +381,69 @@ struct daemon {
 	struct dl_tree *tree;
 	struct dl_pci_platform *plat;
 	struct dl_fs *fs;
+	struct dl_host_monitor *mon;
+	struct dl_uevent_emitter *em;
 	struct dl_host_server *srv;
 };
+
+/* Whether this is the host's network namespace (init's). */
+static bool in_init_netns(void)
+{
+	struct stat a, b;
+
+	if (stat("/proc/self/ns/net", &a) < 0 || stat("/proc/1/ns/net", &b) < 0)
+		return false; /* cannot tell: pid 1 is not ours to see */
+	return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+/* The emitter waits for the view's invalidations of the same change. */
+static uint64_t fs_mark(void *arg)
+{
+	return dl_fs_inval_mark(arg);
+}
+
+static void fs_wait(void *arg, uint64_t mark)
+{
+	dl_fs_inval_wait(arg, mark);
+}
+
+/* A write to a device's `uevent`. */
+static int synth(void *arg, struct dl_device *dev, const char *buf, size_t len)
+{
+	return dl_uevent_emitter_synth(arg, dev, buf, len);
+}
+
+/* Each event as sent, to the host channel's monitors. */
+static void tap(void *arg, const struct dl_uevent *kernel,
+		const struct dl_uevent *udev)
+{
+	dl_host_monitor_publish(arg, "KERNEL", kernel->buf, kernel->len);
+	dl_host_monitor_publish(arg, "UDEV", udev->buf, udev->len);
+}
+
+/* The events (docs/uevents.md), when asked for: after the view's
+ * watcher, so that each event can wait for the view's invalidations. */
+static int start_events(struct daemon *d, const struct opts *o)
+{
+	struct dl_uevent_emitter_opts eo = {
+		.netlink = o->uevents, .mark = fs_mark, .wait = fs_wait,
+		.fence_arg = d->fs, .udev_db = o->udev_db, .tap = tap,
+	};
+	int r;
+
+	if (!o->uevents && !o->udev_db && !o->events)
+		return 0;
+	r = dl_host_monitor_new(&d->mon);
+	eo.tap_arg = d->mon;
+	if (r == 0)
+		r = dl_uevent_emitter_new(d->tree, &eo, &d->em);
+	if (r < 0) {
+		fprintf(stderr, "devlifed: uevents: %s\n", strerror(-r));
+		return r;
+	}
+	dl_fs_set_uevent_synth(d->fs, synth, d->em);
+	return 0;
+}
 
 /* Build the tree and the platform from @desc (which it takes), mount
  * the filesystem and open the host channel. On failure what started is
@@ -393,6 +478,9 @@ static int start(struct daemon *d, const struct opts *o, struct dl_pci_desc *des
 				o->fo.mountpoint, strerror(-r));
 		return r;
 	}
+	r = start_events(d, o);
+	if (r < 0)
+		return r;
 	if (ensure_socket_dir(o->sock) < 0)
 		return -1;
 	r = dl_host_server_new(d->plat, o->sock, &d->srv);
@@ -401,6 +489,7 @@ static int start(struct daemon *d, const struct opts *o, struct dl_pci_desc *des
 			strerror(-r));
 		return r;
 	}
+	dl_host_server_set_monitor(d->srv, d->mon);
 	dl_host_server_set_settle(d->srv, settle_view, d->fs);
 	return 0;
 }
@@ -430,6 +519,8 @@ static int stop(struct daemon *d)
 
 	dl_host_server_free(d->srv);
 	dl_pci_platform_free(d->plat);
+	dl_uevent_emitter_free(d->em);
+	dl_host_monitor_free(d->mon);
 	dl_fs_free(d->fs);
 	if (d->tree && count_leaked(d->tree)) {
 		/* Every device is removed and no node of the filesystem is
@@ -455,6 +546,14 @@ int main(int argc, char **argv)
 	o.sock = absolute_socket(o.sock);
 	if (!o.sock)
 		return 2;
+	if (o.uevents && in_init_netns()) {
+		fprintf(stderr,
+			"devlifed: --uevents sends through the kernel of this "
+			"network namespace, which is the host's: its udev would "
+			"take the events for real devices. Run it in a private "
+			"network namespace (devlife-run, unshare -Urn).\n");
+		return 2;
+	}
 	if (preflight(&o) < 0)
 		return 1;
 	if (load_desc(o.topo, o.sysfs, o.lspci, o.slow_us, &desc) < 0)

@@ -34,6 +34,9 @@ enum dl_trace_event {
 	DL_EV_CLAIM_REQUEST,  /* claimant asked to release */
 	DL_EV_WORK_CANCEL,    /* arg: items cancelled */
 	DL_EV_DRAIN_SLOW,     /* a drain exceeded the report threshold */
+	DL_EV_CHANGE,         /* the bus layer changed what a device offers
+			       * (dl_device_notify_change()); arg: the bus
+			       * layer's reason */
 };
 
 /**
@@ -86,6 +89,21 @@ size_t dl_trace_read(struct dl_tree *tree, uint64_t *cursor,
  * Return: a static string ("add", "dead", ...), or "?" if unknown.
  */
 const char *dl_trace_event_name(uint32_t event);
+
+/**
+ * dl_device_notify_change() - tell the tree's watchers a device changed
+ * @dev: the device
+ * @reason: what changed, as the bus layer defines it (the record's arg)
+ *
+ * Records DL_EV_CHANGE and calls the watchers: the kernel's KOBJ_CHANGE,
+ * for changes that are neither an add, a removal nor a bind (a PF's VFs
+ * enabled, an mdev parent registered).
+ *
+ * Context: any thread; the watchers run in it, under whatever locks the
+ * caller holds (they only queue work).
+ * Return: 0, or -EINVAL if @dev is NULL.
+ */
+int dl_device_notify_change(struct dl_device *dev, int32_t reason);
 
 /**
  * typedef dl_watch_fn - receives each lifecycle event as it happens

@@ -57,6 +57,13 @@ void dl__trace(struct dl_tree *tree, const struct dl_device *dev,
 	dl__trace_notify(tree, dev, &rec);
 }
 
+DL_EXPORT int dl_device_notify_change(struct dl_device *dev, int32_t reason)
+{
+	assert_return(dev, -EINVAL);
+	dl__trace(dl_device_tree(dev), dev, DL_EV_CHANGE, reason);
+	return 0;
+}
+
 DL_EXPORT int dl_tree_watch(struct dl_tree *tree, dl_watch_fn fn, void *arg)
 {
 	int r = -ENOSPC;
@@ -136,6 +143,7 @@ DL_EXPORT const char *dl_trace_event_name(uint32_t event)
 		[DL_EV_CLAIM_REQUEST] = "claim-request",
 		[DL_EV_WORK_CANCEL] = "work-cancel",
 		[DL_EV_DRAIN_SLOW] = "drain-slow",
+		[DL_EV_CHANGE] = "change",
 	};
 
 	if (event < sizeof(names) / sizeof(names[0]) && names[event])

@@ -192,7 +192,8 @@ int show_dma_mask_bits(struct dl_fs *fs, struct dl_device *dev,
 /*
  * uevent: the variables dev_uevent() and pci_uevent() give a function,
  * in their order (no ACTION, DEVPATH, SUBSYSTEM or SEQNUM: those belong
- * to an event, not to the file).
+ * to an event, not to the file); an mdev's DRIVER alone. Writing it is
+ * store_uevent() (attr.c).
  */
 int show_uevent(struct dl_fs *fs, struct dl_device *dev, const struct attr *a,
 		char *buf, size_t len)
@@ -202,10 +203,11 @@ int show_uevent(struct dl_fs *fs, struct dl_device *dev, const struct attr *a,
 	int n = 0;
 
 	(void)fs, (void)a;
-	if (!f)
-		return -ENODEV;
 	if (drv)
 		n = snprintf(buf, len, "DRIVER=%s\n", dl_driver_name(drv));
+	/* An mdev: its bus has no uevent callback (mdev_driver.c). */
+	if (!f)
+		return n < (int)len ? n : -EIO;
 	n += snprintf(buf + n, len - (size_t)n,
 		      "PCI_CLASS=%04X\nPCI_ID=%04X:%04X\nPCI_SUBSYS_ID=%04X:%04X\n"
 		      "PCI_SLOT_NAME=%s\n"

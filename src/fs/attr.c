@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "device.h"
 #include "parse.h"
 #include "view.h"
 
@@ -253,6 +254,18 @@ static int store_autoprobe(struct dl_fs *fs, struct dl_device *dev,
 	return r;
 }
 
+/* uevent_store(): kobject_synth_uevent() sends the event, or -EINVAL. */
+static int store_uevent(struct dl_fs *fs, struct dl_device *dev,
+			const char *text)
+{
+	struct dl_uevent vars;
+	char action[9];
+
+	if (fs->synth)
+		return fs->synth(fs->synth_arg, dev, text, strlen(text));
+	return dl_uevent_synth_parse(text, strlen(text), action, &vars);
+}
+
 #define SHOW(file, what) \
 	{ .name = file, .mode = 0444, .on = ON_PCI, .pci_attr = what, \
 	  .show = show_pci }
@@ -275,8 +288,8 @@ static const struct attr attrs[] = {
 	  .pci_attr = DL_PCI_ATTR_NUMA_NODE, .show = show_pci,
 	  .store = store_numa_node },
 	/* attr-info.c: what the kernel computes */
-	{ .name = "uevent", .mode = 0444, .on = ON_PCI, .pci_attr = -1,
-	  .show = show_uevent },
+	{ .name = "uevent", .mode = 0644, .on = ON_PCI | ON_MDEV,
+	  .pci_attr = -1, .show = show_uevent, .store = store_uevent },
 	{ .name = "current_link_speed", .mode = 0444, .on = ON_PCI,
 	  .pci_attr = -1, .visible = attr_visible_pcie,
 	  .show = show_cur_link_speed },

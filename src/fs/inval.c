@@ -190,6 +190,24 @@ void dl_fs_sync(struct dl_fs *fs)
 	fs_mutex_unlock(&fs->inval_lock);
 }
 
+uint64_t dl_fs_inval_mark(struct dl_fs *fs)
+{
+	uint64_t m;
+
+	fs_mutex_lock(&fs->inval_lock);
+	m = fs->inval_queued;
+	fs_mutex_unlock(&fs->inval_lock);
+	return m;
+}
+
+void dl_fs_inval_wait(struct dl_fs *fs, uint64_t mark)
+{
+	fs_mutex_lock(&fs->inval_lock);
+	while (fs->inval_done < mark && !fs->inval_stop)
+		fs_cond_wait(&fs->inval_done_cond, &fs->inval_lock);
+	fs_mutex_unlock(&fs->inval_lock);
+}
+
 /*
  * The answer to a store. A store that changed the tree (remove, rescan,
  * sriov_numvfs, bind, unbind, mdev create and remove) has queued the

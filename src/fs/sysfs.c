@@ -208,3 +208,12 @@ void dl_fs_free(struct dl_fs *fs)
 	free(fs->mountpoint);
 	free(fs);
 }
+
+void dl_fs_set_uevent_synth(struct dl_fs *fs,
+			    int (*fn)(void *arg, struct dl_device *dev,
+				      const char *buf, size_t len),
+			    void *arg)
+{
+	fs->synth = fn;
+	fs->synth_arg = arg;
+}

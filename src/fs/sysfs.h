@@ -113,6 +113,54 @@ void dl_fs_free(struct dl_fs *fs);
 void dl_fs_sync(struct dl_fs *fs);
 
 /**
+ * dl_fs_inval_mark() - how many cache invalidations were queued so far
+ * @fs: the filesystem
+ *
+ * A tree watcher registered after the view's (dl_fs_new() registers it)
+ * takes a mark in its callback: it covers what the view queued for the
+ * same event. dl_fs_sync() waits for everything queued; this pair waits
+ * for one event's share, from a thread that reports events in order.
+ *
+ * Context: any thread, tree watchers included; takes a leaf lock.
+ * Return: the mark, for dl_fs_inval_wait().
+ */
+uint64_t dl_fs_inval_mark(struct dl_fs *fs);
+
+/**
+ * dl_fs_inval_wait() - wait until the kernel was told up to @mark
+ * @fs: the filesystem
+ * @mark: from dl_fs_inval_mark()
+ *
+ * When this returns, every invalidation queued before the mark reached
+ * the kernel: a path removed then gives ENOENT, a driver link changed
+ * reads anew. Returns at once once the view stopped notifying.
+ *
+ * Context: a thread of the caller's, never a FUSE request or a tree
+ * watcher (the notifications may wait for the kernel's directory locks).
+ */
+void dl_fs_inval_wait(struct dl_fs *fs, uint64_t mark);
+
+struct dl_device;
+
+/**
+ * dl_fs_set_uevent_synth() - what a write to a device's `uevent` does
+ * @fs: the filesystem
+ * @fn: sends the event the write asks for (drivers/base/core.c
+ *      uevent_store(): "ACTION [UUID [KEY=VALUE...]]"), returning 0 or a
+ *      negative errno for the writer; called inside the device's active
+ *      section
+ * @arg: passed to @fn
+ *
+ * Without it a write is checked and changes nothing.
+ *
+ * Context: before dl_fs_run().
+ */
+void dl_fs_set_uevent_synth(struct dl_fs *fs,
+			    int (*fn)(void *arg, struct dl_device *dev,
+				      const char *buf, size_t len),
+			    void *arg);
+
+/**
  * dl_fs_check_mountpoint() - whether a directory can be mounted on
  * @path: the directory
  * @why: where to write a reason

@@ -126,6 +126,11 @@ struct dl_fs {
 	struct dl_tree *tree;
 	struct dl_pci_platform *plat;
 	struct fuse_session *se;
+	/* `uevent` writes (dl_fs_set_uevent_synth()); written before
+	 * dl_fs_run() */
+	int (*synth)(void *arg, struct dl_device *dev, const char *buf,
+		     size_t len);
+	void *synth_arg;
 	struct dl_fs_options opts;
 	char *mountpoint;
 	bool mounted;

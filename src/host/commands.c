@@ -16,6 +16,7 @@
 
 #include <devlife/devlife.h>
 
+#include "monitor.h"
 #include "platform.h"
 #include "proto.h"
 #include "server-internal.h"
@@ -34,6 +35,7 @@ static const char *const help_lines[] = {
 	"error DBDF                error recovery: driver handlers, else remove and rescan",
 	"stats                     tree counters, one 'key value' per line",
 	"trace [follow]            the lifecycle trace: 'seq ts_ns event name arg'; follow streams",
+	"monitor                   stream the uevents: 'uevent KERNEL|UDEV KEY=VALUE...'",
 };
 
 static void format_rec(struct out *o, const struct dl_trace_record *rec)
@@ -332,6 +334,24 @@ int dl_host__handle_line(struct conn *c, const char *line, size_t n)
 			dl_host__out_add(&o, "ok\n", 3);
 		}
 		break;
+	case DL_HOST_MONITOR: {
+		struct dl_host_monitor *mon;
+
+		dl_host_req_clear(&req);
+		pthread_mutex_lock(&s->lock);
+		mon = s->monitor;
+		pthread_mutex_unlock(&s->lock);
+		if (!mon) {
+			dl_host__out_error(&o, ENOTSUP, "no events: devlifed "
+					   "runs without --events or --uevents");
+			r = dl_host__out_flush(c->fd, &o, true);
+			free(o.p);
+			return r;
+		}
+		free(o.p);
+		(void)dl_host_monitor_run(mon, c->fd);
+		return -1; /* a monitor ends the connection */
+	}
 	case DL_HOST_ADD:
 	case DL_HOST_EJECT:
 	case DL_HOST_SURPRISE:

@@ -28,6 +28,7 @@ static const struct {
 	{ "error", DL_HOST_ERROR, 1, 1 },
 	{ "stats", DL_HOST_STATS, 0, 0 },
 	{ "trace", DL_HOST_TRACE, 0, 1 },
+	{ "monitor", DL_HOST_MONITOR, 0, 0 },
 };
 
 static int fail(char *err, size_t errlen, int r, const char *fmt, ...)

@@ -29,6 +29,7 @@ enum dl_host_cmd {
 	DL_HOST_ERROR,      /* error DBDF */
 	DL_HOST_STATS,      /* stats */
 	DL_HOST_TRACE,      /* trace [follow] */
+	DL_HOST_MONITOR,    /* monitor */
 };
 
 /**

@@ -55,6 +55,8 @@ struct dl_host_server {
 
 	pthread_mutex_t follow_lock;
 	struct conn *followers;          /* follow_lock */
+
+	struct dl_host_monitor *monitor; /* lock: the `monitor` stream */
 };
 
 /* A reply being built; @oom once memory ran out (reply.c). */

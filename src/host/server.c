@@ -370,3 +370,11 @@ void dl_host_server_free(struct dl_host_server *s)
 	free(s->path);
 	free(s);
 }
+
+void dl_host_server_set_monitor(struct dl_host_server *s,
+				struct dl_host_monitor *m)
+{
+	pthread_mutex_lock(&s->lock);
+	s->monitor = m;
+	pthread_mutex_unlock(&s->lock);
+}

@@ -96,4 +96,18 @@ void dl_host_server_set_settle(struct dl_host_server *s, void (*fn)(void *),
 void dl_host__server_set_peer_policy(struct dl_host_server *s, uid_t uid,
 				     bool allow_root);
 
+struct dl_host_monitor;
+
+/**
+ * dl_host_server_set_monitor() - serve `monitor` from this event stream
+ * @s: the server
+ * @m: the stream (monitor.h), which must outlive the server
+ *
+ * Without it `monitor` answers ENOTSUP.
+ *
+ * Context: any thread; takes the server's lock.
+ */
+void dl_host_server_set_monitor(struct dl_host_server *s,
+				struct dl_host_monitor *m);
+
 #endif

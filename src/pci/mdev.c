@@ -115,6 +115,9 @@ int dl_mdev_parent_register(struct dl_device *parent,
 		atomic_store(&mp->registered, true);
 	}
 	pthread_mutex_unlock(&mp->lock);
+	/* mdev_register_parent()'s KOBJ_CHANGE "MDEV_STATE=registered". */
+	if (r == 0)
+		dl_device_notify_change(parent, DL_PCI_CHANGE_MDEV_REGISTERED);
 	return r;
 }
 
@@ -157,6 +160,9 @@ void dl_mdev_parent_unregister(struct dl_device *parent)
 	atomic_store(&mp->ops, NULL);
 	mp->data = NULL;
 	pthread_mutex_unlock(&mp->lock);
+	/* mdev_unregister_parent(): "MDEV_STATE=unregistered", after the
+	 * children are gone. */
+	dl_device_notify_change(parent, DL_PCI_CHANGE_MDEV_UNREGISTERED);
 }
 
 bool dl_mdev_parent_registered(struct dl_device *parent)

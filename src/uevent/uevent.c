@@ -2,6 +2,7 @@
 /*
  * Building, encoding and decoding uevents (see uevent.h).
  */
+#include <ctype.h>
 #include <endian.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -73,6 +74,86 @@ const char *dl_uevent_get(const struct dl_uevent *ev, const char *key)
 		off += vlen + 1;
 	}
 	return NULL;
+}
+
+/* lib/uuid.c uuid_is_valid(): 8-4-4-4-12 hex digits. */
+static bool uuid_valid(const char *s)
+{
+	for (int i = 0; i < 36; i++) {
+		if (i == 8 || i == 13 || i == 18 || i == 23) {
+			if (s[i] != '-')
+				return false;
+		} else if (!isxdigit((unsigned char)s[i])) {
+			return false;
+		}
+	}
+	return true;
+}
+
+/* action_arg_word_end(): alphanumerics up to @delim, at least one. */
+static const char *word_end(const char *p, const char *end, char delim)
+{
+	const char *q = p;
+
+	while (q <= end && *q != delim)
+		if (!isalnum((unsigned char)*q++))
+			return NULL;
+	return q == p ? NULL : q;
+}
+
+/* kobject_action_args(): "UUID[ KEY=VALUE...]" */
+static int synth_args(const char *buf, size_t count, struct dl_uevent *vars)
+{
+	const char *next, *end;
+
+	if (count && (buf[count - 1] == '\n' || buf[count - 1] == '\0'))
+		count--;
+	if (count < 36 || !uuid_valid(buf) ||
+	    dl_uevent_add(vars, "SYNTH_UUID=%.36s", buf))
+		return -EINVAL;
+	next = buf + 36;
+	end = buf + count - 1;
+	while (next <= end) {
+		const char *key, *val;
+
+		if (*next != ' ' || ++next > end)
+			return -EINVAL;
+		key = next;
+		next = word_end(key, end, '=');
+		if (!next || next > end || *next != '=' || ++next > end)
+			return -EINVAL;
+		val = next;
+		next = word_end(val, end, ' ');
+		if (!next || dl_uevent_add(vars, "SYNTH_ARG_%.*s=%.*s",
+					   (int)(val - 1 - key), key,
+					   (int)(next - val), val))
+			return -EINVAL;
+	}
+	return 0;
+}
+
+int dl_uevent_synth_parse(const char *buf, size_t len, char action[9],
+			  struct dl_uevent *vars)
+{
+	size_t n = len, first;
+	const char *sp;
+
+	vars->len = 0;
+	vars->nvars = 0;
+	/* kobject_action_type() */
+	if (n && (buf[n - 1] == '\n' || buf[n - 1] == '\0'))
+		n--;
+	if (!n)
+		return -EINVAL;
+	sp = memchr(buf, ' ', n);
+	first = sp ? (size_t)(sp - buf) : n;
+	if (first > 8 || !dl_uevent_action_valid(buf, first))
+		return -EINVAL;
+	memcpy(action, buf, first);
+	action[first] = '\0';
+	if (!sp)
+		return dl_uevent_add(vars, "SYNTH_UUID=0") ? -EINVAL : 0;
+	return synth_args(sp + 1, len - first - 1, vars);
 }
 
 int dl_uevent_kernel_msg(const struct dl_uevent *ev, char *buf, size_t len)

@@ -104,6 +104,24 @@ const char *dl_uevent_get(const struct dl_uevent *ev, const char *key);
 bool dl_uevent_action_valid(const char *action, size_t len);
 
 /**
+ * dl_uevent_synth_parse() - parse a write to a `uevent` file
+ * @buf: "ACTION[ UUID[ KEY=VALUE...]]", a trailing newline or NUL allowed
+ * @len: its length
+ * @action: where to store the action (at least 8 bytes + NUL)
+ * @vars: the variables to add after SUBSYSTEM: "SYNTH_UUID=0" without a
+ *        UUID, else "SYNTH_UUID=UUID" and "SYNTH_ARG_KEY=VALUE" for
+ *        each pair (keys and values alphanumeric)
+ *
+ * As lib/kobject_uevent.c kobject_synth_uevent(), kobject_action_type()
+ * and kobject_action_args().
+ *
+ * Context: any thread.
+ * Return: 0, or -EINVAL (unknown action, bad UUID or pair).
+ */
+int dl_uevent_synth_parse(const char *buf, size_t len, char action[9],
+			  struct dl_uevent *vars);
+
+/**
  * dl_uevent_kernel_msg() - the message the kernel broadcasts, minus SEQNUM
  * @ev: the event
  * @buf: where to write "ACTION@DEVPATH\0KEY=VALUE\0..."

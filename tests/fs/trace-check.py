@@ -113,6 +113,10 @@ def main(path):
             ok = st == DRAINED
         elif ev == "drain-slow":
             ok = st == REMOVING
+        elif ev == "change":
+            # VFs enabled, mdev types offered or withdrawn: from a
+            # driver's probe or remove, or a write while it is bound
+            ok = pre or st == DRAINED
         else:
             ok = False
         if not ok:

@@ -56,4 +56,14 @@ static inline int ns_enter(void)
 	return 0;
 }
 
+/* Enter, or exit 77 (skip) saying why. */
+static inline void enter_or_skip_ns(void)
+{
+	if (ns_enter() < 0) {
+		printf("# no user+network namespace here: %s\n",
+		       strerror(errno));
+		_exit(77);
+	}
+}
+
 #endif

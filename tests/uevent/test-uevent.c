@@ -74,6 +74,39 @@ TEST(bad_input_changes_nothing)
 	ASSERT_TRUE(dl_uevent_get(&ev, "BIG") == NULL);
 }
 
+/* lib/kobject_uevent.c kobject_synth_uevent(): what a `uevent` write
+ * may say, and what it adds. */
+TEST(synth_parse_as_the_kernel)
+{
+	static const char u[] = "8a4f2c1e-3b5d-4e6f-8a9b-0c1d2e3f4a5b";
+	static const char *const bad[] = {
+		"", "\n", "plug", "add ", "add 1234", "addx",
+		"change 8a4f2c1e-3b5d-4e6f-8a9b-0c1d2e3f4a5", /* short UUID */
+		"change 8a4f2c1e-3b5d-4e6f-8a9b-0c1d2e3f4a5b A",
+		"change 8a4f2c1e-3b5d-4e6f-8a9b-0c1d2e3f4a5b A=",
+		"change 8a4f2c1e-3b5d-4e6f-8a9b-0c1d2e3f4a5b =b",
+		"change 8a4f2c1e-3b5d-4e6f-8a9b-0c1d2e3f4a5b A_B=c",
+		"change 8a4f2c1e-3b5d-4e6f-8a9b-0c1d2e3f4a5bX",
+	};
+	struct dl_uevent v;
+	char action[9], buf[128];
+
+	ASSERT_EQ(dl_uevent_synth_parse("change\n", 7, action, &v), 0);
+	ASSERT_STREQ(action, "change");
+	ASSERT_STREQ(dl_uevent_get(&v, "SYNTH_UUID"), "0");
+	snprintf(buf, sizeof(buf), "add %s A=1 bc=Z9\n", u);
+	ASSERT_EQ(dl_uevent_synth_parse(buf, strlen(buf), action, &v), 0);
+	ASSERT_STREQ(action, "add");
+	ASSERT_STREQ(dl_uevent_get(&v, "SYNTH_UUID"), u);
+	ASSERT_STREQ(dl_uevent_get(&v, "SYNTH_ARG_A"), "1");
+	ASSERT_STREQ(dl_uevent_get(&v, "SYNTH_ARG_bc"), "Z9");
+	ASSERT_EQ(v.nvars, 3);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (dl_uevent_synth_parse(bad[i], strlen(bad[i]), action,
+					  &v) != -EINVAL)
+			FAIL_AT("accepted \"%s\"", bad[i]);
+}
+
 TEST(udev_message_header_and_round_trip)
 {
 	struct dl_uevent ev, back;
@@ -349,6 +382,7 @@ int main(int argc, char **argv)
 	struct test_case tests[] = {
 		TEST_ENTRY(kernel_message_is_the_kernels)
 		TEST_ENTRY(bad_input_changes_nothing)
+		TEST_ENTRY(synth_parse_as_the_kernel)
 		TEST_ENTRY(udev_message_header_and_round_trip)
 		TEST_ENTRY(kernel_stamps_seqnum_and_sends_from_port_0)
 		TEST_ENTRY(libudev_takes_both_for_real)

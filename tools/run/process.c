@@ -127,7 +127,7 @@ static void start_child_common(const struct run *r, pid_t runner, int deathsig)
  */
 int run_start_daemon(struct run *r)
 {
-	const char *argv[MAX_DAEMON_ARGS + 8];
+	const char *argv[MAX_DAEMON_ARGS + 12];
 	char prog[PATH_MAX], fdarg[16];
 	struct pollfd p[2];
 	int fds[2], n = 0, status;
@@ -140,6 +140,10 @@ int run_start_daemon(struct run *r)
 	for (int i = 0; i < r->ndaemon_args; i++)
 		argv[n++] = r->daemon_args[i];
 	snprintf(fdarg, sizeof(fdarg), "%d", fds[1]);
+	/* the events, through this namespace's kernel (events.c) */
+	argv[n++] = "--uevents";
+	argv[n++] = "--udev-db";
+	argv[n++] = "/run/udev";
 	argv[n++] = "-f";
 	argv[n++] = "--ready-fd";
 	argv[n++] = fdarg;

@@ -66,6 +66,10 @@ int run_enter_namespaces(const struct ns_plan *plan);
 int run_path_of(char *buf, const char *root, const char *rel);
 int run_graft_sys(struct run *r);
 
+/* events.c */
+int run_private_netns(void);
+int run_private_udev(struct run *r);
+
 /* process.c */
 int run_setup_signals(struct run *r);
 long run_now_ms(void);

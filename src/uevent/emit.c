@@ -1,0 +1,372 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The daemon's uevents (emit.h): a tree watcher that builds each event
+ * and queues it, and one thread that sends the queue in order.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <devlife/devlife.h>
+
+#include "device.h"
+#include "mdev.h"
+#include "emit.h"
+#include "netlink.h"
+#include "pci.h"
+#include "udevdb.h"
+
+#define NBUCKETS 256
+
+/* A queued event. */
+struct item {
+	struct item *next;
+	struct dl_uevent ev;
+	uint64_t mark;      /* the view's invalidations to wait for */
+	uint64_t usec;      /* udev's USEC_INITIALIZED */
+	uint64_t ticket;    /* its place in the queue */
+};
+
+/* What udev remembers of a device: when it first saw it. */
+struct devrec {
+	struct devrec *next;
+	uint64_t id;
+	uint64_t usec;
+};
+
+struct dl_uevent_emitter {
+	struct dl_tree *tree;
+	struct dl_uevent_emitter_opts o;
+	char *udev_db;
+	struct dl_uevent_sock *sock;        /* the thread's alone */
+	pthread_t thread;
+	bool started, watching;
+	uint64_t start_usec;                /* written once */
+
+	pthread_mutex_t lock;               /* everything below */
+	pthread_cond_t more;                /* queue not empty, or stop */
+	pthread_cond_t progress;            /* done moved */
+	struct item *head, **tail;
+	uint64_t queued, done;
+	bool stop;
+	struct devrec *recs[NBUCKETS];
+	struct dl_uevent_emitter_stats stats;
+};
+
+static uint64_t now_usec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* USEC_INITIALIZED of a device (lock held): set at its add, kept until
+ * its remove; a device that was there before the emitter started was
+ * "initialized" when it started (udev's coldplug). */
+static uint64_t rec_usec(struct dl_uevent_emitter *e, uint64_t id, bool add,
+			 bool remove)
+{
+	struct devrec **pp = &e->recs[id % NBUCKETS], *r;
+	uint64_t usec;
+
+	for (; (r = *pp); pp = &r->next)
+		if (r->id == id)
+			break;
+	if (!r && !add)
+		return e->start_usec;
+	if (!r) {
+		r = calloc(1, sizeof(*r));
+		if (!r)
+			return now_usec();
+		r->id = id;
+		r->usec = now_usec();
+		r->next = e->recs[id % NBUCKETS];
+		e->recs[id % NBUCKETS] = r;
+		return r->usec;
+	}
+	usec = r->usec;
+	if (remove) {
+		*pp = r->next;
+		free(r);
+	}
+	return usec;
+}
+
+/* Queue a built event; returns its ticket, 0 if it could not be queued. */
+static uint64_t enqueue(struct dl_uevent_emitter *e, struct item *it,
+			uint64_t id, bool add, bool remove)
+{
+	uint64_t t = 0;
+
+	it->mark = e->o.mark ? e->o.mark(e->o.fence_arg) : 0;
+	pthread_mutex_lock(&e->lock);
+	if (!e->stop) {
+		it->usec = rec_usec(e, id, add, remove);
+		it->ticket = t = ++e->queued;
+		*e->tail = it;
+		e->tail = &it->next;
+		pthread_cond_signal(&e->more);
+	}
+	pthread_mutex_unlock(&e->lock);
+	if (!t)
+		free(it);
+	return t;
+}
+
+static uint64_t queue_event(struct dl_uevent_emitter *e, struct dl_device *dev,
+			    uint64_t id, const char *action,
+			    const struct dl_uevent *extra, bool with_driver)
+{
+	struct item *it = calloc(1, sizeof(*it));
+	/* The tree's own add and remove (a synthesized one carries
+	 * SYNTH_UUID): udev keeps USEC_INITIALIZED across synthesized
+	 * events, as it keeps it from its database. */
+	bool add = !strcmp(action, "add") && !extra;
+	bool remove = !strcmp(action, "remove") && !extra;
+
+	if (!it)
+		return 0;
+	if (dl_uevent_of(dev, action, extra, with_driver, &it->ev) < 0) {
+		free(it);
+		return 0;
+	}
+	return enqueue(e, it, id, add, remove);
+}
+
+/* The tree's events, in the thread making the change (must not block). */
+static void on_event(struct dl_device *dev, const struct dl_trace_record *rec,
+		     void *arg)
+{
+	struct dl_uevent_emitter *e = arg;
+	struct dl_uevent extra = { .len = 0 };
+	const char *state = NULL;
+
+	if (!dev || (!dl_pci_func_of(dev) && !dl_mdev_of(dev)))
+		return;
+	switch (rec->event) {
+	case DL_EV_ADD:
+		queue_event(e, dev, rec->dev_id, "add", NULL, false);
+		break;
+	case DL_EV_BIND:
+		queue_event(e, dev, rec->dev_id, "bind", NULL, true);
+		break;
+	case DL_EV_UNBIND:
+		queue_event(e, dev, rec->dev_id, "unbind", NULL, false);
+		break;
+	case DL_EV_ONLINE:
+	case DL_EV_OFFLINE:
+		queue_event(e, dev, rec->dev_id,
+			    rec->event == DL_EV_ONLINE ? "online" : "offline",
+			    NULL, true);
+		break;
+	case DL_EV_CHANGE:
+		if (rec->arg == DL_PCI_CHANGE_MDEV_REGISTERED)
+			state = "registered";
+		else if (rec->arg == DL_PCI_CHANGE_MDEV_UNREGISTERED)
+			state = "unregistered";
+		if (state && dl_uevent_add(&extra, "MDEV_STATE=%s", state))
+			break;
+		queue_event(e, dev, rec->dev_id, "change", &extra, true);
+		break;
+	case DL_EV_DEAD:
+		queue_event(e, dev, rec->dev_id, "remove", NULL, false);
+		break;
+	default:
+		break;
+	}
+}
+
+/* Send one event: the kernel's copy, then udev's. */
+static void send_one(struct dl_uevent_emitter *e, struct item *it)
+{
+	struct dl_uevent k = it->ev, u;
+	uint64_t seq = 0;
+	int r = 0;
+
+	if (e->o.wait)
+		e->o.wait(e->o.fence_arg, it->mark);
+	if (e->sock)
+		r = dl_uevent_send(e->sock, &it->ev, it->usec, NULL, 0, &seq);
+	if (r < 0) {
+		pthread_mutex_lock(&e->lock);
+		e->stats.failed++;
+		e->stats.last_error = r;
+		pthread_mutex_unlock(&e->lock);
+		return;
+	}
+	if (!seq) /* no kernel: number them ourselves, for the tap */
+		seq = it->ticket;
+	u = it->ev;
+	if (dl_uevent_add(&k, "SEQNUM=%" PRIu64, seq) ||
+	    dl_uevent_add(&u, "SEQNUM=%" PRIu64, seq) ||
+	    dl_uevent_add(&u, "USEC_INITIALIZED=%" PRIu64, it->usec))
+		return;
+	if (e->udev_db)
+		dl_udevdb_update(e->udev_db, &u);
+	if (e->o.tap)
+		e->o.tap(e->o.tap_arg, &k, &u);
+	pthread_mutex_lock(&e->lock);
+	e->stats.sent++;
+	pthread_mutex_unlock(&e->lock);
+}
+
+static void *emit_main(void *arg)
+{
+	struct dl_uevent_emitter *e = arg;
+
+	pthread_setname_np(pthread_self(), "dl-uevent");
+	pthread_mutex_lock(&e->lock);
+	for (;;) {
+		struct item *it;
+
+		while (!e->head && !e->stop)
+			pthread_cond_wait(&e->more, &e->lock);
+		it = e->head;
+		if (!it)
+			break; /* stopped and drained */
+		e->head = it->next;
+		if (!e->head)
+			e->tail = &e->head;
+		pthread_mutex_unlock(&e->lock);
+		send_one(e, it);
+		pthread_mutex_lock(&e->lock);
+		e->done = it->ticket;
+		pthread_cond_broadcast(&e->progress);
+		free(it);
+	}
+	pthread_mutex_unlock(&e->lock);
+	return NULL;
+}
+
+static void wait_done(struct dl_uevent_emitter *e, uint64_t ticket)
+{
+	pthread_mutex_lock(&e->lock);
+	while (e->done < ticket)
+		pthread_cond_wait(&e->progress, &e->lock);
+	pthread_mutex_unlock(&e->lock);
+}
+
+void dl_uevent_emitter_flush(struct dl_uevent_emitter *e)
+{
+	uint64_t t;
+
+	pthread_mutex_lock(&e->lock);
+	t = e->queued;
+	pthread_mutex_unlock(&e->lock);
+	wait_done(e, t);
+}
+
+int dl_uevent_emitter_synth(struct dl_uevent_emitter *e, struct dl_device *dev,
+			    const char *buf, size_t len)
+{
+	struct dl_uevent vars;
+	char action[9];
+	uint64_t t;
+	int r = dl_uevent_synth_parse(buf, len, action, &vars);
+
+	if (r < 0)
+		return r;
+	if (!dl_pci_func_of(dev) && !dl_mdev_of(dev))
+		return -ENOTSUP;
+	t = queue_event(e, dev, dl_device_id(dev), action, &vars, true);
+	if (!t)
+		return -ESHUTDOWN;
+	wait_done(e, t);
+	return 0;
+}
+
+void dl_uevent_emitter_stats(struct dl_uevent_emitter *e,
+			     struct dl_uevent_emitter_stats *ret)
+{
+	pthread_mutex_lock(&e->lock);
+	*ret = e->stats;
+	pthread_mutex_unlock(&e->lock);
+}
+
+/* udev's coldplug: every device there at start gets its database entry
+ * (as `udevadm trigger` at boot makes udev write them). */
+static int coldplug_one(struct dl_device *dev, void *arg)
+{
+	struct dl_uevent_emitter *e = arg;
+	struct dl_uevent ev;
+
+	if (dl_uevent_of(dev, "add", NULL, true, &ev) == 0 &&
+	    dl_uevent_add(&ev, "USEC_INITIALIZED=%" PRIu64, e->start_usec) == 0)
+		dl_udevdb_update(e->udev_db, &ev);
+	return dl_device_for_each_child(dev, coldplug_one, e) < 0 ? -1 : 0;
+}
+
+int dl_uevent_emitter_new(struct dl_tree *tree,
+			  const struct dl_uevent_emitter_opts *opts,
+			  struct dl_uevent_emitter **ret)
+{
+	struct dl_uevent_emitter *e;
+	int r;
+
+	if (!tree || !opts || !ret)
+		return -EINVAL;
+	e = calloc(1, sizeof(*e));
+	if (!e)
+		return -ENOMEM;
+	e->tree = tree;
+	e->o = *opts;
+	e->tail = &e->head;
+	e->start_usec = now_usec();
+	pthread_mutex_init(&e->lock, NULL);
+	pthread_cond_init(&e->more, NULL);
+	pthread_cond_init(&e->progress, NULL);
+	r = -ENOMEM;
+	if (opts->udev_db && !(e->udev_db = strdup(opts->udev_db)))
+		goto fail;
+	if (e->udev_db && (r = dl_udevdb_init(e->udev_db)) < 0)
+		goto fail;
+	if (e->udev_db)
+		dl_tree_for_each_root(tree, coldplug_one, e);
+	if (opts->netlink && (r = dl_uevent_sock_open(&e->sock)) < 0)
+		goto fail;
+	r = -pthread_create(&e->thread, NULL, emit_main, e);
+	if (r < 0)
+		goto fail;
+	e->started = true;
+	r = dl_tree_watch(tree, on_event, e);
+	if (r < 0)
+		goto fail;
+	e->watching = true;
+	*ret = e;
+	return 0;
+fail:
+	dl_uevent_emitter_free(e);
+	return r;
+}
+
+void dl_uevent_emitter_free(struct dl_uevent_emitter *e)
+{
+	if (!e)
+		return;
+	if (e->watching)
+		dl_tree_unwatch(e->tree, on_event, e);
+	pthread_mutex_lock(&e->lock);
+	e->stop = true;
+	pthread_cond_signal(&e->more);
+	pthread_mutex_unlock(&e->lock);
+	if (e->started)
+		pthread_join(e->thread, NULL);
+	for (int i = 0; i < NBUCKETS; i++)
+		while (e->recs[i]) {
+			struct devrec *r = e->recs[i];
+
+			e->recs[i] = r->next;
+			free(r);
+		}
+	dl_uevent_sock_close(e->sock);
+	pthread_mutex_destroy(&e->lock);
+	pthread_cond_destroy(&e->more);
+	pthread_cond_destroy(&e->progress);
+	free(e->udev_db);
+	free(e);
+}

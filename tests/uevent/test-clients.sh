@@ -1,0 +1,144 @@
+#!/bin/bash
+# Real clients of uevents and of udev's database, under devlife-run (its
+# own devlifed --uevents in a private user, network and mount namespace,
+# the tree at /sys, a private /run/udev), each asserting the events it
+# must see, in order: udevadm monitor --kernel --udev --property, udevadm
+# info, pyudev (Debian's python3-pyudev) Monitor and
+# Context.list_devices, a small libudev program (udev-client.c), and
+# devlifectl monitor, which must print what udevadm monitor prints.
+#
+# Environment: DEVLIFED, DEVLIFECTL, DEVLIFE_RUN, UDEV_CLIENT.
+set -u
+if [ -z "${DL_IN_RUN:-}" ]; then
+	[ -x "${DEVLIFE_RUN:-}" ] || { echo "Bail out! DEVLIFE_RUN not set"; exit 1; }
+	[ -c /dev/fuse ] || { echo "1..0 # SKIP /dev/fuse is absent"; exit 0; }
+	exec timeout 200 "$DEVLIFE_RUN" -- env DL_IN_RUN=1 bash "$0" "$@"
+fi
+source "$(dirname "$0")/../fs/lib.sh"
+require_env
+command -v udevadm >/dev/null || { echo "Bail out! udevadm is missing (scripts/deps.sh installs udev)"; exit 1; }
+/usr/bin/python3 -c 'import pyudev' 2>/dev/null || { echo "Bail out! python3-pyudev is missing (scripts/deps.sh)"; exit 1; }
+SOCK=$DEVLIFE_SOCKET
+check "devlife-run made /run/udev with sd-device's control file" test -e /run/udev/control
+# sd-device takes a device for real only if its directory is on sysfs
+# (src/libsystemd/sd-device/sd-device.c device_set_syspath():
+# fd_is_fs_type(SYSFS_MAGIC)) unless SYSTEMD_DEVICE_VERIFY_SYSFS=0: the
+# view is FUSE, so devlife-run sets it for its command.
+expect_eq "devlife-run sets SYSTEMD_DEVICE_VERIFY_SYSFS=0" "${SYSTEMD_DEVICE_VERIFY_SYSFS:-}" 0
+PF=0000:01:00.0
+# wait_for FILE TEXT: poll (with a deadline) until FILE contains TEXT
+wait_for() {
+	for _ in $(seq 1 400); do
+		grep -q -- "$2" "$1" 2>/dev/null && return 0
+		sleep 0.025
+	done
+	return 1
+}
+
+"$UDEV_CLIENT" 7 >"$WORK/c.out" 2>&1 &
+CPID=$!
+/usr/bin/python3 "$(dirname "$0")/pyudev-client.py" 7 >"$WORK/py.out" 2>&1 &
+PYPID=$!
+udevadm monitor --kernel --udev --property >"$WORK/mon.out" 2>&1 &
+MPID=$!
+# the host channel's stream of the same events, in udevadm's layout
+"$DEVLIFECTL" -s "$SOCK" monitor --property >"$WORK/ctl.out" 2>&1 &
+CTLPID=$!
+check "libudev program listens" wait_for "$WORK/c.out" '^ready'
+check "pyudev listens" wait_for "$WORK/py.out" '^ready'
+# udevadm has no "ready": it prints its header once its monitors are set
+# up (udevadm-monitor.c sets them up first)
+check "udevadm monitor listens" wait_for "$WORK/mon.out" 'KERNEL - the kernel uevent'
+check "devlifectl monitor listens" wait_for "$WORK/ctl.out" 'KERNEL - the kernel uevent'
+
+echo 2 >/sys/bus/pci/devices/$PF/sriov_numvfs
+VF0=$(basename "$(readlink /sys/bus/pci/devices/$PF/virtfn0)")
+VF1=$(basename "$(readlink /sys/bus/pci/devices/$PF/virtfn1)")
+echo 0 >/sys/bus/pci/devices/$PF/sriov_numvfs
+CTL eject 0000:00:04.0 >/dev/null
+# a write to `uevent` is a synthesized event (uevent_store()); a bad one
+# is refused and sends nothing
+if echo bogus >/sys/devices/pci0000:00/0000:00:03.0/uevent 2>"$WORK/bad.err"; then
+	not_ok "a bad uevent write is refused"
+else
+	check "a bad uevent write is refused with EINVAL" grep -q "Invalid argument" "$WORK/bad.err"
+fi
+echo "change 8a4f2c1e-3b5d-4e6f-8a9b-0c1d2e3f4a5b MODE=1" >/sys/devices/pci0000:00/0000:00:03.0/uevent
+check "uevent reads the kernel's variables" \
+	grep -qx 'PCI_SLOT_NAME=0000:00:03.0' /sys/devices/pci0000:00/0000:00:03.0/uevent
+
+want="add $VF0
+add $VF1
+remove $VF1
+remove $VF0
+unbind 0000:00:04.0
+remove 0000:00:04.0
+change 0000:00:03.0"
+
+wait "$CPID"; crc=$?
+wait "$PYPID"; pyrc=$?
+expect_eq "libudev program exits 0 after 7 events" "$crc" 0
+expect_eq "libudev program: the events in order" \
+	"$(grep -E '^(add|remove|change|bind|unbind) ' "$WORK/c.out" | cut -d' ' -f1-2)" "$want"
+expect_eq "pyudev exits 0 after 7 events" "$pyrc" 0
+expect_eq "pyudev: the events in order" \
+	"$(grep -E '^(add|remove|change|bind|unbind) ' "$WORK/py.out" | cut -d' ' -f1-2)" "$want"
+# SEQNUMs: increasing, the same for both clients
+seqs=$(grep -E '^(add|remove|change|unbind) ' "$WORK/c.out" | cut -d' ' -f3 | tr '\n' ' ')
+pyseqs=$(grep -E '^(add|remove|change|unbind) ' "$WORK/py.out" | cut -d' ' -f3 | tr '\n' ' ')
+expect_eq "both clients saw the kernel's SEQNUMs" "$pyseqs" "$seqs"
+check "SEQNUMs increase" bash -c "echo '$seqs' | tr ' ' '\n' | grep . | sort -n -c"
+check "libudev enumerates 0000:00:03.0, initialized (udev's database)" \
+	grep -qx 'enum 0000:00:03.0 initialized=1' "$WORK/c.out"
+check "pyudev lists 0000:00:03.0 and the PF" \
+	bash -c "grep -qx 'enum 0000:00:03.0' '$WORK/py.out' && grep -qx 'enum $PF' '$WORK/py.out'"
+
+# udevadm monitor: both copies of the VF's add and remove and the eject
+check "udevadm monitor printed both removes of the eject" \
+	wait_for "$WORK/mon.out" 'UDEV  \[.*\] remove   /devices/pci0000:00/0000:00:04.0 (pci)'
+kill "$MPID" 2>/dev/null; wait "$MPID" 2>/dev/null
+for ev in "add.*/$VF0 (pci)" "remove.*/$VF0 (pci)" "remove.*/0000:00:04.0 (pci)"; do
+	check "udevadm monitor: KERNEL $ev" grep -q "^KERNEL\[.*$ev" "$WORK/mon.out"
+	check "udevadm monitor: UDEV $ev" grep -q "^UDEV  \[.*$ev" "$WORK/mon.out"
+done
+# the kernel's copy comes first, then udev's, with the same SEQNUM
+python3 - "$WORK/mon.out" >"$WORK/pairs.out" 2>&1 <<'PY'
+import re, sys
+blocks = open(sys.argv[1]).read().split("\n\n")
+evs = []
+for b in blocks:
+    m = re.search(r"^(KERNEL|UDEV)\s*\[[^]]*\] (\S+)\s+(\S+)", b, re.M)
+    s = re.search(r"^SEQNUM=(\d+)$", b, re.M)
+    if m and s:
+        evs.append((m.group(1), m.group(2), m.group(3), int(s.group(1))))
+kern = [e for e in evs if e[0] == "KERNEL"]
+udev = [e for e in evs if e[0] == "UDEV"]
+assert len(kern) == 7 and len(udev) == 7, (kern, udev)
+for k, u in zip(kern, udev):
+    assert k[1:] == u[1:], (k, u)
+for i, e in enumerate(evs):
+    if e[0] == "UDEV":
+        assert any(k[0] == "KERNEL" and k[3] == e[3] for k in evs[:i]), e
+print("ok")
+PY
+check "udevadm monitor: 7 kernel and 7 udev copies, each udev copy after its kernel one" grep -qx ok "$WORK/pairs.out"
+grep -qx ok "$WORK/pairs.out" || diag <"$WORK/pairs.out"
+check "udevadm monitor: the synthesized change carries SYNTH_UUID and SYNTH_ARG_MODE" \
+	bash -c "grep -qx 'SYNTH_UUID=8a4f2c1e-3b5d-4e6f-8a9b-0c1d2e3f4a5b' '$WORK/mon.out' && grep -qx 'SYNTH_ARG_MODE=1' '$WORK/mon.out'"
+# devlifectl monitor: the same events, both copies, the same variables
+check "devlifectl monitor printed the synthesized change" \
+	wait_for "$WORK/ctl.out" 'SYNTH_ARG_MODE=1'
+kill "$CTLPID" 2>/dev/null; wait "$CTLPID" 2>/dev/null
+strip() { sed -E 's/^(KERNEL|UDEV  )\[[0-9.]+\]/\1[T]/' "$1"; }
+expect_eq "devlifectl monitor --property prints what udevadm monitor --property prints" \
+	"$(strip "$WORK/ctl.out" | md5sum)" "$(strip "$WORK/mon.out" | md5sum)"
+
+# udevadm info: what the view and udev's database say
+udevadm info /sys/bus/pci/devices/0000:00:03.0 >"$WORK/info.out" 2>&1
+check "udevadm info: its devpath" grep -qx 'P: /devices/pci0000:00/0000:00:03.0' "$WORK/info.out"
+check "udevadm info: SUBSYSTEM=pci" grep -qx 'E: SUBSYSTEM=pci' "$WORK/info.out"
+check "udevadm info: DRIVER=virtio-pci" grep -qx 'E: DRIVER=virtio-pci' "$WORK/info.out"
+check "udevadm info: USEC_INITIALIZED from the database" grep -q '^E: USEC_INITIALIZED=[1-9]' "$WORK/info.out"
+diag <"$WORK/info.out"
+
+finish
