@@ -181,7 +181,21 @@ static void on_event(struct dl_device *dev, const struct dl_trace_record *rec,
 	}
 }
 
-/* Send one event: the kernel's copy, then udev's. */
+static void send_failed(struct dl_uevent_emitter *e, int r)
+{
+	pthread_mutex_lock(&e->lock);
+	e->stats.failed++;
+	e->stats.last_error = r;
+	pthread_mutex_unlock(&e->lock);
+}
+
+/*
+ * Send one event as udevd's worker follows the kernel: the kernel's copy
+ * (broadcast to every listener before the send returns), then udev's
+ * database entry (device_update_db()), then udev's copy
+ * (device_monitor_send()): a libudev listener that reads the database on
+ * udev's copy finds the device initialized.
+ */
 static void send_one(struct dl_uevent_emitter *e, struct item *it)
 {
 	struct dl_uevent k = it->ev, u;
@@ -191,12 +205,9 @@ static void send_one(struct dl_uevent_emitter *e, struct item *it)
 	if (e->o.wait)
 		e->o.wait(e->o.fence_arg, it->mark);
 	if (e->sock)
-		r = dl_uevent_send(e->sock, &it->ev, it->usec, NULL, 0, &seq);
+		r = dl_uevent_send_kernel(e->sock, &it->ev, &seq);
 	if (r < 0) {
-		pthread_mutex_lock(&e->lock);
-		e->stats.failed++;
-		e->stats.last_error = r;
-		pthread_mutex_unlock(&e->lock);
+		send_failed(e, r);
 		return;
 	}
 	if (!seq) /* no kernel: number them ourselves, for the tap */
@@ -208,6 +219,10 @@ static void send_one(struct dl_uevent_emitter *e, struct item *it)
 		return;
 	if (e->udev_db)
 		dl_udevdb_update(e->udev_db, &u);
+	if (e->sock && (r = dl_uevent_send_udev(e->sock, &u)) < 0) {
+		send_failed(e, r);
+		return;
+	}
 	if (e->o.tap)
 		e->o.tap(e->o.tap_arg, &k, &u);
 	pthread_mutex_lock(&e->lock);

@@ -8,6 +8,7 @@
 #ifndef DEVLIFE_TESTS_UEVENT_NSUTIL_H
 #define DEVLIFE_TESTS_UEVENT_NSUTIL_H
 
+#include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <stdio.h>
@@ -56,12 +57,23 @@ static inline int ns_enter(void)
 	return 0;
 }
 
-/* Enter, or exit 77 (skip) saying why. */
+/*
+ * Enter, or exit 77 (skip) saying why. unshare(CLONE_NEWUSER) fails with
+ * EINVAL in a process with more than one thread (kernel/fork.c
+ * ksys_unshare() -> check_unshare_flags(): a new user namespace needs a
+ * single-threaded caller); ThreadSanitizer's runtime starts a thread of
+ * its own, so under TSan these tests cannot run at all.
+ */
 static inline void enter_or_skip_ns(void)
 {
 	if (ns_enter() < 0) {
-		printf("# no user+network namespace here: %s\n",
-		       strerror(errno));
+		int e = errno;
+
+		printf("# no user+network namespace here: %s%s\n",
+		       strerror(e),
+		       e == EINVAL ? " (unshare(CLONE_NEWUSER) refuses a "
+				     "multithreaded process; ThreadSanitizer "
+				     "runs a thread of its own)" : "");
 		_exit(77);
 	}
 }

@@ -8,9 +8,13 @@
  * bind, change and online; gone (the device's directory and its
  * bus/pci/devices link) for remove; no remove of a device while a device
  * below it is still there; a bind only after its add; udev's copy after
- * the kernel's with the kernel's SEQNUM. Each operation finishes (its
- * last event is in) before the next starts, so nothing else changes the
- * tree while an event is checked.
+ * the kernel's with the kernel's SEQNUM. Each operation runs in a child
+ * while its events are checked as they arrive (the write has not
+ * returned yet, so only the daemon orders them against the view); the
+ * next starts once it returned and its last event is in, so nothing else
+ * changes the tree while an event is checked. The daemon's cache
+ * invalidations are made slow (DEVLIFE_TEST_INVAL_DELAY_US) so that an
+ * event sent before them would find the old view.
  *
  *   test-order DEVLIFED DEVLIFECTL [ITERATIONS]
  */
@@ -167,6 +171,8 @@ static void next_pair(struct dl_uevent *u)
 	nevents--; /* one event, two copies */
 }
 
+static void reap_pending(void);
+
 /* Read pairs until ACTION of a DEVPATH ending in @tail has come @n times. */
 static void until(const char *action, const char *tail, int n)
 {
@@ -183,20 +189,50 @@ static void until(const char *action, const char *tail, int n)
 		    !strcmp(p + strlen(p) - strlen(tail), tail))
 			n--;
 	}
+	reap_pending();
+}
+
+/*
+ * The operation runs in a child while the listener reads its events: an
+ * event is checked as it arrives, while the write (or the host channel's
+ * request) has not returned yet, so the events must be ordered against
+ * the view by the daemon itself, not by the operation's end.
+ */
+static pid_t pending;
+static char pending_what[700];
+
+static void reap_pending(void)
+{
+	int st;
+
+	if (!pending)
+		return;
+	ASSERT_EQ(waitpid(pending, &st, 0), pending);
+	pending = 0;
+	if (!WIFEXITED(st) || WEXITSTATUS(st))
+		FAIL_AT("%s failed", pending_what);
 }
 
 static void put(const char *rel, const char *val)
 {
 	char p[512];
-	int fd;
+	pid_t pid;
 
+	reap_pending();
 	snprintf(p, sizeof(p), "%s%s", mnt, rel);
-	fd = open(p, O_WRONLY);
-	if (fd < 0)
-		FAIL_AT("open %s: %s", p, strerror(errno));
-	if (write(fd, val, strlen(val)) != (ssize_t)strlen(val))
-		FAIL_AT("write %s to %s: %s", val, p, strerror(errno));
-	close(fd);
+	snprintf(pending_what, sizeof(pending_what), "write %s to %s", val, p);
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (pid == 0) {
+		int fd = open(p, O_WRONLY);
+
+		if (fd < 0 || write(fd, val, strlen(val)) != (ssize_t)strlen(val)) {
+			printf("# %s: %s\n", pending_what, strerror(errno));
+			_exit(1);
+		}
+		_exit(0);
+	}
+	pending = pid;
 }
 
 /* devlifectl -s SOCK ARGS... (NULL-terminated, at most 8) */
@@ -210,8 +246,10 @@ static void ctl(const char *a, ...)
 	while (n < 11 && (argv[n] = va_arg(ap, const char *)))
 		n++;
 	va_end(ap);
+	reap_pending();
+	snprintf(pending_what, sizeof(pending_what), "devlifectl %s %s", a,
+		 argv[4]);
 	pid_t pid = fork();
-	int st;
 
 	ASSERT_GE(pid, 0);
 	if (pid == 0) {
@@ -221,9 +259,7 @@ static void ctl(const char *a, ...)
 		execv(devlifectl, (char *const *)argv);
 		_exit(127);
 	}
-	waitpid(pid, &st, 0);
-	if (!WIFEXITED(st) || WEXITSTATUS(st))
-		FAIL_AT("devlifectl %s %s failed", a, argv[4]);
+	pending = pid;
 }
 
 static pid_t start_daemon(void)
@@ -239,6 +275,10 @@ static pid_t start_daemon(void)
 	ASSERT_GE(pid, 0);
 	if (pid == 0) {
 		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		/* every cache invalidation made slow (fault injection,
+		 * src/fs/inval.c): an event sent before its invalidations
+		 * reached the kernel would find the old view */
+		setenv("DEVLIFE_TEST_INVAL_DELAY_US", "1000", 0);
 		execl(devlifed, devlifed, "-f", "--uevents", "--udev-db",
 		      "/run/udev", "-s", sock, mnt, (char *)NULL);
 		_exit(127);

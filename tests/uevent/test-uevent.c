@@ -142,15 +142,6 @@ TEST(udev_message_header_and_round_trip)
 	ASSERT_GE(__builtin_popcountll(dl_uevent_bloom64("seat")), 1);
 }
 
-static void enter_or_skip(void)
-{
-	if (ns_enter() < 0) {
-		printf("# no user+network namespace here: %s\n",
-		       strerror(errno));
-		_exit(77);
-	}
-}
-
 TEST(kernel_stamps_seqnum_and_sends_from_port_0)
 {
 	struct dl_uevent_sock *s;
@@ -160,7 +151,7 @@ TEST(kernel_stamps_seqnum_and_sends_from_port_0)
 	bool udev = true;
 	int fd;
 
-	enter_or_skip();
+	enter_or_skip_ns();
 	fd = dl_uevent_listen(DL_UEVENT_GROUP_KERNEL);
 	ASSERT_GE(fd, 0);
 	ASSERT_EQ(dl_uevent_sock_open(&s), 0);
@@ -231,7 +222,7 @@ TEST(libudev_takes_both_for_real)
 	uint64_t seq = 0;
 	char want[32];
 
-	enter_or_skip();
+	enter_or_skip_ns();
 	u = udev_new();
 	mk = mon_new(u, "kernel", NULL, NULL);
 	mu = mon_new(u, "udev", NULL, NULL);
@@ -276,7 +267,7 @@ TEST(libudev_filters_match_our_hashes)
 	struct dl_uevent_sock *s;
 	struct dl_uevent ev;
 
-	enter_or_skip();
+	enter_or_skip_ns();
 	u = udev_new();
 	ms = mon_new(u, "udev", "pci", NULL);
 	mt = mon_new(u, "udev", NULL, "seat");
@@ -325,7 +316,7 @@ TEST(udevadm_monitor_prints_both)
 	int pfd[2], status;
 	pid_t pid;
 
-	enter_or_skip();
+	enter_or_skip_ns();
 	if (access("/usr/bin/udevadm", X_OK) != 0 &&
 	    access("/bin/udevadm", X_OK) != 0)
 		FAIL_AT("udevadm is missing: scripts/deps.sh installs udev");
