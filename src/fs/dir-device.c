@@ -3,7 +3,8 @@
  * A device's directory and its links:
  *
  *   devices/pciDDDD:BB/.../DDDD:BB:DD.F/                       (K_DEVDIR)
- *     {driver,subsystem,physfn,virtfnN,mdev_type} -> ...       (K_LINK)
+ *     {driver,subsystem,physfn,virtfnN,mdev_type,iommu_group} -> ...
+ *                                                            (K_LINK)
  *     its attributes (attr.c), mdev_supported_types/ (dir-mdev.c), and
  *     the directories of its children (VFs beside their PF)
  *
@@ -72,6 +73,16 @@ static int link_get(struct dl_device *dev, enum link_kind kind, unsigned int n,
 	case L_SUBSYSTEM:
 		snprintf(name, namelen, "subsystem");
 		return rel_link(depth, "bus/pci", target, tlen);
+	case L_IOMMU_GROUP: {
+		char t[64];
+		int g = dl_pci_iommu_group(dev);
+
+		if (g < 0)
+			return -ENOENT;
+		snprintf(name, namelen, "iommu_group");
+		snprintf(t, sizeof(t), "kernel/iommu_groups/%d", g);
+		return rel_link(depth, t, target, tlen);
+	}
 	case L_PHYSFN: {
 		struct dl_pci_func *f = dl_pci_func_of(dev);
 
@@ -109,6 +120,8 @@ static int parse_link_name(const char *name, enum link_kind *kind,
 		*kind = L_PHYSFN;
 	else if (strcmp(name, "mdev_type") == 0)
 		*kind = L_MDEV_TYPE;
+	else if (strcmp(name, "iommu_group") == 0)
+		*kind = L_IOMMU_GROUP;
 	else if (strncmp(name, VIRTFN, VIRTFN_LEN) == 0 &&
 		 name[VIRTFN_LEN] >= '0' && name[VIRTFN_LEN] <= '9') {
 		const char *num = name + VIRTFN_LEN;

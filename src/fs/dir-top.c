@@ -6,6 +6,7 @@
  *   /  bus/  bus/pci/  bus/pci/{devices,drivers}/  bus/pci/rescan
  *   bus/pci/drivers_probe
  *   bus/mdev/  bus/mdev/devices/  devices/  class/  class/mdev_bus/
+ *   (kernel/ and kernel/iommu_groups/ are dir-iommu.c's)
  *
  * None names a device: their operations hold no active reference, those
  * on the entries they list take the entry's own.
@@ -29,6 +30,7 @@ static const struct fixed root_entries[] = {
 	{ "devices", K_DEVICES, S_IFDIR },
 	{ "class", K_CLASS, S_IFDIR },
 	{ "module", K_MODULE, S_IFDIR },
+	{ "kernel", K_KERNEL, S_IFDIR },
 	FIXED_END
 };
 

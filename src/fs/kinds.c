@@ -21,6 +21,8 @@ static const struct kind_ops *const table[K_MAX] = {
 	[K_CLASS] = &kind_class,
 	[K_CLASS_MDEVBUS] = &kind_class_mdevbus,
 	[K_MODULE] = &kind_module,
+	[K_KERNEL] = &kind_kernel,
+	[K_IOMMU_GROUPS] = &kind_iommu_groups,
 	[K_DEVDIR] = &kind_devdir,
 	[K_ATTR] = &kind_attr,
 	[K_LINK] = &kind_link,
@@ -38,6 +40,10 @@ static const struct kind_ops *const table[K_MAX] = {
 	[K_MODDRVS] = &kind_moddrvs,
 	[K_MODDRVLINK] = &kind_modlink,
 	[K_DRVMODLINK] = &kind_modlink,
+	[K_GROUP] = &kind_group,
+	[K_GROUP_ATTR] = &kind_group_attr,
+	[K_GROUP_DEVS] = &kind_group_devs,
+	[K_GROUP_DEVLINK] = &kind_group_devlink,
 };
 
 /* The row of @kind, or NULL if no node has that kind. */

@@ -56,8 +56,10 @@ enum kind {
 	K_CLASS,               /* class                   (static) */
 	K_CLASS_MDEVBUS,       /* class/mdev_bus          (static) */
 	K_MODULE,              /* module                  (static) */
+	K_KERNEL,              /* kernel                  (static) */
+	K_IOMMU_GROUPS,        /* kernel/iommu_groups     (static) */
 	K_STATIC_MAX,
-	K_DEVDIR = 16,         /* a root bus or function directory */
+	K_DEVDIR = 32,         /* a root bus or function directory */
 	K_ATTR,                /* an attribute of a function */
 	K_LINK,                /* driver, subsystem, physfn, virtfnN */
 	K_BUSLINK,             /* bus/pci/devices/NAME */
@@ -74,6 +76,10 @@ enum kind {
 	K_MODDRVS,             /* module/MOD/drivers (drv) */
 	K_MODDRVLINK,          /* module/MOD/drivers/pci:NAME (drv) */
 	K_DRVMODLINK,          /* bus/pci/drivers/NAME/module (drv) */
+	K_GROUP,               /* kernel/iommu_groups/N (idx: N) */
+	K_GROUP_ATTR,          /* .../N/{reserved_regions,type} (idx, n) */
+	K_GROUP_DEVS,          /* .../N/devices (idx) */
+	K_GROUP_DEVLINK,       /* .../N/devices/NAME (dev, idx) */
 	K_MAX
 };
 _Static_assert(K_STATIC_MAX <= K_DEVDIR, "static inodes below the dynamic kinds");
@@ -96,7 +102,9 @@ struct key {
 
 /* Links of a device directory (K_LINK's idx), in listing order; virtfnN
  * come last (they are numbered: the node's n). */
-enum link_kind { L_DRIVER, L_SUBSYSTEM, L_PHYSFN, L_MDEV_TYPE, L_VIRTFN };
+enum link_kind {
+	L_DRIVER, L_SUBSYSTEM, L_PHYSFN, L_MDEV_TYPE, L_IOMMU_GROUP, L_VIRTFN
+};
 
 struct node {
 	struct cds_lfht_node by_ino;       /* fs->nodes */
@@ -215,9 +223,11 @@ extern const struct kind_ops kind_root, kind_bus, kind_buspci,
 extern const struct kind_ops kind_devdir, kind_link;          /* dir-device.c */
 extern const struct kind_ops kind_attr;                       /* attr.c */
 extern const struct kind_ops kind_buslink, kind_drvdir, kind_drvattr,
-	kind_drvlink, kind_classlink;                                         /* dir-driver.c */
+	kind_drvlink, kind_classlink;                         /* dir-bus.c */
 extern const struct kind_ops kind_module, kind_moddir, kind_moddrvs,
 	kind_modlink;                                         /* dir-module.c */
+extern const struct kind_ops kind_kernel, kind_iommu_groups, kind_group,
+	kind_group_attr, kind_group_devs, kind_group_devlink;  /* dir-iommu.c */
 extern const struct kind_ops kind_mtypes, kind_mtype, kind_mtype_attr,
 	kind_mtype_devs, kind_mtype_devlink;                  /* dir-mdev.c */
 

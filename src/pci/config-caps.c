@@ -405,6 +405,28 @@ int dl_pci_tmpl_add_sriov(struct dl_pci_tmpl *t,
 	return 0;
 }
 
+/*
+ * Access Control Services: Source Validation, Request and Completion
+ * Redirect, Upstream Forwarding, each capable and (as pci_std_enable_acs()
+ * leaves them when an IOMMU is on) enabled.
+ */
+int dl_pci_tmpl_add_acs(struct dl_pci_tmpl *t, unsigned int *ret_off)
+{
+	const uint16_t bits = PCI_ACS_SV | PCI_ACS_RR | PCI_ACS_CR | PCI_ACS_UF;
+	unsigned int off;
+	int r;
+
+	r = dl_pci_tmpl_add_ext_cap(t, PCI_EXT_CAP_ID_ACS, 1, 8, &off);
+	if (r < 0)
+		return r;
+	tset(t, off + PCI_ACS_CAP, 2, bits);
+	tset(t, off + PCI_ACS_CTRL, 2, bits);
+	tmask(t, off + PCI_ACS_CTRL, 2, bits, 0);
+	if (ret_off)
+		*ret_off = off;
+	return 0;
+}
+
 void dl_pci__aer_masks(struct dl_pci_tmpl *t, unsigned int off, unsigned int len)
 {
 	if (len < PCI_ERR_ROOT_COMMAND)

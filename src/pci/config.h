@@ -430,6 +430,20 @@ int dl_pci_tmpl_add_sriov(struct dl_pci_tmpl *t,
 			  unsigned int *ret_off);
 
 /**
+ * dl_pci_tmpl_add_acs() - append an Access Control Services capability
+ * @t: the template (extended config space)
+ * @ret_off: where to store its offset, or NULL
+ *
+ * Capable of and enabled for Source Validation, Request and Completion
+ * Redirect and Upstream Forwarding, as Linux's pci_std_enable_acs()
+ * leaves a port when an IOMMU is on; the control bits stay writable.
+ *
+ * Context: the builder's thread, before dl_pci_tmpl_seal().
+ * Return: as dl_pci_tmpl_add_ext_cap().
+ */
+int dl_pci_tmpl_add_acs(struct dl_pci_tmpl *t, unsigned int *ret_off);
+
+/**
  * dl_pci_tmpl_seal() - finish a template; it is immutable from now on
  * @t: the template
  *

@@ -86,6 +86,7 @@ int dl_pci__spec_add(const struct dl_pci_desc *d, size_t idx, struct dl_tree *tr
 		.mdev_types = s->mdev_types,
 		.params = s->params,
 		.resource = s->resource,
+		.iommu_group = s->iommu_group,
 	};
 	struct dl_device *dev = NULL;
 	struct dl_pci_tmpl *t = NULL;
@@ -114,7 +115,11 @@ int dl_pci__spec_add(const struct dl_pci_desc *d, size_t idx, struct dl_tree *tr
 	}
 	if (s->driver || s->sriov.numvfs || s->unbound)
 		dl_device_set_autoprobe(dev, false);
-	r = dl_device_add(dev, parent);
+	r = dl_pci__iommu_join(dev, parent);
+	if (r == 0) {
+		r = dl_device_add(dev, parent);
+		dl_pci__iommu_added(dev);
+	}
 	if (r < 0) {
 		dl_device_put(dev);
 		dl_pci__fail(err, d->source, s->line, "cannot add %s: %s", name,
@@ -182,6 +187,11 @@ int dl_pci_desc_instantiate(const struct dl_pci_desc *d, struct dl_tree *tree,
 		goto out;
 	}
 	dl_pci__desc_order(d, order);
+	/* groups the description gives are not for those it leaves to us */
+	for (size_t k = 0; k < d->n; k++)
+		if (d->specs[k].iommu_group > 0 &&
+		    dl_pci__iommu_reserve(tree, d->specs[k].iommu_group - 1, true) < 0)
+			goto out;
 	for (size_t k = 0; k < d->n; k++) {
 		r = add_one(&in, order[k]);
 		if (r < 0)
@@ -193,6 +203,9 @@ int dl_pci_desc_instantiate(const struct dl_pci_desc *d, struct dl_tree *tree,
 			dl_device_remove(in.roots[i], DL_REMOVE_WAIT, DL_NO_TIMEOUT);
 	}
 out:
+	for (size_t k = 0; k < d->n; k++)
+		if (d->specs[k].iommu_group > 0)
+			(void)dl_pci__iommu_reserve(tree, d->specs[k].iommu_group - 1, false);
 	for (size_t i = 0; in.devs && i < d->n; i++)
 		dl_device_put(in.devs[i]);
 	for (size_t i = 0; i < in.nroots; i++)

@@ -142,6 +142,7 @@ int dl_pci_func_new(struct dl_tree *tree, uint32_t domain, uint8_t bus,
 	f->devfn = devfn;
 	f->sriov = sr;
 	f->numa_node = -1;
+	f->iommu_group = -1;
 	atomic_init(&f->delay_us, 0);
 	if (ht == PCI_HEADER_TYPE_BRIDGE)
 		f->flags |= DL_PCI_F_BRIDGE;
@@ -166,6 +167,7 @@ int dl_pci_func_new(struct dl_tree *tree, uint32_t domain, uint8_t bus,
 			f->flags |= DL_PCI_F_MDEV_PARENT;
 		}
 		f->params = attrs->params;
+		f->iommu_want = attrs->iommu_group;
 	}
 	f->vendor = (uint16_t)cfg_rd(cfg, PCI_VENDOR_ID, 2);
 	f->device = (uint16_t)cfg_rd(cfg, PCI_DEVICE_ID, 2);
@@ -500,6 +502,10 @@ static int vf_new(struct dl_device *pf, struct dl_pci_func *pff, unsigned int n,
 	f->physfn = pf;
 	f->vf_index = (uint16_t)n;
 	f->cfg = cfg;
+	/* no IOMMU for the PF, none for its VFs */
+	f->iommu_group = -1;
+	f->iommu_want = pff->iommu_want == DL_PCI_IOMMU_NONE ? DL_PCI_IOMMU_NONE
+							     : DL_PCI_IOMMU_AUTO;
 	/* sriov_drivers_autoprobe: read when the VF is built, as Linux does
 	 * when it adds the VF to the bus */
 	if (!atomic_load_explicit(&pff->sriov->drivers_autoprobe, memory_order_relaxed))
@@ -598,15 +604,19 @@ static int sriov_enable(struct dl_device *pf, struct dl_pci_func *f,
 			    PCI_SRIOV_CTRL_VFE | PCI_SRIOV_CTRL_MSE);
 	atomic_store_explicit(&sr->numvfs, numvfs, memory_order_relaxed);
 	for (unsigned int n = 0; n < numvfs; n++) {
-		struct dl_device *vf;
+		struct dl_device *vf = NULL;
 		uint16_t rid;
 
 		dl_pci_sriov_vf_rid(pf_rid, offset, stride, n, &rid);
 		r = vf_new(pf, f, n, rid, &vf);
+		if (r == 0)
+			r = dl_pci__iommu_join(vf, pf);
 		if (r == 0) {
 			r = dl_device_add(vf, pf);
-			dl_device_put(vf); /* the tree keeps it */
+			dl_pci__iommu_added(vf);
 		}
+		if (vf)
+			dl_device_put(vf); /* the tree keeps it */
 		if (r < 0) {
 			sriov_disable(pf, f);
 			return r;

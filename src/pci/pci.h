@@ -143,6 +143,12 @@ struct dl_mdev_parent;
  *                   bind, "" for none; read and written only through
  *                   dl_pci_platform_driver_override() and the platform's
  *                   match (under the platform's override lock)
+ * @iommu_want: the group asked for (struct dl_pci_func_attrs's
+ *              @iommu_group); written once before add
+ * @iommu_group: the IOMMU group's number, or -1 for none; written once
+ *               before add (dl_pci__iommu_join())
+ * @iommu_pending: @iommu_group is taken by an add in flight (iommu.c's
+ *                 lock, with @iommu_next)
  *
  * The IDs are cached at creation as the kernel caches them in struct
  * pci_dev: the sysfs attributes read them without touching config space.
@@ -173,7 +179,12 @@ struct dl_pci_func {
 	struct dl_mdev_parent *mdev;
 	struct dl_pci_drv_params params;
 	char driver_override[DL_NAME_MAX + 1];
+	int iommu_want;
+	int iommu_group;
+	bool iommu_pending;
+	struct dl_pci_func *iommu_next;
 };
+
 
 /**
  * struct dl_pci_func_attrs - optional settings of a new function
@@ -190,6 +201,9 @@ struct dl_pci_func {
  * @resource: the text of the `resource` file as the source kernel had it
  *            (copied; an import of a sysfs tree), or NULL to derive it
  *            from config space as the kernel would
+ * @iommu_group: DL_PCI_IOMMU_AUTO (the group Linux would form, iommu.c),
+ *               DL_PCI_IOMMU_NONE (no IOMMU: no group) or
+ *               DL_PCI_IOMMU_ID(n) (group n)
  */
 struct dl_pci_func_attrs {
 	int numa_node;
@@ -201,6 +215,7 @@ struct dl_pci_func_attrs {
 	struct dl_pci_tmpl *vf_tmpl;
 	struct dl_pci_drv_params params;
 	const char *resource;
+	int iommu_group;
 };
 
 /**
@@ -468,6 +483,42 @@ int dl_pci_sriov_set_drivers_autoprobe(struct dl_device *pf, bool on);
  */
 int dl_pci_sriov_get_vf(struct dl_device *pf, unsigned int n,
 			struct dl_device **ret);
+
+/**
+ * dl_pci_iommu_group() - the IOMMU group of a function
+ * @dev: a PCI function
+ * Context: any thread holding a lifetime reference.
+ * Return: the group's number (sysfs kernel/iommu_groups/N), or -ENOENT if
+ * the function has none.
+ */
+int dl_pci_iommu_group(struct dl_device *dev);
+
+/**
+ * dl_pci__iommu_join() - choose the IOMMU group of a function being added
+ * @dev: a PCI function, NEW
+ * @parent: the device it will be added under
+ *
+ * As Linux's pci_device_group() (iommu.c), or what its attributes asked.
+ * The number stays taken until dl_pci__iommu_added(), called once
+ * dl_device_add() returned (linked, or failed).
+ *
+ * Context: any thread; takes iommu.c's lock and the topology lock
+ * briefly (child snapshots).
+ * Return: 0, -EINVAL or -ENOMEM.
+ */
+int dl_pci__iommu_join(struct dl_device *dev, struct dl_device *parent);
+void dl_pci__iommu_added(struct dl_device *dev);
+
+/**
+ * dl_pci__iommu_reserve() - keep a group number from new groups
+ * @tree: the tree
+ * @id: the number (a description gives it to functions not added yet)
+ * @on: true to reserve (once more), false to drop one reservation
+ *
+ * Context: any thread; takes iommu.c's lock.
+ * Return: 0, -ENOENT (no such reservation to drop) or -ENOMEM.
+ */
+int dl_pci__iommu_reserve(struct dl_tree *tree, int id, bool on);
 
 /**
  * dl_pci_dump() - write a function's config as `lspci -n -D -x` does

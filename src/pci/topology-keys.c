@@ -202,6 +202,7 @@ static const char *const key_names[K_COUNT] = {
 	[K_NUMA] = "numa", [K_IRQ] = "irq", [K_PROBE_DELAY] = "probe_delay_us",
 	[K_REMOVE_DELAY] = "remove_delay_us", [K_OP_DELAY] = "op_delay_us",
 	[K_PROBE_ERRNO] = "probe_errno", [K_PROBE_VFS] = "probe_vfs",
+	[K_ACS] = "acs", [K_IOMMU_GROUP] = "iommu_group",
 };
 _Static_assert(K_COUNT <= 64, "keys are a 64-bit set");
 
@@ -483,6 +484,30 @@ static int parse_probe_vfs(struct line_ctx *ctx, unsigned int k, struct tok key,
 	return r;
 }
 
+static int parse_acs(struct line_ctx *ctx, unsigned int k, struct tok key, struct tok v)
+{
+	return parse_yesno(ctx, key, v, &ctx->s->acs);
+}
+
+/* iommu_group: a number, or none (a machine without an IOMMU) */
+static int parse_iommu_group(struct line_ctx *ctx, unsigned int k, struct tok key,
+			     struct tok v)
+{
+	uint64_t x;
+	int r;
+
+	if (tok_eq(v, "none")) {
+		ctx->s->iommu_group = DL_PCI_IOMMU_NONE;
+		return 0;
+	}
+	if (!dl_pci__parse_u64(v.s, v.n, false, &x) || x > 65535)
+		return LFAIL(ctx, "iommu_group: expected a number up to 65535 or "
+				  "'none', got '%.*s'", (int)v.n, v.s);
+	r = 0;
+	ctx->s->iommu_group = DL_PCI_IOMMU_ID((int)x);
+	return r;
+}
+
 /* The parser of each key: one row per key, K_COUNT rows. */
 static int (*const key_parsers[K_COUNT])(struct line_ctx *, unsigned int, struct tok,
 					  struct tok) = {
@@ -499,6 +524,7 @@ static int (*const key_parsers[K_COUNT])(struct line_ctx *, unsigned int, struct
 	[K_IRQ] = parse_irq, [K_PROBE_DELAY] = parse_delay,
 	[K_REMOVE_DELAY] = parse_delay, [K_OP_DELAY] = parse_delay,
 	[K_PROBE_ERRNO] = parse_probe_errno, [K_PROBE_VFS] = parse_probe_vfs,
+	[K_ACS] = parse_acs, [K_IOMMU_GROUP] = parse_iommu_group,
 };
 
 unsigned int dl_pci__topology_key(struct tok key)

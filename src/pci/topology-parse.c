@@ -67,6 +67,8 @@ static int check_line(struct line_ctx *ctx, uint64_t seen)
 				     s->sriov.total ? "sriov" : "a PCI Express port");
 		s->pcie = true;
 	}
+	if (s->acs && !s->pcie)
+		return LFAIL(ctx, "acs needs pcie=yes");
 	if ((s->link_speed || (seen & (1ull << K_SLOT))) && !s->pcie)
 		return LFAIL(ctx, "%s needs pcie=yes",
 			     s->link_speed ? "link" : "slot");

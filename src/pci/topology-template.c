@@ -187,6 +187,8 @@ static int add_caps_of(struct dl_pci_tmpl *t, const struct dl_pci_spec *s)
 			r = dl_pci_tmpl_add_pcie(t, &pp, NULL);
 		}
 	}
+	if (r == 0 && s->acs)
+		r = dl_pci_tmpl_add_acs(t, NULL);
 	if (r == 0 && s->sriov.total)
 		r = add_sriov_of(t, s, true);
 	return r;

@@ -154,6 +154,12 @@ struct dl_pci_drv_params {
  * All fields are plain data owned by the description; strings and
  * buffers are freed by dl_pci_desc_free().
  */
+/* A spec's and struct dl_pci_func_attrs's @iommu_group: the kernel's choice (0, the
+ * default), none, or group N. */
+#define DL_PCI_IOMMU_AUTO 0
+#define DL_PCI_IOMMU_NONE (-1)
+#define DL_PCI_IOMMU_ID(n) ((n) + 1)
+
 struct dl_pci_spec {
 	unsigned int line;
 	uint32_t domain;
@@ -187,6 +193,8 @@ struct dl_pci_spec {
 	unsigned int irq;
 	bool unbound;
 	char *resource;
+	int iommu_group; /* DL_PCI_IOMMU_AUTO (0), _NONE or _ID(n) */
+	bool acs;        /* an ACS capability, enabled as Linux does */
 
 	uint8_t *config;
 	size_t config_len;

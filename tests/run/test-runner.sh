@@ -25,6 +25,9 @@ check "the host has no bus 01" test ! -e $PF
 check "nor bus/mdev (the tree's is grafted in)" test ! -e /sys/bus/mdev
 in_run 'readlink -f /sys/module/vfio_pci/drivers/pci:vfio-pci; test -d /sys/module/kernel && echo host'
 expect_eq "the tree's modules in /sys/module beside the host's" "$(tr '\n' ' ' <"$WORK/run.out")" "/sys/bus/pci/drivers/vfio-pci host "
+in_run 'readlink /sys/bus/pci/devices/0000:01:00.1/iommu_group; ls /sys/kernel/iommu_groups/1/devices; lspci -vvv -s 01:00.1 | grep "IOMMU group"'
+expect_eq "the tree's IOMMU groups at /sys/kernel/iommu_groups" "$(tr '\n' ' ' <"$WORK/run.out")" \
+	"../../../../kernel/iommu_groups/1 0000:00:01.0 0000:01:00.0 0000:01:00.1 	IOMMU group: 1 "
 for p in devices/system/cpu/cpu0 class/net/lo bus/cpu firmware kernel/mm block; do
 	if [ -e "/sys/$p" ]; then
 		in_run "test -e /sys/$p"
