@@ -86,6 +86,11 @@ static void lspci_text(struct lspci_dev *dv, const char *p, size_t n)
 	} else if (starts(p, n, "NUMA node: ")) {
 		if (dl_pci__parse_u64(p + 11, n - 11, false, &v) && v < 1024)
 			s->numa_node = (int)v;
+	} else if (starts(p, n, "IOMMU group: ")) {
+		/* lspci's show_kernel_machine()/show_verbose(): the
+		 * iommu_group link's last component */
+		if (dl_pci__parse_u64(p + 13, n - 13, false, &v) && v <= 65535)
+			s->iommu_group = DL_PCI_IOMMU_ID((int)v);
 	} else if (starts(p, n, "Interrupt: pin ")) {
 		const char *q = memmem(p, n, "IRQ ", 4);
 
@@ -143,6 +148,11 @@ static int lspci_finish(struct dl_pci_desc *d, struct lspci_dev *dv,
 	dl_pci__spec_from_config(s);
 	if (dv->irq_text)
 		s->irq = dv->irq;
+	/* lspci -v prints "IOMMU group" wherever the link exists (pciutils
+	 * 3.5 on): text without it is a machine without an IOMMU; a dump
+	 * without text leaves the groups to the model */
+	if (dv->indent && s->iommu_group == DL_PCI_IOMMU_AUTO)
+		s->iommu_group = DL_PCI_IOMMU_NONE;
 	r = dl_pci_desc_append(d, s, NULL);
 	s->config = NULL;
 	dl_pci__spec_clear(s);

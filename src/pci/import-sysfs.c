@@ -296,6 +296,20 @@ static void sysfs_link_sriov(struct sysfs_ctx *c, int dfd, struct dl_pci_spec *s
 	}
 }
 
+/* The iommu_group link (iommu_group_add_device()): its group, or none on
+ * a machine without an IOMMU. */
+static void sysfs_iommu_group(int dfd, struct dl_pci_spec *s)
+{
+	char buf[32];
+	uint64_t v;
+
+	if (link_basename(dfd, "iommu_group", buf, sizeof(buf)) == 0 &&
+	    dl_pci__parse_u64(buf, strlen(buf), false, &v) && v <= 65535)
+		s->iommu_group = DL_PCI_IOMMU_ID((int)v);
+	else
+		s->iommu_group = DL_PCI_IOMMU_NONE;
+}
+
 /* Read one function; *ret_physfn gets the PF's name for a VF, else "". */
 static int sysfs_function(struct sysfs_ctx *c, int devfd, struct dl_pci_spec *s,
 			  uint8_t *cfg, char *ret_physfn, size_t physlen)
@@ -330,6 +344,7 @@ static int sysfs_function(struct sysfs_ctx *c, int devfd, struct dl_pci_spec *s,
 	r = sysfs_mdev_types(dfd, s);
 	if (r < 0)
 		goto out;
+	sysfs_iommu_group(dfd, s);
 	if (link_basename(dfd, "physfn", ret_physfn, physlen) < 0)
 		ret_physfn[0] = '\0';
 	r = 0;

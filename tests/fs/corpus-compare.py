@@ -22,7 +22,10 @@ CLASSES = """\
 sysfs-only lines: "Kernel driver in use", "Kernel modules", "NUMA node",
   "IOMMU group" come from sysfs files and links that a dump does not have
   (lspci -F cannot print them). Where the dump's text has them, ours must
-  say the same.
+  say the same. "IOMMU group" more strictly: where the dump's text shows
+  a function's group ours must show that line, and where it has text for
+  the function but no group (lspci -v prints the line wherever the
+  iommu_group link exists: the source had no IOMMU), ours must show none.
 region sizes: " [size=N]" on Region and Expansion ROM lines comes from the
   `resource` file; a dump holds no sizes (lspci -F prints none). Where the
   dump's text has a size, ours must be the same, except a size of 1: lspci
@@ -84,6 +87,7 @@ def dump_text(path):
                 indent = ind
             if ind != indent:
                 continue
+            cur['text'] = True
             line = '\t' + line.strip()
             r = REGION.match(line)
             s = SIZE.search(line)
@@ -128,6 +132,7 @@ def legacy_ide(lines):
 def normalize(lines, text, ours, problems):
     res = []
     ide = legacy_ide(lines)
+    groups = {}
     for k, line in lines:
         t = text.get(k, {'size': {}})
         r = REGION.match(line)
@@ -139,6 +144,8 @@ def normalize(lines, text, ours, problems):
             continue
         m = SYSFS_ONLY.match(line)
         if m:
+            if m.group(1) == 'IOMMU group':
+                groups[k] = m.group(2)
             if ours and m.group(1) in t and t[m.group(1)] != m.group(2):
                 problems.append('%s: "%s: %s" where the dump says "%s"' %
                                 (k, m.group(1), m.group(2), t[m.group(1)]))
@@ -168,6 +175,15 @@ def normalize(lines, text, ours, problems):
             elif m.group(1) == '?' and not ours:
                 continue
         res.append(line)
+    if ours:
+        for k in sorted({k for k, _ in lines if k}):
+            t = text.get(k, {})
+            if 'IOMMU group' in t and k not in groups:
+                problems.append('%s: no "IOMMU group" line where the dump says "%s"' %
+                                (k, t['IOMMU group']))
+            elif t.get('text') and 'IOMMU group' not in t and k in groups:
+                problems.append('%s: "IOMMU group: %s" where the dump shows none' %
+                                (k, groups[k]))
     return res
 
 

@@ -47,6 +47,11 @@ for dump in "$CORPUS"/*; do
 	[ "$(basename "$dump")" = README.md ] && continue
 	n=$((n + 1))
 	compare_dump "$dump" || continue
+	# a dump with text and no group: its outputs stay for a check below
+	if [ "$(basename "$dump")" = cap-pcie-2 ]; then
+		cp "$WORK/ours.txt" "$WORK/nogroup-ours.txt"
+		cp "$WORK/ref.txt" "$WORK/nogroup-ref.txt"
+	fi
 	# the last dump's outputs stay for the check below
 	cp "$WORK/ours.txt" "$WORK/last-ours.txt"
 	cp "$WORK/ref.txt" "$WORK/last-ref.txt"
@@ -88,6 +93,10 @@ for n, name in enumerate(sorted(os.listdir(src))):
     open(os.path.join(d, "numa_node"), "w").write("%d\n" % (n % 2))
     if n % 3 == 0:
         os.symlink("../../drivers/pci-stub", os.path.join(d, "driver"))
+    if n % 2 == 0:
+        # lspci takes the group from the link's resolved path
+        os.makedirs(os.path.join(dst, "../kernel/iommu_groups/%d" % (7 + n)), exist_ok=True)
+        os.symlink("../../../kernel/iommu_groups/%d" % (7 + n), os.path.join(d, "iommu_group"))
 PY
 }
 for name in PCI-X-bridges-and-domains tree-asus-p6t6 cap-dvsec-cxl; do
@@ -120,8 +129,32 @@ for name in PCI-X-bridges-and-domains tree-asus-p6t6 cap-dvsec-cxl; do
 		done
 	done
 	expect_eq "$name as sysfs: resource, irq, numa_node are the source's" "${bad:-none}" none
+	for f in "$WORK"/src/devices/*; do
+		src_g=$(readlink "$f/iommu_group")
+		our_g=$(readlink "$MNT/bus/pci/devices/$(basename "$f")/iommu_group")
+		[ "${src_g##*/}" = "${our_g##*/}" ] || bad="$bad $(basename "$f")/iommu_group"
+	done
+	expect_eq "$name as sysfs: the iommu_group links' groups are the source's" "${bad:-none}" none
 	stop_daemon
 done
+
+# The group a dump's text shows is kept: lspci shows it over the import,
+# and the comparison catches its line missing or changed.
+if start_daemon --import-lspci "$CORPUS/cap-dev3"; then
+	lspci -F "$CORPUS/cap-dev3" -vvv -nn >"$WORK/ref.txt" 2>/dev/null
+	$LSPCI -vvv -nn >"$WORK/ours.txt" 2>/dev/null
+	expect_eq "cap-dev3: the dump's IOMMU group" "$(grep 'IOMMU group' "$WORK/ours.txt")" "	IOMMU group: 14"
+	expect_eq "and its link" "$(readlink "$MNT/bus/pci/devices/0000:01:00.0/iommu_group")" ../../../kernel/iommu_groups/14
+	grep -v 'IOMMU group' "$WORK/ours.txt" >"$WORK/changed.txt"
+	check "a missing IOMMU group line is caught" sh -c "! python3 '$COMPARE' '$CORPUS/cap-dev3' '$WORK/ref.txt' '$WORK/changed.txt'"
+	sed 's/IOMMU group: 14/IOMMU group: 15/' "$WORK/ours.txt" >"$WORK/changed.txt"
+	check "a changed IOMMU group is caught" sh -c "! python3 '$COMPARE' '$CORPUS/cap-dev3' '$WORK/ref.txt' '$WORK/changed.txt'"
+	stop_daemon
+else
+	not_ok "cap-dev3 imported"
+fi
+sed '0,/^	Control:/s//	IOMMU group: 3\n&/' "$WORK/nogroup-ours.txt" >"$WORK/changed.txt"
+check "a group where the dump's text shows none is caught" sh -c "! python3 '$COMPARE' '$CORPUS/cap-pcie-2' '$WORK/nogroup-ref.txt' '$WORK/changed.txt'"
 
 # The comparison can fail: one changed line of the import's output (an
 # IRQ, a region's address, a capability flag) is caught.
