@@ -37,6 +37,18 @@ enum dl_trace_event {
 	DL_EV_CHANGE,         /* the bus layer changed what a device offers
 			       * (dl_device_notify_change()); arg: the bus
 			       * layer's reason */
+	/* Notes (dl_trace_note()): not the core's; name as given */
+	DL_EV_SCEN_STEP,      /* a scenario step begins; arg: its line */
+	DL_EV_SCEN_FIRE,      /* a scenario rule's trigger matched; name:
+			       * the device it acted on, or the rule's
+			       * label; arg: the rule's line */
+	DL_EV_SCEN_HOLD,      /* a scenario holds an operation; arg: line */
+	DL_EV_SCEN_UNHOLD,    /* ... and lets it go on; arg: line */
+	DL_EV_SCEN_PASS,      /* an assertion held; arg: its line */
+	DL_EV_SCEN_FAIL,      /* an assertion failed, or a wait timed out;
+			       * arg: its line */
+	DL_EV_HOST,           /* a host event arrives; name: its function
+			       * or bus; arg: enum dl_pci_host_event */
 };
 
 /**
@@ -78,6 +90,25 @@ struct dl_trace_record {
  */
 size_t dl_trace_read(struct dl_tree *tree, uint64_t *cursor,
 		     struct dl_trace_record *buf, size_t n);
+
+/**
+ * dl_trace_note() - record an event that is not the core's
+ * @tree: the tree
+ * @name: what it is about (a device's name, a label; cut to 63 bytes),
+ *        or NULL
+ * @event: DL_EV_SCEN_* or DL_EV_HOST
+ * @arg: as enum dl_trace_event says
+ *
+ * For the layers above the core (the host channel, scenarios), so that
+ * one trace orders what they did with what the tree did. Watchers see
+ * the record with a NULL device.
+ *
+ * Context: any thread; takes the ring's lock briefly, calls the
+ * watchers.
+ * Return: 0, or -EINVAL (no @tree, or @event not a note).
+ */
+int dl_trace_note(struct dl_tree *tree, const char *name, uint32_t event,
+		  int32_t arg);
 
 /** Number of events the ring keeps. */
 #define DL_TRACE_RING 4096

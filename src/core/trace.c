@@ -4,14 +4,16 @@
  * monotonic timestamps. Lifecycle events are rare next to enter/exit, so a
  * mutex is the right tool.
  */
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 #include "core.h"
 
-void dl__trace_record(struct dl_tree *tree, const struct dl_device *dev,
-		      enum dl_trace_event ev, int32_t arg,
-		      struct dl_trace_record *out)
+/* One record of @dev's (or, with no @dev, of @name's). */
+static void record(struct dl_tree *tree, const struct dl_device *dev,
+		   const char *name, enum dl_trace_event ev, int32_t arg,
+		   struct dl_trace_record *out)
 {
 	struct dl_trace_record *r;
 
@@ -26,12 +28,17 @@ void dl__trace_record(struct dl_tree *tree, const struct dl_device *dev,
 	r->dev_id = dev ? dev->id : 0;
 	r->event = (uint32_t)ev;
 	r->arg = arg;
-	if (dev)
-		snprintf(r->name, sizeof(r->name), "%s", dev->name);
-	else
-		r->name[0] = '\0';
+	snprintf(r->name, sizeof(r->name), "%s", dev ? dev->name :
+		 name ? name : "");
 	*out = *r;
 	pthread_mutex_unlock(&tree->trace_lock);
+}
+
+void dl__trace_record(struct dl_tree *tree, const struct dl_device *dev,
+		      enum dl_trace_event ev, int32_t arg,
+		      struct dl_trace_record *out)
+{
+	record(tree, dev, NULL, ev, arg, out);
 }
 
 void dl__trace_notify(struct dl_tree *tree, const struct dl_device *dev,
@@ -61,6 +68,18 @@ DL_EXPORT int dl_device_notify_change(struct dl_device *dev, int32_t reason)
 {
 	assert_return(dev, -EINVAL);
 	dl__trace(dl_device_tree(dev), dev, DL_EV_CHANGE, reason);
+	return 0;
+}
+
+DL_EXPORT int dl_trace_note(struct dl_tree *tree, const char *name,
+			    uint32_t event, int32_t arg)
+{
+	struct dl_trace_record rec;
+
+	assert_return(tree && event >= DL_EV_SCEN_STEP && event <= DL_EV_HOST,
+		      -EINVAL);
+	record(tree, NULL, name, (enum dl_trace_event)event, arg, &rec);
+	dl__trace_notify(tree, NULL, &rec);
 	return 0;
 }
 
@@ -144,6 +163,13 @@ DL_EXPORT const char *dl_trace_event_name(uint32_t event)
 		[DL_EV_WORK_CANCEL] = "work-cancel",
 		[DL_EV_DRAIN_SLOW] = "drain-slow",
 		[DL_EV_CHANGE] = "change",
+		[DL_EV_SCEN_STEP] = "scen-step",
+		[DL_EV_SCEN_FIRE] = "scen-fire",
+		[DL_EV_SCEN_HOLD] = "scen-hold",
+		[DL_EV_SCEN_UNHOLD] = "scen-unhold",
+		[DL_EV_SCEN_PASS] = "scen-pass",
+		[DL_EV_SCEN_FAIL] = "scen-fail",
+		[DL_EV_HOST] = "host",
 	};
 
 	if (event < sizeof(names) / sizeof(names[0]) && names[event])

@@ -535,7 +535,18 @@ static void ev_run(struct dl_device *owner, void *arg)
 {
 	struct dl_pci_host_ticket *e = arg;
 	struct dl_pci_platform *plat = e->plat;
+	char name[16];
 
+	/* In the trace before what it does: its function, or for bus
+	 * relations its bus. */
+	if (e->ev == DL_PCI_HOST_RELATIONS)
+		snprintf(name, sizeof(name), "%04x:%02x",
+			 (unsigned int)e->domain, e->bus);
+	else
+		snprintf(name, sizeof(name), "%04x:%02x:%02x.%u",
+			 (unsigned int)e->domain, e->bus, dl_pci_slot(e->devfn),
+			 dl_pci_fn(e->devfn));
+	(void)dl_trace_note(plat->tree, name, DL_EV_HOST, (int32_t)e->ev);
 	switch (e->ev) {
 	case DL_PCI_HOST_ADD:
 		e->result = handle_add(plat, owner, e);

@@ -183,13 +183,13 @@ TEST(overflow_keeps_newest)
 
 TEST(event_names)
 {
-	const char *seen[DL_EV_CHANGE + 1] = { 0 };
+	const char *seen[DL_EV_HOST + 1] = { 0 };
 
 	ASSERT_STREQ(dl_trace_event_name(DL_EV_ADD), "add");
 	ASSERT_STREQ(dl_trace_event_name(DL_EV_DEAD), "dead");
 	ASSERT_STREQ(dl_trace_event_name(DL_EV_REMOVE_START), "remove-start");
 	ASSERT_STREQ(dl_trace_event_name(DL_EV_DRAIN_SLOW), "drain-slow");
-	for (uint32_t e = DL_EV_ADD; e <= DL_EV_CHANGE; e++) {
+	for (uint32_t e = DL_EV_ADD; e <= DL_EV_HOST; e++) {
 		const char *name = dl_trace_event_name(e);
 
 		ASSERT_TRUE(name != NULL);
@@ -200,7 +200,9 @@ TEST(event_names)
 		seen[e] = name;
 	}
 	ASSERT_STREQ(dl_trace_event_name(0), "?");
-	ASSERT_STREQ(dl_trace_event_name(DL_EV_CHANGE + 1), "?");
+	ASSERT_STREQ(dl_trace_event_name(DL_EV_SCEN_HOLD), "scen-hold");
+	ASSERT_STREQ(dl_trace_event_name(DL_EV_HOST), "host");
+	ASSERT_STREQ(dl_trace_event_name(DL_EV_HOST + 1), "?");
 	ASSERT_STREQ(dl_trace_event_name(0xffffffffu), "?");
 }
 

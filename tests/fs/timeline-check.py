@@ -79,6 +79,10 @@ def main(jpath, rpath, tpath):
                 end = e["args"].get("unfinished") or instants.get(e["args"].get("seq", -1))
                 if not e["args"].get("unfinished") and b["args"]["seq"] not in instants:
                     bad.append("removal span not at a record")
+        elif ph == "X" and e["name"] == "held":
+            # an operation a scenario held: a complete event
+            if e.get("dur", -1) < 0:
+                bad.append("held span without a duration: %r" % e)
         else:
             bad.append("unexpected ph %r" % ph)
     for tid, st in stacks.items():

@@ -57,6 +57,11 @@ def main(path):
         last_seq = seq
         events += 1
         seen.add(ev)
+        # Notes of the layers above the core (a host event reaching its
+        # bus, a race scenario's steps) are in the sequence but are not
+        # a device's lifecycle.
+        if ev == "host" or ev.startswith("scen-"):
+            continue
         if ev == "release":
             continue
         d = devs.setdefault(name, Dev())

@@ -13,6 +13,9 @@
  * drain, from remove-start to drained (or rollback, or dead when the
  * drain belonged to an ancestor's removal). A span still open when the
  * trace ends is closed there, with "unfinished": true in its end's args.
+ * An operation a scenario held is a complete event ("ph":"X", named
+ * "held") from scen-hold to scen-unhold on its device's track: it
+ * overlaps the removal it holds up, which B/E spans could not show.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -33,6 +36,9 @@ struct track {
 	char name[64];
 	int depth;           /* 0 none, 1 removal open, 2 and drain open */
 	const char *mode;
+	bool holding;        /* a scenario holds an operation: since hold_ts */
+	double hold_ts;
+	long hold_line;
 };
 
 struct trace_fmt {
@@ -66,6 +72,10 @@ static const char *errno_name(long e)
 void trace_fmt_arg(const char *ev, long arg, char *buf, size_t size)
 {
 	static const char *const modes[] = { "wait", "try", "surprise" };
+	/* enum dl_pci_host_event, from 1 */
+	static const char *const host_evs[] = {
+		"add", "eject", "surprise", "relations", "error",
+	};
 
 	buf[0] = '\0';
 	if (!strcmp(ev, "remove-start"))
@@ -77,6 +87,11 @@ void trace_fmt_arg(const char *ev, long arg, char *buf, size_t size)
 		snprintf(buf, size, "error=-%s (%ld)", errno_name(arg), arg);
 	else if (!strcmp(ev, "work-cancel"))
 		snprintf(buf, size, "items=%ld", arg);
+	else if (!strncmp(ev, "scen-", 5))
+		snprintf(buf, size, "line=%ld", arg);
+	else if (!strcmp(ev, "host"))
+		snprintf(buf, size, "event=%s", arg >= 1 && arg <= 5 ?
+			 host_evs[arg - 1] : "?");
 	else if (arg)
 		snprintf(buf, size, "arg=%ld", arg);
 }
@@ -186,6 +201,19 @@ static void json_ev(FILE *f, bool *first, const char *ph, const char *name,
 	*first = false;
 }
 
+/* The span of an operation a scenario held, from its start to @ts. */
+static void held_span(FILE *f, bool *first, struct track *tr, int tid,
+		      double ts, bool unfinished)
+{
+	fprintf(f, "%s\n{\"ph\":\"X\",\"pid\":1,\"tid\":%d,\"ts\":%.3f,"
+		"\"dur\":%.3f,\"name\":\"held\",\"cat\":\"devlife\","
+		"\"args\":{\"line\":%ld%s}}", *first ? "" : ",", tid + 1,
+		tr->hold_ts, ts - tr->hold_ts, tr->hold_line,
+		unfinished ? ",\"unfinished\":true" : "");
+	*first = false;
+	tr->holding = false;
+}
+
 /* Close @tr's open spans at @ts, innermost first. */
 static void close_spans(FILE *f, bool *first, struct track *tr, int tid,
 			double ts, int to_depth, bool unfinished)
@@ -250,10 +278,21 @@ static int json_write(struct trace_fmt *t)
 			 !strcmp(e->event, "dead")) {
 			close_spans(f, &first, tr, tid, ts, 0, false);
 		}
+		else if (!strcmp(e->event, "scen-hold")) {
+			tr->holding = true;
+			tr->hold_ts = ts;
+			tr->hold_line = e->arg;
+		}
+		else if (!strcmp(e->event, "scen-unhold") && tr->holding) {
+			held_span(f, &first, tr, tid, ts, false);
+		}
 		json_ev(f, &first, "i", e->event, tid, ts, args);
 	}
-	for (size_t i = 0; i < ntracks; i++)
+	for (size_t i = 0; i < ntracks; i++) {
+		if (tracks[i].holding)
+			held_span(f, &first, &tracks[i], (int)i, end, true);
 		close_spans(f, &first, &tracks[i], (int)i, end, 0, true);
+	}
 	fprintf(f, "\n],\"otherData\":{\"records\":%zu,\"dropped_notices\":%u}}\n",
 		t->n, t->dropped);
 	free(tracks);
