@@ -387,6 +387,7 @@ static void read_attr(fuse_req_t req, struct dl_fs *fs, const struct key *k,
 	const struct attr *a = &attrs[k->idx];
 	struct dl_device *dev = (struct dl_device *)k->dev;
 	char buf[ATTR_MAX];
+	struct hookctx hc;
 	int r = 0;
 
 	if (!(a->mode & 0444)) {
@@ -394,15 +395,23 @@ static void read_attr(fuse_req_t req, struct dl_fs *fs, const struct key *k,
 		return;
 	}
 	if (dl_device_enter_tagged(dev, a->name) < 0) {
+		/* refused: a scenario still sees it (no reference held) */
+		r = hook_begin(fs, &hc, DL_FS_READ, req, k, NULL, NULL);
+		hook_end(fs, &hc, -ENODEV);
 		fuse_reply_err(req, ENODEV);
 		return;
 	}
 	/* A readable attribute shows its contents one way or the other. */
 	fs_assert(a->bin_read || a->show);
-	if (off >= 0 && off < ATTR_MAX) {
+	r = hook_begin(fs, &hc, DL_FS_READ, req, k, NULL, dev);
+	if (r == 0 && off >= 0 && off < ATTR_MAX) {
 		r = a->bin_read ? a->bin_read(req, dev, buf, size, off)
 				: a->show(fs, dev, a, buf, sizeof(buf));
 		if (r >= 0) {
+			/* What the reader gets (reply_text() cuts). */
+			hook_end(fs, &hc, a->bin_read ? r :
+				 (off >= r ? 0 : (int)((size_t)(r - off) < size ?
+						       (size_t)(r - off) : size)));
 			/* Reply from inside: the reader has its data before
 			 * a removal waiting for us can complete. */
 			if (a->bin_read)
@@ -413,8 +422,11 @@ static void read_attr(fuse_req_t req, struct dl_fs *fs, const struct key *k,
 			return;
 		}
 	}
+	if (r == -ENOENT)
+		r = -ENODEV;
+	hook_end(fs, &hc, r);
 	dl_device_exit(dev);
-	fuse_reply_err(req, r == -ENOENT ? ENODEV : -r);
+	fuse_reply_err(req, -r);
 }
 
 /*
@@ -439,6 +451,7 @@ static void write_attr(fuse_req_t req, struct dl_fs *fs, const struct key *k,
 	const struct attr *a = &attrs[k->idx];
 	struct dl_device *dev = (struct dl_device *)k->dev;
 	char text[ATTR_MAX + 1];
+	struct hookctx hc;
 	bool on;
 	int r;
 
@@ -447,14 +460,28 @@ static void write_attr(fuse_req_t req, struct dl_fs *fs, const struct key *k,
 		return;
 	}
 	if (dl_device_enter_tagged(dev, a->name) < 0) {
-		if (a->removes_self && remove_going(dev, data, size))
-			reply_store(req, 0, size);
+		/* refused: a scenario still sees it (no reference held) */
+		r = hook_begin(fs, &hc, DL_FS_WRITE, req, k, NULL, NULL);
+		if (r == 0)
+			r = a->removes_self && remove_going(dev, data, size)
+				    ? 0 : -ENODEV;
+		hook_end(fs, &hc, r < 0 ? r : (int)size);
+		if (r < 0)
+			fuse_reply_err(req, -r);
 		else
-			fuse_reply_err(req, ENODEV);
+			reply_store(req, 0, size);
+		return;
+	}
+	r = hook_begin(fs, &hc, DL_FS_WRITE, req, k, NULL, dev);
+	if (r < 0) {
+		hook_end(fs, &hc, r);
+		dl_device_exit(dev);
+		fuse_reply_err(req, -r);
 		return;
 	}
 	if (a->bin_write) {
 		r = a->bin_write(dev, data, size, off);
+		hook_end(fs, &hc, r);
 		dl_device_exit(dev);
 		if (r < 0)
 			fuse_reply_err(req, -r);
@@ -466,6 +493,7 @@ static void write_attr(fuse_req_t req, struct dl_fs *fs, const struct key *k,
 	if (r >= 0 && a->removes_self && store_bool(text, &on) == 0 && on) {
 		/* Drops this request's active reference first, then
 		 * removes; returns once the device is gone. */
+		hook_end(fs, &hc, (int)size);
 		r = dl_device_remove_self(dev, DL_REMOVE_WAIT);
 		reply_store(req, r, size);
 		return;
@@ -483,10 +511,27 @@ static void write_attr(fuse_req_t req, struct dl_fs *fs, const struct key *k,
 	 * store changed (reply_store()). Then leave by the device: once
 	 * replied to, the kernel may forget the inode and the node go.
 	 */
+	hook_end(fs, &hc, r < 0 ? r : (int)size);
 	reply_store(req, r, size);
 	dl_device_exit(dev);
 }
 
+/* DEVICE-DIRECTORY/NAME, for scenario hooks. */
+static int path_attr(struct dl_fs *fs, const struct key *k, char *buf,
+		     size_t len)
+{
+	int n;
+
+	(void)fs;
+	n = dev_path((struct dl_device *)k->dev, buf, len);
+	if (n < 0)
+		return n;
+	n = (int)strlen(buf);
+	return snprintf(buf + n, len - (size_t)n, "/%s", attrs[k->idx].name) <
+			       (int)(len - (size_t)n) ? 0 : -ENAMETOOLONG;
+}
+
 const struct kind_ops kind_attr = {
 	.stat = stat_attr, .read = read_attr, .write = write_attr,
+	.path = path_attr,
 };

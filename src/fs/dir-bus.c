@@ -14,6 +14,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "view.h"
@@ -204,6 +205,7 @@ static void write_drvattr(fuse_req_t req, struct dl_fs *fs, const struct key *k,
 	char text[ATTR_MAX + 1];
 	struct dl_device *dev;
 	struct dl_driver *drv;
+	struct hookctx hc;
 	int r;
 
 	(void)off;
@@ -221,7 +223,12 @@ static void write_drvattr(fuse_req_t req, struct dl_fs *fs, const struct key *k,
 		fuse_reply_err(req, ENODEV);
 		return;
 	}
-	if (!is_func(dev)) {
+	/* As the kernel's bind_store(): the device found holds no active
+	 * reference; binding enters it (the hook sees no device held). */
+	r = hook_begin(fs, &hc, DL_FS_WRITE, req, k, NULL, NULL);
+	if (r < 0) {
+		/* failed by a scenario */
+	} else if (!is_func(dev)) {
 		r = -ENODEV;
 	} else if (k->idx == DRV_BIND) {
 		r = dl_device_bind(dev, drv);
@@ -234,11 +241,21 @@ static void write_drvattr(fuse_req_t req, struct dl_fs *fs, const struct key *k,
 			r = -ENODEV;
 	}
 	dl_device_put(dev);
+	hook_end(fs, &hc, r < 0 ? r : (int)size);
 	reply_store(req, r, size);
 }
 
+/* bus/pci/drivers/NAME/bind or unbind, for scenario hooks. */
+static int path_drvattr(struct dl_fs *fs, const struct key *k, char *buf,
+			size_t len)
+{
+	(void)fs;
+	return snprintf(buf, len, "bus/pci/drivers/%s/%s", k->drv,
+			drvattr_names[k->idx]) < (int)len ? 0 : -ENAMETOOLONG;
+}
+
 const struct kind_ops kind_drvattr = {
-	.stat = stat_wronly, .write = write_drvattr,
+	.stat = stat_wronly, .write = write_drvattr, .path = path_drvattr,
 };
 
 /* bus/pci/drivers/NAME/DEVICE: from depth 4, while bound to NAME. */

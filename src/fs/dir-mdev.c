@@ -158,27 +158,52 @@ static void write_create(fuse_req_t req, struct dl_fs *fs, const struct key *k,
 			 const char *data, size_t size, off_t off)
 {
 	struct dl_device *dev = (struct dl_device *)k->dev;
+	struct hookctx hc;
 	int r;
 
-	(void)fs, (void)off;
+	(void)off;
 	if (k->n != DL_MDEV_ATTR_CREATE) {
 		fuse_reply_err(req, EACCES);
 		return;
 	}
 	if (dl_device_enter_tagged(dev, "mdev create") < 0) {
+		/* refused: a scenario still sees it (no reference held) */
+		r = hook_begin(fs, &hc, DL_FS_WRITE, req, k, NULL, NULL);
+		hook_end(fs, &hc, -ENODEV);
 		fuse_reply_err(req, ENODEV);
 		return;
 	}
-	r = dl_mdev_create(dev, (unsigned int)k->idx, data, size, NULL);
+	r = hook_begin(fs, &hc, DL_FS_WRITE, req, k, NULL, dev);
+	if (r == 0)
+		r = dl_mdev_create(dev, (unsigned int)k->idx, data, size, NULL);
+	hook_end(fs, &hc, r < 0 ? r : (int)size);
 	/* answered from inside, as the other stores */
 	reply_store(req, r, size);
 	dl_device_exit(dev);
+}
+
+/* PARENT/mdev_supported_types/TYPE/ATTR, for scenario hooks. */
+static int path_mtype_attr(struct dl_fs *fs, const struct key *k, char *buf,
+			   size_t len)
+{
+	struct dl_device *dev = (struct dl_device *)k->dev;
+	int n;
+
+	(void)fs;
+	if (dev_path(dev, buf, len) < 0)
+		return -ENAMETOOLONG;
+	n = (int)strlen(buf);
+	return snprintf(buf + n, len - (size_t)n, "/mdev_supported_types/%s/%s",
+			dl_mdev_type_name(dev, (unsigned int)k->idx),
+			dl_mdev_attr_name((enum dl_mdev_type_attr)k->n)) <
+			       (int)(len - (size_t)n) ? 0 : -ENAMETOOLONG;
 }
 
 const struct kind_ops kind_mtype_attr = {
 	.stat = stat_mtype_attr,
 	.read = read_mtype_attr,
 	.write = write_create,
+	.path = path_mtype_attr,
 };
 
 /* TYPE/devices/: a link per mediated device of the type. */

@@ -63,14 +63,23 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	struct dl_fs *fs = fuse_req_userdata(req);
 	const struct kind_ops *ops;
+	struct hookctx hc;
 	struct key dir;
+	int r;
 
 	ops = key_of(fs, parent, &dir);
 	if (!ops || !ops->lookup || node_enter((struct dl_device *)dir.dev) < 0) {
 		fuse_reply_err(req, ENOENT);
 		return;
 	}
-	ops->lookup(req, fs, &dir, name);
+	r = hook_begin(fs, &hc, DL_FS_LOOKUP, req, &dir, name,
+		       (struct dl_device *)dir.dev);
+	if (r < 0)
+		fuse_reply_err(req, -r);
+	else
+		ops->lookup(req, fs, &dir, name);
+	/* the kind replied: a lookup's result is not known here */
+	hook_end(fs, &hc, r);
 	node_exit((struct dl_device *)dir.dev);
 }
 
@@ -224,7 +233,15 @@ static void op_opendir(fuse_req_t req, fuse_ino_t ino,
 	else if (node_enter((struct dl_device *)k.dev) < 0)
 		b->err = ENOENT;
 	else {
-		ops->list(fs, &k, b);
+		struct hookctx hc;
+		int r = hook_begin(fs, &hc, DL_FS_READDIR, req, &k, NULL,
+				   (struct dl_device *)k.dev);
+
+		if (r < 0)
+			b->err = -r;
+		else
+			ops->list(fs, &k, b);
+		hook_end(fs, &hc, -b->err);
 		node_exit((struct dl_device *)k.dev);
 	}
 	if (b->err) {
@@ -296,7 +313,9 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct dl_fs *fs = fuse_req_userdata(req);
 	const struct kind_ops *ops;
+	struct hookctx hc;
 	struct key k;
+	int r;
 
 	ops = key_of(fs, ino, &k);
 	if (!ops) {
@@ -311,7 +330,14 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		fuse_reply_err(req, ENOENT);
 		return;
 	}
+	r = hook_begin(fs, &hc, DL_FS_OPEN, req, &k, NULL,
+		       (struct dl_device *)k.dev);
+	hook_end(fs, &hc, r);
 	node_exit((struct dl_device *)k.dev);
+	if (r < 0) {
+		fuse_reply_err(req, -r);
+		return;
+	}
 	fi->direct_io = 1;
 	fi->nonseekable = 0;
 	fuse_reply_open(req, fi);
@@ -360,13 +386,23 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *data,
 		ops->write(req, fs, &k, data, size, off);
 }
 
-/* Closes a file: nothing to free (no per-open state). No reference. */
+/* Closes a file: nothing to free (no per-open state). No reference
+ * (a scenario's hook sees it without one). */
 static void op_release(fuse_req_t req, fuse_ino_t ino,
 		       struct fuse_file_info *fi)
 {
-	(void)ino;
+	struct dl_fs *fs = fuse_req_userdata(req);
+	struct hookctx hc;
+	struct key k;
+	int r = 0;
+
 	(void)fi;
-	fuse_reply_err(req, 0);
+	if (atomic_load_explicit(&fs->hook_on, memory_order_relaxed) &&
+	    key_of(fs, ino, &k)) {
+		r = hook_begin(fs, &hc, DL_FS_RELEASE, req, &k, NULL, NULL);
+		hook_end(fs, &hc, r);
+	}
+	fuse_reply_err(req, r < 0 ? -r : 0);
 }
 
 /* statfs of the mount: fixed figures. No reference. */

@@ -131,6 +131,7 @@ int dl_fs_new(struct dl_tree *tree, struct dl_pci_platform *plat,
 	fs->owner_uid = geteuid();
 	fs->owner_gid = getegid();
 	inval_init(fs);
+	hook_init(fs);
 	r = nodes_init(fs);
 	if (r < 0)
 		goto fail;
@@ -205,6 +206,7 @@ void dl_fs_free(struct dl_fs *fs)
 		fuse_session_destroy(fs->se);
 	nodes_free(fs);
 	inval_destroy(fs);
+	hook_destroy(fs);
 	free(fs->mountpoint);
 	free(fs);
 }

@@ -28,6 +28,7 @@ struct dl_tree;
 struct dl_fs;
 struct dl_pci_platform;
 struct fuse_session;
+struct dl_device;
 
 /**
  * struct dl_fs_options - how to serve
@@ -159,6 +160,70 @@ void dl_fs_set_uevent_synth(struct dl_fs *fs,
 			    int (*fn)(void *arg, struct dl_device *dev,
 				      const char *buf, size_t len),
 			    void *arg);
+
+/**
+ * enum dl_fs_op - the operations a hook sees (struct dl_fs_hook)
+ */
+enum dl_fs_op {
+	DL_FS_LOOKUP,   /* a name in a directory (path: the name's) */
+	DL_FS_OPEN,     /* a file's open */
+	DL_FS_READ,     /* an attribute's read */
+	DL_FS_WRITE,    /* an attribute's, bind/unbind's or create's write */
+	DL_FS_RELEASE,  /* a file's last close */
+	DL_FS_READDIR,  /* a directory's listing being built (its opendir) */
+};
+
+/**
+ * struct dl_fs_opinfo - one operation, as a hook sees it
+ * @op: which
+ * @path: the file's path under the mount, "/"-separated, no leading "/"
+ *        ("devices/pci0000:00/0000:00:01.0/0000:01:00.0/config"): the
+ *        canonical one (bus/pci/devices/X/config is the device's);
+ *        for a lookup, the directory's path and the name
+ * @pid: the calling process (as FUSE reports it)
+ * @dev: the device whose active reference the operation holds while
+ *       the hook runs, or NULL (none: release, bus/ directories, a
+ *       driver's bind before it found its device, a refused operation)
+ */
+struct dl_fs_opinfo {
+	enum dl_fs_op op;
+	const char *path;
+	int pid;
+	struct dl_device *dev;
+};
+
+/**
+ * struct dl_fs_hook - a scenario's view of the operations
+ * @begin: called at the start of each operation, inside the active
+ *         section of @op->dev, before the operation does anything; may
+ *         block (a held operation keeps its device busy as a slow one
+ *         would). Returns 0 to go on, or a negative errno the operation
+ *         fails with. *@token is passed to @end.
+ * @end: called once the operation's result is known, before it is
+ *       answered (still inside the active section); must not block.
+ *       @result: bytes read or written, 0, or a negative errno; a lookup
+ *       reports 0 unless it was refused or failed by @begin.
+ * @arg: their argument
+ */
+struct dl_fs_hook {
+	int (*begin)(void *arg, const struct dl_fs_opinfo *op, void **token);
+	void (*end)(void *arg, const struct dl_fs_opinfo *op, void *token,
+		    int result);
+	void *arg;
+};
+
+/**
+ * dl_fs_set_hook() - see every operation (scenarios), or stop
+ * @fs: the filesystem
+ * @hook: the hook (copied), or NULL to remove the current one
+ *
+ * Without a hook an operation pays one predictable branch. Replacing or
+ * removing a hook waits until no operation is between its old hook's
+ * @begin and @end: the caller must first let held operations go.
+ *
+ * Context: any thread but a hook's; may block.
+ */
+void dl_fs_set_hook(struct dl_fs *fs, const struct dl_fs_hook *hook);
 
 /**
  * dl_fs_check_mountpoint() - whether a directory can be mounted on

@@ -166,6 +166,14 @@ struct dl_fs {
 	pthread_t notify_thread;
 	bool notify_started;
 	bool watching;
+
+	/* the scenario hook (hook.c): hook_on is the handlers' one test */
+	atomic_bool hook_on;
+	pthread_mutex_t hook_lock;
+	pthread_cond_t hook_cond;
+	struct dl_fs_hook hook;            /* hook_lock */
+	unsigned int hook_busy;            /* hook_lock: calls between begin
+					    * and end */
 };
 
 /* A directory listing being built (ops.c): struct fuse_dirent records. */
@@ -196,6 +204,8 @@ struct dirbuf {
  *            its removal has begun) and replies.
  * @write:    writes (the caller checked the writer is root); as @read.
  * @timeout:  cache time of the entry and attributes (NULL: TIMEOUT).
+ * @path:     its path under the mount, for scenario hooks (NULL: the
+ *            static directory's, else the device's directory).
  */
 struct kind_ops {
 	int (*stat)(struct dl_fs *fs, const struct key *k, struct stat *st);
@@ -209,6 +219,8 @@ struct kind_ops {
 	void (*write)(fuse_req_t req, struct dl_fs *fs, const struct key *k,
 		      const char *data, size_t size, off_t off);
 	double (*timeout)(const struct key *k);
+	int (*path)(struct dl_fs *fs, const struct key *k, char *buf,
+		    size_t len);
 };
 
 /* kinds.c */
@@ -307,6 +319,40 @@ int show_local_cpulist(struct dl_fs *fs, struct dl_device *dev,
 extern const struct fuse_lowlevel_ops dl_fs_ops;
 void dirbuf_add(struct dirbuf *b, const char *name, fuse_ino_t ino,
 		mode_t mode);
+
+/* hook.c: the scenario hook. A handler calls hook_begin() at the start
+ * of its work (inside its active section) and, if it did, hook_end()
+ * with its result before answering. */
+struct hookctx {
+	bool active;                       /* begin called the hook */
+	void *token;
+	struct dl_fs_opinfo op;
+	char path[512];
+};
+int hook_begin_slow(struct dl_fs *fs, struct hookctx *c, enum dl_fs_op op,
+		    fuse_req_t req, const struct key *k, const char *name,
+		    struct dl_device *dev);
+void hook_end_slow(struct dl_fs *fs, struct hookctx *c, int result);
+void hook_init(struct dl_fs *fs);
+void hook_destroy(struct dl_fs *fs);
+
+static inline int hook_begin(struct dl_fs *fs, struct hookctx *c,
+			     enum dl_fs_op op, fuse_req_t req,
+			     const struct key *k, const char *name,
+			     struct dl_device *dev)
+{
+	c->active = false;
+	if (__builtin_expect(!atomic_load_explicit(&fs->hook_on,
+						   memory_order_relaxed), 1))
+		return 0;
+	return hook_begin_slow(fs, c, op, req, k, name, dev);
+}
+
+static inline void hook_end(struct dl_fs *fs, struct hookctx *c, int result)
+{
+	if (__builtin_expect(c->active, 0))
+		hook_end_slow(fs, c, result);
+}
 
 /* inval.c: the kernel's caches */
 void inval_init(struct dl_fs *fs);
