@@ -84,7 +84,7 @@ check-sanitize: check-asan check-tsan
 # and then TSan; meson's deadline grows with the run.
 STRESS_SECONDS ?= 60
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS ?= host-proto attr-write topology lspci
+FUZZ_TARGETS ?= host-proto attr-write topology lspci scenario-parse
 STRESS_TIMEOUT = --timeout-multiplier $$(( $(STRESS_SECONDS) / 300 + 1 ))
 
 .PHONY: torture torture-asan torture-tsan fuzz verify

@@ -11,6 +11,9 @@ or "error ENAME message".
         t.host.eject("0000:01:00.0")
         t.host.wait_for_event("dead", "0000:01:00.0")
         t.run(["lspci"])            # inside the tree's mount namespace
+        sc = t.host.scenario(open("x.scen").read())   # armed (docs/scenarios.md)
+        p = t.popen(["lspci", "-vv"])
+        status, report = sc.wait()  # 0: every assertion passed
 
 A pytest fixture built on Tree is in tests/py/conftest.py.
 """
@@ -102,6 +105,33 @@ class HostChannel:
     def error(self, dbdf):
         return self.request("error", dbdf)
 
+    def scenario(self, text, name="scenario", timeout=30.0):
+        """Load the scenario TEXT (docs/scenarios.md) and return once
+        every rule is armed: a Scenario, whose wait() gives the verdicts.
+        A bad file raises DevlifeError ("EINVAL", "NAME:LINE: message")
+        and runs nothing."""
+        if any(c in name for c in " \t\r\n\\"):
+            raise ValueError("name %r contains white space or a backslash" % name)
+        body = text.replace("\\", "\\\\").replace("\n", "\\n")
+        s = self._connect(timeout)
+        try:
+            s.sendall(("scenario %s %s\n" % (name, body)).encode())
+            f = s.makefile("r", encoding="utf-8", errors="replace")
+            lines = []
+            for ln in f:
+                ln = ln.rstrip("\n")
+                if ln.startswith("error "):
+                    ename, _, msg = ln[6:].partition(" ")
+                    raise DevlifeError(ename, msg)
+                if ln.startswith(". "):
+                    lines.append(ln[2:])
+                    if ln.startswith(". loaded "):
+                        return Scenario(s, f, lines)
+            raise DevlifeError("EPIPE", "devlifed closed the connection before the scenario loaded")
+        except BaseException:
+            s.close()
+            raise
+
     def stats(self):
         return dict(l.split(None, 1) for l in self.request("stats") if l.strip())
 
@@ -150,6 +180,43 @@ class HostChannel:
                     if rec.seq > after and rec.event == event and rec.name == name:
                         return rec
         raise TimeoutError("no %s of %s after seq %d within %.1fs" % (event, name, after, timeout))
+
+
+class Scenario:
+    """A scenario running in devlifed, every rule armed
+    (HostChannel.scenario()). wait() reads its report to the end."""
+
+    def __init__(self, sock, f, lines):
+        self._sock = sock
+        self._f = f
+        self.lines = lines
+
+    def wait(self, timeout=120.0):
+        """The report to its end: (status, lines). status 0: every
+        assertion passed; 1: one failed (the lines say which)."""
+        self._sock.settimeout(timeout)
+        try:
+            for ln in self._f:
+                ln = ln.rstrip("\n")
+                if ln == "ok":
+                    break
+                if ln.startswith("error "):
+                    ename, _, msg = ln[6:].partition(" ")
+                    raise DevlifeError(ename, msg)
+                if ln.startswith(". "):
+                    self.lines.append(ln[2:])
+            else:
+                raise DevlifeError("EPIPE", "devlifed closed the connection before the scenario's end")
+        finally:
+            self._f.close()
+            self._sock.close()
+        failed = [l for l in self.lines if l.startswith("result ")]
+        status = 0 if failed and failed[-1].endswith(" 0 failed") else 1
+        return status, self.lines
+
+    def verdicts(self):
+        """The pass/FAIL lines so far."""
+        return [l for l in self.lines if l.startswith(("pass ", "FAIL "))]
 
 
 class Tree:

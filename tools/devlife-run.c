@@ -2,7 +2,8 @@
 /*
  * devlife-run: run an unmodified program against a devlife tree at /sys.
  *
- *   devlife-run [devlifed options] [--attach MOUNTPOINT] -- COMMAND [ARGS]
+ *   devlife-run [devlifed options] [--attach MOUNTPOINT] [--scenario FILE]
+ *               -- COMMAND [ARGS]
  *
  * COMMAND runs in a private mount namespace (inside a user namespace that
  * maps the caller to root when the caller is not root) in which /sys is
@@ -22,6 +23,10 @@
  * the runner itself is killed outright, the daemon gets SIGTERM and
  * COMMAND SIGKILL (PR_SET_PDEATHSIG); only the empty staging directory
  * remains.
+ *
+ * With --scenario FILE, the daemon loads the scenario (every rule armed)
+ * before COMMAND starts; its report goes to standard error and the exit
+ * status is the scenario's (docs/scenarios.md).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -33,6 +38,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "ctl/scenario-client.h"
 #include "run/run.h"
 
 static void usage(FILE *f)
@@ -53,6 +59,11 @@ static void usage(FILE *f)
 		"                     given to COMMAND as $DEVLIFE_SOCKET)\n"
 		"  --attach MOUNTPOINT  use a running devlifed's tree instead "
 		"of starting one\n"
+		"  --scenario FILE    run a race scenario against COMMAND "
+		"(docs/scenarios.md):\n"
+		"                     armed before COMMAND starts, its report on "
+		"stderr; exits\n"
+		"                     0 all passed, 1 one failed, 2 a bad file\n"
 		"  -v, --verbose      say what is mounted where\n"
 		"  -h, --help         this text\n"
 		"\n"
@@ -95,6 +106,10 @@ static int parse_args(int argc, char **argv, struct run *r)
 			return 1;
 		if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
 			r->verbose = true;
+		} else if (!strcmp(a, "--scenario")) {
+			if (i + 1 >= argc)
+				goto missing;
+			r->scenario = argv[++i];
 		} else if (!strcmp(a, "--attach") || !strncmp(a, "--attach=", 9)) {
 			if (a[8] == '=')
 				r->attach = a + 9;
@@ -247,27 +262,65 @@ static int prepare(struct run *r)
 	return run_graft_sys(r);
 }
 
+/*
+ * --scenario: load it into the daemon and wait until it is armed.
+ * Returns the connection (its report goes on), or -1: a bad file or an
+ * error, said on stderr, and COMMAND must not start.
+ */
+static int scenario_load(struct run *r, const char *req)
+{
+	const char *sock = r->socket ? r->socket : r->sock_path;
+	int fd;
+
+	if (r->attach) {
+		sock = getenv("DEVLIFE_SOCKET");
+		if (!sock || !*sock)
+			sock = "/run/devlife/devlifed.sock";
+	}
+	fd = scen_connect("devlife-run", sock, req);
+	if (fd >= 0 && scen_report("devlife-run", fd, stderr, 1) != -1) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
 int main(int argc, char **argv)
 {
 	struct run r = { .sigfd = -1 };
-	int code = 1, status;
+	int code = 1, status, scen_fd = -1;
+	char *scen_req = NULL;
+	bool prepared;
 
 	status = parse_args(argc, argv, &r);
 	if (status) {
 		usage(status > 0 ? stdout : stderr);
 		return status > 0 ? 0 : 2;
 	}
+	if (r.scenario && scen_request("devlife-run", r.scenario, &scen_req))
+		return SCEN_ERROR;
 	if (run_setup_signals(&r) < 0 ||
 	    prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) {
 		perror("devlife-run: signals");
 		return 1;
 	}
-	if (prepare(&r) == 0 && run_command(&r) == 0) {
+	prepared = prepare(&r) == 0;
+	if (prepared && scen_req && (scen_fd = scenario_load(&r, scen_req)) < 0) {
+		code = SCEN_ERROR; /* a bad scenario: COMMAND does not run */
+	} else if (prepared && run_command(&r) == 0) {
 		run_wait_command(&r);
 		code = exit_code(r.child_status);
+		if (scen_fd >= 0) {
+			fprintf(stderr, "devlife-run: COMMAND exited with status %d\n",
+				code);
+			code = scen_report("devlife-run", scen_fd, stderr, 0);
+		}
 	} else if (r.stop_signal) {
 		code = 128 + r.stop_signal;
 	}
+	if (scen_fd >= 0)
+		close(scen_fd);
+	free(scen_req);
 	run_end_leftovers(&r);
 	run_stop_daemon(&r);
 	remove_staging(&r);

@@ -9,7 +9,9 @@
  * ". " prefix) on standard output and exits 0 on "ok"; on "error ENAME
  * message" prints "devlifectl: ENAME message" on standard error and exits
  * 1; exits 2 when the socket cannot be reached or the command line is
- * wrong.
+ * wrong. `scenario FILE` sends a race scenario (docs/scenarios.md) and
+ * prints its report; it exits 0 when every assertion passed, 1 when one
+ * failed, 2 for a bad file or an error.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -22,6 +24,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "ctl/scenario-client.h"
 #include "ctl/trace-fmt.h"
 #include "proto.h"
 #include "server.h"
@@ -36,6 +39,8 @@ static void usage(FILE *f)
 		"  monitor [--property]\n"
 		"  add DBDF key=value... | eject DBDF | surprise DBDF\n"
 		"  relations BUS [DBDF...] | error DBDF\n"
+		"  scenario FILE        run a race scenario (docs/scenarios.md);\n"
+		"                       exits 0 all passed, 1 one failed, 2 a bad file\n"
 		"\n"
 		"Options:\n"
 		"  -s, --socket SOCKET  the host channel (default: $DEVLIFE_SOCKET,\n"
@@ -311,6 +316,29 @@ static int read_reply(int fd, char *buf, size_t cap, struct trace_fmt *tf)
 	return status;
 }
 
+/* scenario FILE: the report on standard output; 0 all passed, 1 an
+ * assertion failed, 2 a bad file (nothing ran) or an error. */
+static int scenario(int argc, char **argv, const char *sock)
+{
+	char *req = NULL;
+	int fd, status;
+
+	if (argc != 2) {
+		fprintf(stderr, "devlifectl: usage: scenario FILE\n");
+		return SCEN_ERROR;
+	}
+	status = scen_request("devlifectl", argv[1], &req);
+	if (status)
+		return status;
+	fd = scen_connect("devlifectl", sock, req);
+	free(req);
+	if (fd < 0)
+		return SCEN_ERROR;
+	status = scen_report("devlifectl", fd, stdout, 0);
+	close(fd);
+	return status;
+}
+
 int main(int argc, char **argv)
 {
 	const char *sock;
@@ -322,6 +350,8 @@ int main(int argc, char **argv)
 	status = parse_args(argc, argv, &sock);
 	if (status >= 0)
 		return status;
+	if (!strcmp(argv[optind], "scenario"))
+		return scenario(argc - optind, argv + optind, sock);
 	if (!strcmp(argv[optind], "trace")) {
 		argc = trace_options(argc, argv, optind, &fmt);
 		if (argc < 0)

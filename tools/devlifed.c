@@ -28,6 +28,7 @@
 #include <urcu-bp.h>
 
 #include "pci.h"
+#include "engine.h"
 #include "platform.h"
 #include "server.h"
 #include "emit.h"
@@ -384,6 +385,7 @@ struct daemon {
 	struct dl_host_monitor *mon;
 	struct dl_uevent_emitter *em;
 	struct dl_host_server *srv;
+	struct dl_scen_env scen;  /* what `scenario` requests act on */
 };
 
 /* Whether this is the host's network namespace (init's). */
@@ -491,6 +493,8 @@ static int start(struct daemon *d, const struct opts *o, struct dl_pci_desc *des
 	}
 	dl_host_server_set_monitor(d->srv, d->mon);
 	dl_host_server_set_settle(d->srv, settle_view, d->fs);
+	d->scen = (struct dl_scen_env){ d->tree, d->plat, d->fs };
+	dl_host_server_set_scenario(d->srv, dl_scen_host_run, &d->scen);
 	return 0;
 }
 

@@ -36,6 +36,7 @@ static const char *const help_lines[] = {
 	"stats                     tree counters, one 'key value' per line",
 	"trace [follow]            the lifecycle trace: 'seq ts_ns event name arg'; follow streams",
 	"monitor                   stream the uevents: 'uevent KERNEL|UDEV KEY=VALUE...'",
+	"scenario NAME TEXT        run a race scenario (TEXT: the file, \\n for newlines); streams its report",
 };
 
 static void format_rec(struct out *o, const struct dl_trace_record *rec)
@@ -293,6 +294,89 @@ static void cmd_host(struct dl_host_server *s, const struct dl_host_req *req,
 	dl_host__out_add(o, "ok\n", 3);
 }
 
+struct scen_out {
+	struct conn *c;
+	struct out *o;
+	int err;
+};
+
+/* A report line of the scenario, sent at once (a runner waits for the
+ * first before it starts its program). */
+static void scen_emit(void *arg, const char *line)
+{
+	struct scen_out *so = arg;
+
+	dl_host__out_data(so->o, line, strlen(line));
+	if (so->err == 0)
+		so->err = dl_host__out_flush(so->c->fd, so->o, false);
+}
+
+/* The file's text from its one-line form: "\n" a newline, "\\" a
+ * backslash. -EINVAL for any other escape. */
+static int unescape(const char *p, size_t n, char *out, size_t *ret)
+{
+	size_t len = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (p[i] != '\\') {
+			out[len++] = p[i];
+			continue;
+		}
+		if (++i == n || (p[i] != 'n' && p[i] != '\\'))
+			return -EINVAL;
+		out[len++] = p[i] == 'n' ? '\n' : '\\';
+	}
+	*ret = len;
+	return 0;
+}
+
+/* scenario NAME TEXT: parse, run, stream the report (its last data line
+ * "result N passed, M failed"), then "ok"; a bad file or a refusal is
+ * an error reply, and nothing ran. */
+static int cmd_scenario(struct conn *c, const char *args, size_t n)
+{
+	struct dl_host_server *s = c->s;
+	struct out o = { 0 };
+	struct scen_out so = { c, &o, 0 };
+	char name[256], err[512] = "", *text = NULL;
+	const char *sp = memchr(args, ' ', n);
+	dl_host_scenario_fn fn;
+	size_t len = 0;
+	void *arg;
+	int r;
+
+	pthread_mutex_lock(&s->lock);
+	fn = s->scenario;
+	arg = s->scenario_arg;
+	pthread_mutex_unlock(&s->lock);
+	if (!sp || sp == args || (size_t)(sp - args) >= sizeof(name)) {
+		r = -EINVAL;
+		snprintf(err, sizeof(err), "usage: scenario NAME TEXT");
+	} else if (!fn) {
+		r = -EOPNOTSUPP;
+		snprintf(err, sizeof(err), "this server runs no scenarios");
+	} else if (!(text = malloc(n))) {
+		r = -ENOMEM;
+		snprintf(err, sizeof(err), "out of memory");
+	} else if (unescape(sp + 1, n - (size_t)(sp + 1 - args), text, &len) < 0) {
+		r = -EINVAL;
+		snprintf(err, sizeof(err), "bad escape in the text (\\n and \\\\ only)");
+	} else {
+		memcpy(name, args, (size_t)(sp - args));
+		name[sp - args] = '\0';
+		r = fn(arg, name, text, len, scen_emit, &so, err, sizeof(err));
+	}
+	free(text);
+	if (r < 0)
+		dl_host__out_error(&o, -r, err);
+	else
+		dl_host__out_add(&o, "ok\n", 3);
+	if (so.err == 0)
+		so.err = dl_host__out_flush(c->fd, &o, true);
+	free(o.p);
+	return so.err;
+}
+
 /* Handle one request line; a negative return closes the connection. */
 int dl_host__handle_line(struct conn *c, const char *line, size_t n)
 {
@@ -302,6 +386,11 @@ int dl_host__handle_line(struct conn *c, const char *line, size_t n)
 	char err[256] = "";
 	int r;
 
+	/* Its text is not words: not for the request parser. */
+	while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+		n--;
+	if (n > 9 && !memcmp(line, "scenario ", 9))
+		return cmd_scenario(c, line + 9, n - 9);
 	r = dl_host_parse(line, n, &req, err, sizeof(err));
 	if (r < 0) {
 		dl_host__out_error(&o, -r, err);

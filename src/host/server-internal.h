@@ -16,6 +16,7 @@
 #include <devlife/devlife.h>
 
 #include "platform.h"
+#include "server.h"
 
 struct conn {
 	struct conn *next;               /* s->lock */
@@ -52,6 +53,8 @@ struct dl_host_server {
 	bool allow_root;                 /* lock */
 	void (*settle)(void *);          /* lock */
 	void *settle_arg;                /* lock */
+	dl_host_scenario_fn scenario;    /* lock */
+	void *scenario_arg;              /* lock */
 
 	pthread_mutex_t follow_lock;
 	struct conn *followers;          /* follow_lock */

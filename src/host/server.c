@@ -312,6 +312,15 @@ fail:
 	return r;
 }
 
+void dl_host_server_set_scenario(struct dl_host_server *s,
+				 dl_host_scenario_fn fn, void *arg)
+{
+	pthread_mutex_lock(&s->lock);
+	s->scenario = fn;
+	s->scenario_arg = arg;
+	pthread_mutex_unlock(&s->lock);
+}
+
 void dl_host_server_set_settle(struct dl_host_server *s, void (*fn)(void *),
 			       void *arg)
 {

@@ -15,6 +15,7 @@
 #define DEVLIFE_HOST_SERVER_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <sys/types.h>
 
 struct dl_pci_platform;
@@ -84,6 +85,34 @@ void dl_host_server_free(struct dl_host_server *s);
  */
 void dl_host_server_set_settle(struct dl_host_server *s, void (*fn)(void *),
 			       void *arg);
+
+/**
+ * typedef dl_host_scenario_fn - runs a scenario for the `scenario` command
+ * @arg: as given to dl_host_server_set_scenario()
+ * @name: the file's name the client gave, for messages
+ * @text: the scenario's text, @len bytes
+ * @emit: call with each report line; it reaches the client at once
+ * @emit_arg: its argument
+ * @err: where to put a bad file's "NAME:LINE: message"
+ * @errlen: its size
+ * Return: failed assertions (0 or more), or a negative errno (@err set).
+ */
+typedef int (*dl_host_scenario_fn)(void *arg, const char *name,
+				   const char *text, size_t len,
+				   void (*emit)(void *, const char *),
+				   void *emit_arg, char *err, size_t errlen);
+
+/**
+ * dl_host_server_set_scenario() - who runs `scenario` requests
+ * @s: the server
+ * @fn: the runner (devlifed: dl_scen_host_run()), or NULL (the command
+ *      is then refused with EOPNOTSUPP)
+ * @arg: its argument
+ *
+ * Context: any thread; applies to the requests handled afterwards.
+ */
+void dl_host_server_set_scenario(struct dl_host_server *s,
+				 dl_host_scenario_fn fn, void *arg);
 
 /**
  * dl_host__server_set_peer_policy() - change who may connect (tests)

@@ -27,6 +27,7 @@ struct run {
 	const char *socket;       /* the daemon's -s, or NULL: in staging */
 	char **command;
 	bool verbose;
+	const char *scenario;     /* --scenario FILE, or NULL */
 	/* state */
 	char staging[PATH_MAX];   /* a directory of the host: mnt/, work/,
 				   * the socket */

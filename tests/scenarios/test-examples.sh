@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# The scenario examples of docs/scenarios.md (examples/*.scen), each
+# against the real program its "# command:" line names, under
+# devlife-run: each must pass every assertion, and docs/scenarios.md
+# must show each file as it is. Then: one example run DL_SCEN_REPEAT
+# times (20 unless told) gives the same verdicts every time; a bad file
+# runs nothing (exit 2, "FILE:LINE: message", COMMAND not started); a
+# scenario asserting the unsafe outcome fails (exit 1); devlifectl
+# scenario against a running daemon.
+. "$(dirname "$0")/../fs/lib.sh"
+require_env
+[ "$(id -u)" -eq 0 ] || skip_all "needs root (devlife-run's namespace, nsenter)"
+[ -x "${DEVLIFE_RUN:-}" ] || { echo "Bail out! DEVLIFE_RUN not set"; exit 1; }
+HERE=$(cd "$(dirname "$0")" && pwd)
+EX=$HERE/examples
+DOC=$HERE/../../docs/scenarios.md
+REPEAT=${DL_SCEN_REPEAT:-20}
+
+# scen FILE COMMAND: run FILE against COMMAND (a shell line); the report
+# in $WORK/report; returns devlife-run's status
+scen() { timeout 120 "$DEVLIFE_RUN" --scenario "$1" -- sh -c "$2" >"$WORK/out" 2>"$WORK/report"; }
+# the verdicts of the last report, without what changes from run to run
+verdicts() { grep -E '^(pass|FAIL|result) ' "$WORK/report" | sed -E 's/pid [0-9]+/pid N/'; }
+command_of() { sed -n 's/^# command: //p' "$1"; }
+in_doc() { python3 -c 'import sys; sys.exit(open(sys.argv[1]).read() not in open(sys.argv[2]).read())' "$1" "$DOC"; }
+
+n=0
+for f in "$EX"/*.scen; do
+	name=$(basename "$f" .scen)
+	n=$((n + 1))
+	scen "$f" "$(command_of "$f")"
+	st=$?
+	passed=$(sed -n 's/^result \([0-9]*\) passed, 0 failed$/\1/p' "$WORK/report")
+	if [ "$st" -eq 0 ] && [ "${passed:-0}" -ge 3 ] && ! grep -q '^FAIL' "$WORK/report"; then
+		ok "$name: $passed assertions pass against '$(command_of "$f" | cut -c1-40)...'"
+	else
+		not_ok "$name: devlife-run exited $st"
+		diag <"$WORK/report"
+	fi
+	check "$name: docs/scenarios.md shows the file as it is" in_doc "$f"
+done
+expect_eq "five examples" "$n" 5
+
+# Determinism: the same verdicts on every run.
+f=$EX/eject-shell-loop.scen
+scen "$f" "$(command_of "$f")"
+verdicts >"$WORK/first"
+same=0
+for i in $(seq "$REPEAT"); do
+	scen "$f" "$(command_of "$f")"
+	if verdicts | cmp -s - "$WORK/first"; then
+		same=$((same + 1))
+	else
+		echo "# run $i differs:"; verdicts | diag
+	fi
+done
+expect_eq "eject-shell-loop: $REPEAT runs, the same verdicts each time" "$same" "$REPEAT"
+check "and those verdicts are passes" grep -q '^result [1-9][0-9]* passed, 0 failed$' "$WORK/first"
+
+# A bad file: nothing runs.
+printf 'on read */config as r: hold\nawait r\nexpect r = EWHAT\n' >"$WORK/bad.scen"
+scen "$WORK/bad.scen" "touch $WORK/ran"
+expect_eq "a bad file: exit 2" "$?" 2
+check "with FILE:LINE: message" grep -q "^devlife-run: EINVAL $WORK/bad.scen:3: 'EWHAT' is not an errno name" "$WORK/report"
+check "and COMMAND never started" test ! -e "$WORK/ran"
+
+# The unsafe outcome asserted: the verdict says so.
+sed 's/^expect r = 7 .*/expect r = ENODEV/' "$EX/eject-shell-loop.scen" >"$WORK/wrong.scen"
+f=$EX/eject-shell-loop.scen
+scen "$WORK/wrong.scen" "$(command_of "$f")"
+expect_eq "a failed assertion: exit 1" "$?" 1
+check "reported FAIL with what it got" grep -q "^FAIL $WORK/wrong.scen:12: expect r = ENODEV (got 7 (ok))" "$WORK/report"
+
+# devlifectl scenario against a running daemon (its own devlife-run)
+cat >"$WORK/ctl.scen" <<'SCEN'
+numvfs 0000:01:00.0 2
+wait add 0000:01:18.0
+expect present 0000:01:18.0
+eject 0000:01:00.1
+wait dead 0000:01:00.1
+expect absent 0000:01:00.1
+expect present 0000:01:00.0
+SCEN
+timeout 120 "$DEVLIFE_RUN" -- sh -c "'$DEVLIFECTL' scenario '$WORK/ctl.scen'; echo status \$?; '$DEVLIFECTL' scenario '$WORK/bad.scen'; echo status \$?" >"$WORK/out" 2>"$WORK/report"
+expect_eq "devlifectl scenario: 3 passed, exit 0" "$(grep -c '^pass ' "$WORK/out") $(sed -n 's/^status //p' "$WORK/out" | head -1)" "3 0"
+expect_eq "devlifectl scenario with a bad file: exit 2" "$(sed -n 's/^status //p' "$WORK/out" | tail -1)" 2
+finish
