@@ -300,7 +300,18 @@ enum dl_remove_flags {
  * -EBUSY (try mode, users or claims present); -ETIMEDOUT (deadline passed,
  * rolled back); -EDEADLK if the calling thread holds an active reference
  * on the subtree, or runs the claim release callback of a device of the
- * subtree (builds with debug checks abort then); -EINVAL for a NEW device or bad flags.
+ * subtree (builds with debug checks abort then); -EDEADLK also if the
+ * calling thread is itself running the removal of @dev (a callback of that
+ * removal, such as a child's driver remove, a watcher or a cancelled work
+ * item's done, removing its device or an ancestor: it would wait for
+ * itself; builds with debug checks print a report, then return); -EINVAL
+ * for a NEW device or bad flags.
+ *
+ * Builds with debug checks follow this call's waits (the drain, another
+ * thread's removal of @dev) and abort with a report of every thread
+ * involved when one closes a cycle of waits: a user of @dev (or of a
+ * descendant) waiting, directly or through other threads, for this one
+ * (for a device lock it holds, a work item it runs, a removal it runs).
  */
 int dl_device_remove(struct dl_device *dev, unsigned int flags,
 		     int64_t timeout_ns);
@@ -428,7 +439,9 @@ int dl_device_for_each_child(struct dl_device *dev,
  * before device_lock(D) before device_lock(child of D) before the
  * topology lock. In builds with debug checks an acquisition that breaks
  * this order aborts with a report naming both locks and both threads
- * instead of hanging.
+ * instead of hanging; so does a wait for the lock that closes a cycle of
+ * waits (its owner draining a device this thread is inside, or waiting
+ * through other threads for this one: see dl_device_remove()).
  *
  * Context: any thread; may block. Not recursive.
  */

@@ -129,8 +129,9 @@ int dl_tree_for_each_root(struct dl_tree *tree,
 /**
  * dl_debug_checks_enabled() - whether this build checks lock order
  * Context: any thread.
- * Return: 1 when lock-order, holder-tracking and reference-misuse checks
- * are compiled in, else 0.
+ * Return: 1 when lock-order, wait-for (deadlocks through waits: flush,
+ * drain, removal, device lock), holder-tracking and reference-misuse
+ * checks are compiled in, else 0.
  */
 int dl_debug_checks_enabled(void);
 

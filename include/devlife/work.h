@@ -101,7 +101,11 @@ int dl_work_queue(struct dl_workqueue *wq, struct dl_device *dev,
  * @wq: the queue
  *
  * Context: any thread except one of @wq's own workers (that would wait for
- * itself: -EDEADLK); may block.
+ * itself: -EDEADLK); may block. Builds with debug checks abort with a
+ * report of both sides when the wait closes a cycle of waits: an item it
+ * waits for waits, directly or through other threads, for the caller (it
+ * removes a device the caller is inside, wants a device lock the caller
+ * holds, ...), as dl_device_remove() says.
  * Return: 0, -EINVAL or -EDEADLK.
  */
 int dl_workqueue_flush(struct dl_workqueue *wq);
@@ -116,7 +120,8 @@ int dl_workqueue_flush(struct dl_workqueue *wq);
  * been skipped) and the workers are idle. This is the order a bus must
  * follow when it goes away: close the event sources, drain, tear down.
  *
- * Context: any thread except @wq's own workers; may block.
+ * Context: any thread except @wq's own workers; may block. Waits are
+ * checked as dl_workqueue_flush()'s.
  * Return: 0, -EINVAL or -EDEADLK.
  */
 int dl_workqueue_close(struct dl_workqueue *wq);

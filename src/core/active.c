@@ -718,6 +718,11 @@ int dl__active_drain(struct dl_tree *tree, struct dl_device **devs,
 		return 0;
 
 	DL_TEST_POINT("drain:wait", devs[0]);
+	if (DL_DEBUG) {
+		dl__wait_begin(&(struct dl__wait){ .kind = DL_WAIT_DRAIN,
+						   .devs = devs, .n = n });
+		DL_TEST_POINT("wait:blocking", devs[0]);
+	}
 	start = dl__now_ns();
 	pthread_mutex_lock(&tree->wait_lock);
 	if (tree->report_threshold_ns)
@@ -769,5 +774,7 @@ int dl__active_drain(struct dl_tree *tree, struct dl_device **devs,
 	}
 	pthread_mutex_unlock(&drain_lock);
 	atomic_fetch_sub(&dl__drainers, 1);
+	if (DL_DEBUG)
+		dl__wait_end();
 	return ret;
 }

@@ -251,7 +251,11 @@ struct dl_device {
 	struct dl_claim *claim;            /* tree->wait_lock */
 	/* the thread running this device's online/offline callback, 0 if
 	 * none (tree->wait_lock): a removal starts only once it is done */
-	pid_t onlining_tid;
+	atomic_int onlining_tid;           /* read unlocked by waits.c */
+	/* the thread running this device's removal, 0 if none (written
+	 * under tree->wait_lock): a removal that would wait for its own
+	 * thread fails instead (remove.c, waits.c) */
+	atomic_int remover_tid;
 	atomic_uint pending_work;          /* queued, not started items */
 
 	/*
@@ -319,6 +323,34 @@ struct dl__overflow {
 	atomic_long count;
 };
 
+/*
+ * What a thread is blocked on, for the wait-for checks of builds with
+ * debug checks (waits.c). Written by its thread under dl__threads_lock,
+ * read by others under it; what it points to is pinned by the waiter
+ * while it waits.
+ */
+enum dl__wait_kind {
+	DL_WAIT_NONE,
+	DL_WAIT_LOCK,    /* dev's device lock: its owner */
+	DL_WAIT_DRAIN,   /* devs[]' active users: their holders */
+	DL_WAIT_FLUSH,   /* a queue's items up to seq: their runners */
+	DL_WAIT_REMOVAL, /* dev's removal, or its online callback: owner */
+};
+
+struct dl__wait {
+	int kind;
+	struct dl_device *dev;           /* LOCK, REMOVAL */
+	struct dl_device *const *devs;   /* DRAIN */
+	size_t n;
+	const void *wq;                  /* FLUSH */
+	const char *wq_name;
+	uint64_t seq;
+	pid_t owner;                     /* REMOVAL */
+	bool online;                     /* REMOVAL: owner runs a callback */
+	const char *fn;                  /* the public call that waits */
+	void *site;                      /* and its caller */
+};
+
 struct dl__thread {
 	struct dl__thread_abi abi;         /* first: <devlife/inline.h> */
 	struct cds_list_head node;         /* dl__threads, dl__threads_lock */
@@ -334,6 +366,13 @@ struct dl__thread {
 			    * entering now would be reentrant); owner only */
 	int removing;      /* removals this thread is running; owner only */
 	int dtor_rounds;   /* thread-exit destructor calls so far */
+	/* debug, dl__threads_lock: what it waits for; the queue item it
+	 * runs (its body or done callback) */
+	struct dl__wait wait;
+	const void *work_wq;
+	const char *work_wq_name;
+	atomic_int lock_tid; /* the tid its device locks' lock_owner says */
+	uint64_t work_seq;
 };
 
 struct dl__thread *dl__thread_self(void);
@@ -427,6 +466,50 @@ void dl__check_mutex_held(pthread_mutex_t *m, const char *what,
 	} while (0)
 /* Debug: a drain of dev is about to wait; check no forbidden lock held. */
 void dl__lockdep_check_drain(struct dl_device *dev);
+
+/* ------------------------------------------------------------------ */
+/* Waits (waits.c)                                                     */
+
+/*
+ * The public call a thread is in, for reports: saved and set at the entry
+ * of a call that may wait, restored on its return. Debug builds only.
+ */
+struct dl__api_call {
+	const char *fn;
+	void *site;
+};
+struct dl__api_call dl__api_begin(const char *fn, void *site);
+void dl__api_end(struct dl__api_call saved);
+#define DL_API_BEGIN(fn)                                                       \
+	(DL_DEBUG ? dl__api_begin((fn), __builtin_return_address(0))            \
+		  : (struct dl__api_call){ 0 })
+#define DL_API_END(saved)                                                      \
+	do {                                                                   \
+		if (DL_DEBUG)                                                  \
+			dl__api_end(saved);                                    \
+	} while (0)
+
+/*
+ * Debug builds: the calling thread is about to block on *w. Records it
+ * and follows who it waits for, who they wait for, and so on: if that
+ * comes back to this thread, every thread of the cycle waits for ever,
+ * and this aborts with a report of each one's wait, call site and
+ * holdings. dl__wait_end(): it no longer waits.
+ */
+void dl__wait_begin(const struct dl__wait *w);
+void dl__wait_end(void);
+/* Debug builds: the calling thread runs an item of wq numbered seq (its
+ * body or its done callback); wq NULL: no longer. */
+void dl__work_running(const void *wq, const char *name, uint64_t seq);
+/*
+ * A removal of dev that would wait for the removal the calling thread is
+ * running itself (a callback of that removal removing its device or an
+ * ancestor). Builds with debug checks print the report; the caller fails
+ * with -EDEADLK. wait_lock held.
+ */
+void dl__wait_self_report(struct dl_device *dev);
+/* A call site as a person can use it (holders.c). */
+void dl__describe_site(char *buf, size_t len, void *site);
 
 /* ------------------------------------------------------------------ */
 /* Drivers, work, claims                                               */

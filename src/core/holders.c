@@ -17,7 +17,7 @@
  * in it, which `addr2line -f -e FILE OFFSET` turns into a function and a
  * source line (a static function, or a program linked without -rdynamic).
  */
-static void describe_site(char *buf, size_t len, void *site)
+void dl__describe_site(char *buf, size_t len, void *site)
 {
 	Dl_info info;
 
@@ -63,7 +63,7 @@ char *dl__holders_report(struct dl_device **devs, size_t n,
 
 				if (c <= 0 || atomic_load(&s->dev) != dev)
 					continue;
-				describe_site(site, sizeof(site),
+				dl__describe_site(site, sizeof(site),
 					      DL_DEBUG ? s->site : NULL);
 				fprintf(f,
 					"  %s: thread %d (%s) holds %ld, "

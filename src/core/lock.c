@@ -145,11 +145,27 @@ DL_EXPORT void dl_device_lock(struct dl_device *dev)
 		t = dl__thread_self();
 		check_lock(t, dev);
 	}
-	pthread_mutex_lock(&dev->lock);
+	if (DL_DEBUG && pthread_mutex_trylock(&dev->lock) != 0) {
+		/* It will block: a wait the wait-for checks follow. */
+		struct dl__api_call api = DL_API_BEGIN("dl_device_lock");
+
+		dl__wait_begin(&(struct dl__wait){ .kind = DL_WAIT_LOCK,
+						   .dev = dev });
+		DL_TEST_POINT("wait:blocking", dev);
+		pthread_mutex_lock(&dev->lock);
+		dl__wait_end();
+		DL_API_END(api);
+	} else if (!DL_DEBUG) {
+		pthread_mutex_lock(&dev->lock);
+	}
 	atomic_store_explicit(&dev->lock_owner, my_tid(),
 			      memory_order_relaxed);
 	dl__locks_held++;
 	if (DL_DEBUG) {
+		/* the tid lock_owner names this thread by: a fork()ed
+		 * child's thread keeps its parent thread's (waits.c) */
+		atomic_store_explicit(&t->lock_tid, my_tid(),
+				      memory_order_relaxed);
 		if (t->nheld == DL_HELD_LOCKS)
 			dl__die("thread %d holds more than %d device locks",
 				(int)t->tid, DL_HELD_LOCKS);

@@ -154,6 +154,7 @@ static void set_state(struct dl_device *dev, enum dl_device_state st,
 	/* only the owner of a removal changes the state, from REMOVING */
 	dl__assert(atomic_load(&dev->state) == DL_STATE_REMOVING);
 	atomic_store(&dev->state, st);
+	atomic_store(&dev->remover_tid, 0);
 	dl__trace_record(tree, dev, ev, arg, &rec);
 	pthread_cond_broadcast(&tree->wait_cond);
 	pthread_mutex_unlock(&tree->wait_lock);
@@ -271,6 +272,7 @@ static long sum_from(struct walk *w, size_t from)
 
 static int remove_internal(struct dl_device *dev, unsigned int flags,
 			   uint64_t deadline, bool committed);
+static int remove_self(struct dl_device *dev, unsigned int flags);
 
 /*
  * Committed: remove the children one at a time, first child first. Each
@@ -468,6 +470,7 @@ static int remove_internal(struct dl_device *dev, unsigned int flags,
 	pthread_mutex_lock(&tree->wait_lock);
 	for (;;) {
 		int st = atomic_load(&dev->state);
+		pid_t owner;
 
 		if (st == DL_STATE_NEW) {
 			r = -EINVAL;
@@ -482,6 +485,7 @@ static int remove_internal(struct dl_device *dev, unsigned int flags,
 		if (st == DL_STATE_LIVE &&
 		    (!dev->onlining_tid || dev->onlining_tid == gettid())) {
 			atomic_store(&dev->state, DL_STATE_REMOVING);
+			atomic_store(&dev->remover_tid, gettid());
 			dl__trace_record(tree, dev, DL_EV_REMOVE_START,
 					 (int32_t)flags, &rec);
 			break;
@@ -494,8 +498,27 @@ static int remove_internal(struct dl_device *dev, unsigned int flags,
 			pthread_mutex_lock(&tree->wait_lock);
 			continue;
 		}
-		if (dl__cond_wait_until(&tree->wait_cond, &tree->wait_lock,
-					deadline) == ETIMEDOUT) {
+		/* The owner of the removal is this very thread: a callback
+		 * of that removal (a child's driver remove, watcher or work
+		 * done callback) removes its device or an ancestor. Waiting
+		 * would be for ever, whatever the deadlines. */
+		owner = st == DL_STATE_LIVE ? dev->onlining_tid
+					    : atomic_load(&dev->remover_tid);
+		if (owner == gettid()) {
+			dl__wait_self_report(dev);
+			r = -EDEADLK;
+			goto out_unlock;
+		}
+		if (DL_DEBUG)
+			dl__wait_begin(&(struct dl__wait){
+				.kind = DL_WAIT_REMOVAL, .dev = dev,
+				.owner = owner,
+				.online = st == DL_STATE_LIVE });
+		r = dl__cond_wait_until(&tree->wait_cond, &tree->wait_lock,
+					deadline);
+		if (DL_DEBUG)
+			dl__wait_end();
+		if (r == ETIMEDOUT) {
 			r = -ETIMEDOUT;
 			goto out_unlock;
 		}
@@ -519,15 +542,12 @@ out:
 	return r;
 }
 
-DL_EXPORT int dl_device_remove(struct dl_device *dev, unsigned int flags,
-			       int64_t timeout_ns)
+static int remove_checked(struct dl_device *dev, unsigned int flags,
+			  int64_t timeout_ns)
 {
 	uint64_t deadline = 0;
 	struct dl_device *cb;
 
-	assert_return(dev, -EINVAL);
-	assert_return(flags <= DL_REMOVE_SURPRISE, -EINVAL);
-	assert_return(timeout_ns >= 0 || timeout_ns == DL_NO_TIMEOUT, -EINVAL);
 	/*
 	 * A claim's release callback runs inside a removal of its device:
 	 * removing that device or an ancestor from it would wait for that
@@ -558,11 +578,37 @@ DL_EXPORT int dl_device_remove(struct dl_device *dev, unsigned int flags,
 	return remove_internal(dev, flags, deadline, false);
 }
 
+DL_EXPORT int dl_device_remove(struct dl_device *dev, unsigned int flags,
+			       int64_t timeout_ns)
+{
+	struct dl__api_call api;
+	int r;
+
+	assert_return(dev, -EINVAL);
+	assert_return(flags <= DL_REMOVE_SURPRISE, -EINVAL);
+	assert_return(timeout_ns >= 0 || timeout_ns == DL_NO_TIMEOUT, -EINVAL);
+	api = DL_API_BEGIN("dl_device_remove");
+	r = remove_checked(dev, flags, timeout_ns);
+	DL_API_END(api);
+	return r;
+}
+
 DL_EXPORT int dl_device_remove_self(struct dl_device *dev,
 				    unsigned int flags)
 {
+	struct dl__api_call api;
+	int r;
+
 	assert_return(dev, -EINVAL);
 	assert_return(flags <= DL_REMOVE_SURPRISE, -EINVAL);
+	api = DL_API_BEGIN("dl_device_remove_self");
+	r = remove_self(dev, flags);
+	DL_API_END(api);
+	return r;
+}
+
+static int remove_self(struct dl_device *dev, unsigned int flags)
+{
 	/* Drop our own protection first, or our drain would wait for us
 	 * (kernfs_remove_self()): the reference a work item's worker took
 	 * for it, if dev is its device, and the caller's own. The caller's
@@ -575,5 +621,5 @@ DL_EXPORT int dl_device_remove_self(struct dl_device *dev,
 	} else {
 		return -EINVAL;
 	}
-	return dl_device_remove(dev, flags, DL_NO_TIMEOUT);
+	return remove_checked(dev, flags, DL_NO_TIMEOUT);
 }

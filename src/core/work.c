@@ -69,7 +69,14 @@ bool dl__work_drop_active(struct dl_device *dev, bool subtree)
 static void finish(struct dl_tree *tree, struct work_item *it, int status)
 {
 	struct dl_workqueue *wq = it->wq, *was = current_wq;
+	struct dl__thread *self = DL_DEBUG ? dl__thread_self() : NULL;
+	const void *was_wq = DL_DEBUG ? self->work_wq : NULL;
+	const char *was_name = DL_DEBUG ? self->work_wq_name : NULL;
+	uint64_t was_seq = DL_DEBUG ? self->work_seq : 0;
 
+	/* a flush waits for this thread until the item is off the list */
+	if (DL_DEBUG)
+		dl__work_running(wq, wq->name, it->seq);
 	/* as in a worker: flushing or closing its own queue from the
 	 * callback would wait for itself, and says -EDEADLK instead */
 	current_wq = wq;
@@ -86,6 +93,8 @@ static void finish(struct dl_tree *tree, struct work_item *it, int status)
 	pthread_cond_broadcast(&wq->idle);
 	pthread_mutex_unlock(&wq->lock);
 	free(it);
+	if (DL_DEBUG)
+		dl__work_running(was_wq, was_name, was_seq);
 }
 
 static void *worker(void *arg)
@@ -118,6 +127,8 @@ static void *worker(void *arg)
 		closed = atomic_load(&it->dev->gate_final) != 0;
 		pthread_mutex_unlock(&wq->lock);
 
+		if (DL_DEBUG)
+			dl__work_running(wq, wq->name, it->seq);
 		DL_TEST_POINT("work:run", it->dev);
 		if (closed) {
 			status = -ECANCELED;
@@ -133,6 +144,8 @@ static void *worker(void *arg)
 		}
 
 		finish(wq->tree, it, status);
+		if (DL_DEBUG)
+			dl__work_running(NULL, NULL, 0);
 		pthread_mutex_lock(&wq->lock);
 	}
 	pthread_mutex_unlock(&wq->lock);
@@ -261,33 +274,68 @@ static bool outstanding_upto_locked(struct dl_workqueue *wq, uint64_t seq)
 	return false;
 }
 
+/*
+ * Wait until no item numbered up to target is outstanding (flush), or
+ * none at all (close: target UINT64_MAX). Builds with debug checks record
+ * the wait for the wait-for checks (waits.c) when it blocks.
+ */
+static void wait_items(struct dl_workqueue *wq, uint64_t target)
+{
+	bool recorded = false;
+
+	pthread_mutex_lock(&wq->lock);
+	while (outstanding_upto_locked(wq, target)) {
+		if (DL_DEBUG && !recorded) {
+			/* not under wq->lock: the report may take long, a
+			 * pause point may stop here */
+			pthread_mutex_unlock(&wq->lock);
+			dl__wait_begin(&(struct dl__wait){
+				.kind = DL_WAIT_FLUSH, .wq = wq,
+				.wq_name = wq->name, .seq = target });
+			DL_TEST_POINT("wait:blocking", NULL);
+			recorded = true;
+			pthread_mutex_lock(&wq->lock);
+			continue;
+		}
+		pthread_cond_wait(&wq->idle, &wq->lock);
+	}
+	pthread_mutex_unlock(&wq->lock);
+	if (recorded)
+		dl__wait_end();
+}
+
 DL_EXPORT int dl_workqueue_flush(struct dl_workqueue *wq)
 {
+	struct dl__api_call api;
 	uint64_t target;
 
 	assert_return(wq, -EINVAL);
 	if (current_wq == wq)
 		return -EDEADLK;
+	api = DL_API_BEGIN("dl_workqueue_flush");
 	pthread_mutex_lock(&wq->lock);
 	target = wq->next_seq;
-	while (outstanding_upto_locked(wq, target))
-		pthread_cond_wait(&wq->idle, &wq->lock);
 	pthread_mutex_unlock(&wq->lock);
+	wait_items(wq, target);
+	DL_API_END(api);
 	return 0;
 }
 
 DL_EXPORT int dl_workqueue_close(struct dl_workqueue *wq)
 {
+	struct dl__api_call api;
+
 	assert_return(wq, -EINVAL);
 	if (current_wq == wq)
 		return -EDEADLK;
 	/* Producers check closed under the same lock: once we have set it,
 	 * every queuing still in flight has either finished or will fail. */
+	api = DL_API_BEGIN("dl_workqueue_close");
 	pthread_mutex_lock(&wq->lock);
 	wq->closed = true;
-	while (!cds_list_empty(&wq->pending) || !cds_list_empty(&wq->running))
-		pthread_cond_wait(&wq->idle, &wq->lock);
 	pthread_mutex_unlock(&wq->lock);
+	wait_items(wq, UINT64_MAX);
+	DL_API_END(api);
 	return 0;
 }
 

@@ -1,0 +1,283 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The wait-for checks of builds with debug checks (src/core/waits.c):
+ * deadlocks through the library's waits (a flush, a removal's drain, a
+ * device lock, another removal) abort with a report of both sides, each
+ * forced with pause points and gates; a removal that would wait for the
+ * removal its own thread runs fails with -EDEADLK. Each scenario runs in
+ * a forked child with an alarm: without the check it hangs, and the
+ * alarm ends it.
+ *
+ * Linked with -rdynamic (tests/core/meson.build) so that the report can
+ * name this file's functions: they are not static for that.
+ */
+#include "testutil.h"
+
+struct pair {
+	struct dl_device *in;  /* the device the thread is inside */
+	struct dl_device *rm;  /* the device it removes, or locks */
+	struct dl_workqueue *wq;
+	struct gate *gate;
+	int ret;
+};
+
+static struct gate item_gate;
+
+void waits_item_removes_device(struct dl_device *dev, void *arg);
+void *waits_flusher_main(void *arg);
+void *waits_lock_user_main(void *arg);
+void *waits_remover_main(void *arg);
+void waits_remove_parent_watcher(struct dl_device *dev,
+				 const struct dl_trace_record *rec,
+				 void *arg);
+
+/* (a) A work item removes its device C ... */
+void waits_item_removes_device(struct dl_device *dev, void *arg)
+{
+	(void)arg;
+	gate_pass(&item_gate);
+	fprintf(stderr, "item: remove says %d\n",
+		dl_device_remove(dev, DL_REMOVE_WAIT, DL_NO_TIMEOUT));
+}
+
+/* ... while a thread inside C flushes the item's queue. */
+void *waits_flusher_main(void *arg)
+{
+	struct pair *a = arg;
+
+	if (dl_device_enter(a->in) != 0)
+		_exit(3);
+	fprintf(stderr, "flusher: flush says %d\n",
+		dl_workqueue_flush(a->wq));
+	dl_device_exit(a->in);
+	return NULL;
+}
+
+static void flush_vs_item_removal(void *arg)
+{
+	struct dl_tree *tree = mktree();
+	struct pair a = { 0 };
+
+	(void)arg;
+	alarm(10);
+	a.in = mkdev(tree, NULL, "wa-c");
+	if (dl_workqueue_new(tree, "wa-q", 1, &a.wq) != 0)
+		_exit(3);
+	gate_init(&item_gate);
+	if (dl_work_queue(a.wq, a.in, waits_item_removes_device, NULL,
+			  NULL) != 0)
+		_exit(3);
+	gate_wait_entered(&item_gate, 1); /* the item runs */
+	pause_arm(0, "wait:blocking", NULL);
+	spawn(waits_flusher_main, &a);
+	pause_wait(0); /* the flusher waits for the running item */
+	pause_release(0);
+	gate_open(&item_gate); /* the item's removal drains the flusher */
+	pause(); /* the alarm ends a hang */
+}
+
+TEST(flush_vs_work_item_removing_its_device)
+{
+	char out[16384];
+	int status = run_captured(flush_vs_item_removal, NULL, out,
+				  sizeof(out));
+
+	if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGABRT)
+		FAIL_AT("expected an abort with a deadlock report, got %s %d; "
+			"it printed:\n%s",
+			WIFSIGNALED(status) ? "signal" : "exit status",
+			WIFSIGNALED(status) ? WTERMSIG(status)
+					    : WEXITSTATUS(status),
+			out);
+	ASSERT_CONTAINS(out, "devlife: deadlock: 2 threads wait for each");
+	/* the flusher's side: its wait, its call site, what it holds */
+	ASSERT_CONTAINS(out, "in dl_workqueue_flush() called at "
+			     "waits_flusher_main+0x");
+	ASSERT_CONTAINS(out, "waits for the items of work queue \"wa-q\"");
+	ASSERT_CONTAINS(out, "active(wa-c)x1 entered at waits_flusher_main+0x");
+	/* the worker's side */
+	ASSERT_CONTAINS(out, "in dl_device_remove() called at "
+			     "waits_item_removes_device+0x");
+	ASSERT_CONTAINS(out, "waits for the active users of wa-c to leave");
+	ASSERT_CONTAINS(out, "an item of work queue \"wa-q\" it runs");
+	ASSERT_CONTAINS(out, "devlife: fatal: deadlock through waits");
+}
+
+/* (b) A user of D wants the device lock of U ... */
+void *waits_lock_user_main(void *arg)
+{
+	struct pair *a = arg;
+
+	if (dl_device_enter(a->in) != 0)
+		_exit(3);
+	dl_device_lock(a->rm);
+	dl_device_unlock(a->rm);
+	dl_device_exit(a->in);
+	return NULL;
+}
+
+/* ... held by the thread that drains D. */
+static void drain_under_unrelated_lock(void *arg)
+{
+	struct dl_tree *tree = mktree();
+	struct pair a = { 0 };
+
+	(void)arg;
+	alarm(10);
+	a.in = mkdev(tree, NULL, "wb-d");
+	a.rm = mkdev(tree, NULL, "wb-u");
+	dl_device_lock(a.rm);
+	pause_arm(0, "wait:blocking", a.rm);
+	spawn(waits_lock_user_main, &a);
+	pause_wait(0); /* the user, inside wb-d, waits for wb-u's lock */
+	pause_release(0);
+	fprintf(stderr, "remove says %d\n",
+		dl_device_remove(a.in, DL_REMOVE_WAIT, DL_NO_TIMEOUT));
+}
+
+TEST(drain_under_a_lock_its_user_wants)
+{
+	char out[16384];
+	int status = run_captured(drain_under_unrelated_lock, NULL, out,
+				  sizeof(out));
+
+	if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGABRT)
+		FAIL_AT("expected an abort with a deadlock report, got %s %d; "
+			"it printed:\n%s",
+			WIFSIGNALED(status) ? "signal" : "exit status",
+			WIFSIGNALED(status) ? WTERMSIG(status)
+					    : WEXITSTATUS(status),
+			out);
+	ASSERT_CONTAINS(out, "devlife: deadlock: 2 threads wait for each");
+	ASSERT_CONTAINS(out, "in dl_device_remove() called at ");
+	ASSERT_CONTAINS(out, "waits for the active users of wb-d to leave");
+	ASSERT_CONTAINS(out, "holds: device_lock(wb-u);");
+	ASSERT_CONTAINS(out, "in dl_device_lock() called at "
+			     "waits_lock_user_main+0x");
+	ASSERT_CONTAINS(out, "waits for device_lock(wb-u)");
+	ASSERT_CONTAINS(out, "active(wb-d)x1 entered at waits_lock_user_main+0x");
+}
+
+/* (c) Two users, each inside one device, each removing the other's. */
+void *waits_remover_main(void *arg)
+{
+	struct pair *a = arg;
+
+	if (dl_device_enter(a->in) != 0)
+		_exit(3);
+	gate_pass(a->gate);
+	a->ret = dl_device_remove(a->rm, DL_REMOVE_WAIT, DL_NO_TIMEOUT);
+	dl_device_exit(a->in);
+	return NULL;
+}
+
+static void abba_through_active_references(void *arg)
+{
+	struct dl_tree *tree = mktree();
+	struct dl_device *x = mkdev(tree, NULL, "wc-a");
+	struct dl_device *y = mkdev(tree, NULL, "wc-b");
+	struct gate g1, g2;
+	struct pair p1 = { .in = x, .rm = y, .gate = &g1 };
+	struct pair p2 = { .in = y, .rm = x, .gate = &g2 };
+
+	(void)arg;
+	alarm(10);
+	gate_init(&g1);
+	gate_init(&g2);
+	spawn(waits_remover_main, &p1);
+	spawn(waits_remover_main, &p2);
+	gate_wait_entered(&g1, 1); /* both are inside */
+	gate_wait_entered(&g2, 1);
+	pause_arm(0, "wait:blocking", y);
+	gate_open(&g1);
+	pause_wait(0); /* the first drains wc-b, waiting for the second */
+	pause_release(0);
+	gate_open(&g2); /* the second's drain of wc-a closes the cycle */
+	pause();
+}
+
+TEST(two_users_removing_each_others_device)
+{
+	char out[16384];
+	int status = run_captured(abba_through_active_references, NULL, out,
+				  sizeof(out));
+
+	if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGABRT)
+		FAIL_AT("expected an abort with a deadlock report, got %s %d; "
+			"it printed:\n%s",
+			WIFSIGNALED(status) ? "signal" : "exit status",
+			WIFSIGNALED(status) ? WTERMSIG(status)
+					    : WEXITSTATUS(status),
+			out);
+	ASSERT_CONTAINS(out, "devlife: deadlock: 2 threads wait for each");
+	ASSERT_CONTAINS(out, "waits for the active users of wc-a to leave");
+	ASSERT_CONTAINS(out, "waits for the active users of wc-b to leave");
+	ASSERT_CONTAINS(out, "active(wc-a)x1 entered at waits_remover_main+0x");
+	ASSERT_CONTAINS(out, "active(wc-b)x1 entered at waits_remover_main+0x");
+	ASSERT_CONTAINS(out, "in dl_device_remove() called at "
+			     "waits_remover_main+0x");
+}
+
+/*
+ * A callback of a committed removal (here a watcher told that the child
+ * is DEAD, on the thread removing the parent) removes the parent: it
+ * would wait for the removal its own thread runs. -EDEADLK, with a
+ * report in builds with debug checks; the outer removal completes.
+ */
+void waits_remove_parent_watcher(struct dl_device *dev,
+				 const struct dl_trace_record *rec,
+				 void *arg)
+{
+	(void)arg;
+	if (rec->event != DL_EV_DEAD || strcmp(dl_device_name(dev), "wd-c"))
+		return;
+	fprintf(stderr, "inner remove says %d\n",
+		dl_device_remove(dl_device_parent(dev), DL_REMOVE_WAIT,
+				 DL_NO_TIMEOUT));
+}
+
+static void callback_removes_parent(void *arg)
+{
+	struct dl_tree *tree = mktree();
+	struct dl_device *p = mkdev(tree, NULL, "wd-p");
+	int r;
+
+	(void)arg;
+	alarm(10);
+	(void)mkdev(tree, p, "wd-c");
+	if (dl_tree_watch(tree, waits_remove_parent_watcher, NULL) != 0)
+		_exit(3);
+	r = dl_device_remove(p, DL_REMOVE_WAIT, 1000000000);
+	fprintf(stderr, "outer remove says %d, state %d\n", r,
+		(int)dl_device_state(p));
+}
+
+TEST(callback_of_committed_removal_removing_the_parent)
+{
+	char out[16384], want[64];
+	int status = run_captured(callback_removes_parent, NULL, out,
+				  sizeof(out));
+
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		FAIL_AT("expected the child to finish, got %s %d; it "
+			"printed:\n%s",
+			WIFSIGNALED(status) ? "signal" : "exit status",
+			WIFSIGNALED(status) ? WTERMSIG(status)
+					    : WEXITSTATUS(status),
+			out);
+	snprintf(want, sizeof(want), "inner remove says %d", -EDEADLK);
+	ASSERT_CONTAINS(out, want);
+	snprintf(want, sizeof(want), "outer remove says 0, state %d",
+		 (int)DL_STATE_DEAD);
+	ASSERT_CONTAINS(out, want);
+	ASSERT_CONTAINS(out, "devlife: deadlock avoided: thread ");
+	ASSERT_CONTAINS(out, "in dl_device_remove() called at "
+			     "waits_remove_parent_watcher+0x");
+	ASSERT_CONTAINS(out, "would wait for the removal of wd-p, which this "
+			     "same thread is running");
+}
+
+TEST_MAIN(flush_vs_work_item_removing_its_device,
+	  drain_under_a_lock_its_user_wants,
+	  two_users_removing_each_others_device,
+	  callback_of_committed_removal_removing_the_parent)
