@@ -465,6 +465,9 @@ static int remove_internal(struct dl_device *dev, unsigned int flags,
 	struct dl_tree *tree = dev->tree;
 	struct dl_trace_record rec;
 	struct walk marks = { 0 };
+#ifdef DL_TEST_HOOKS
+	bool announced = false;
+#endif
 	int r;
 
 	pthread_mutex_lock(&tree->wait_lock);
@@ -504,6 +507,18 @@ static int remove_internal(struct dl_device *dev, unsigned int flags,
 		 * would be for ever, whatever the deadlines. */
 		owner = st == DL_STATE_LIVE ? dev->onlining_tid
 					    : atomic_load(&dev->remover_tid);
+#ifdef DL_TEST_HOOKS
+		if (st == DL_STATE_LIVE && !announced) {
+			/* a test stops here: this removal waits for a
+			 * running online/offline callback (not under
+			 * wait_lock, which that callback's end takes) */
+			announced = true;
+			pthread_mutex_unlock(&tree->wait_lock);
+			DL_TEST_POINT("remove:wait-callback", dev);
+			pthread_mutex_lock(&tree->wait_lock);
+			continue;
+		}
+#endif
 		if (owner == gettid()) {
 			dl__wait_self_report(dev);
 			r = -EDEADLK;

@@ -1245,8 +1245,16 @@ TEST(s10_async_online_vs_remove)
 		dev = mkdev(tree, NULL, "ccw0");
 		gate_wait_entered(&online_gate, 1);
 		rm = remover(dev, DL_REMOVE_WAIT);
+		/* forced: the removal stops where it found the online
+		 * running and has started nothing (the device is LIVE);
+		 * it then waits for the callback to return */
+		pause_arm(1, "remove:wait-callback", dev);
 		t = spawn(remover_thread, rm);
-		ASSERT_TRUE(still_running(t, 200));
+		pause_wait(1);
+		ASSERT_EQ(dl_device_state(dev), DL_STATE_LIVE);
+		pause_release(1);
+		ASSERT_TRUE(still_running(t, 50));
+		ASSERT_EQ(dl_device_state(dev), DL_STATE_LIVE);
 		gate_open(&online_gate);
 		join(t);
 		ASSERT_EQ(rm->ret, 0);
