@@ -145,7 +145,9 @@ int dl_device_notify_change(struct dl_device *dev, int32_t reason);
  *
  * Context: the thread making the change, with no lock of this library
  * held except, for DL_EV_BIND, DL_EV_PROBE_FAIL, DL_EV_UNBIND,
- * DL_EV_ONLINE and DL_EV_OFFLINE, device_lock(@dev). Must not block for
+ * DL_EV_ONLINE and DL_EV_OFFLINE, device_lock(@dev), and for
+ * DL_EV_CHANGE what the caller of dl_device_notify_change() holds (a
+ * PF's device_lock when its VFs are enabled). Must not block for
  * long, take device locks, or add or remove devices: hand such work to
  * another thread.
  */

@@ -622,6 +622,10 @@ static int sriov_enable(struct dl_device *pf, struct dl_pci_func *f,
 			return r;
 		}
 	}
+	/* drivers/pci/iov.c sriov_enable(): KOBJ_CHANGE on the PF once
+	 * sriov_add_vfs() added (and probed) every VF; sriov_disable()
+	 * sends none. */
+	dl_device_notify_change(pf, DL_PCI_CHANGE_SRIOV);
 	return 0;
 }
 

@@ -91,8 +91,8 @@ struct dl_pci_sriov {
 /**
  * enum dl_pci_change - reasons of the DL_EV_CHANGE a function reports
  * (dl_device_notify_change()), as the kernel sends KOBJ_CHANGE
- * @DL_PCI_CHANGE_SRIOV: a PF's VFs were enabled (drivers/pci/iov.c
- *                       sriov_enable()); not reported yet
+ * @DL_PCI_CHANGE_SRIOV: a PF's VFs were enabled, after every VF's add
+ *                       (drivers/pci/iov.c sriov_enable())
  * @DL_PCI_CHANGE_MDEV_REGISTERED: a function now offers mdev types
  *                                 (mdev_register_parent())
  * @DL_PCI_CHANGE_MDEV_UNREGISTERED: it stopped (mdev_unregister_parent())

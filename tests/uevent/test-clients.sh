@@ -44,13 +44,17 @@ wait_until() {
 	"$@"
 }
 
-"$UDEV_CLIENT" 7 >"$WORK/c.out" 2>&1 &
+# the events below: 2 VFs added then the PF's change (sriov_enable()),
+# the VFs removed (sriov_disable() sends no change), the eject's unbind
+# and remove, the synthesized change
+NEV=8
+"$UDEV_CLIENT" $NEV >"$WORK/c.out" 2>&1 &
 CPID=$!
-/usr/bin/python3 "$(dirname "$0")/pyudev-client.py" 7 >"$WORK/py.out" 2>&1 &
+/usr/bin/python3 "$(dirname "$0")/pyudev-client.py" $NEV >"$WORK/py.out" 2>&1 &
 PYPID=$!
 udevadm monitor --kernel --udev --property >"$WORK/mon.out" 2>&1 &
 MPID=$!
-/usr/bin/python3 "$(dirname "$0")/nl-listen.py" 7 >"$WORK/nl.out" 2>&1 &
+/usr/bin/python3 "$(dirname "$0")/nl-listen.py" $NEV >"$WORK/nl.out" 2>&1 &
 NLPID=$!
 # the host channel's stream of the same events, in udevadm's layout
 "$DEVLIFECTL" -s "$SOCK" monitor --property >"$WORK/ctl.out" 2>&1 &
@@ -81,6 +85,7 @@ check "uevent reads the kernel's variables" \
 
 want="add $VF0
 add $VF1
+change $PF
 remove $VF1
 remove $VF0
 unbind 0000:00:04.0
@@ -89,10 +94,10 @@ change 0000:00:03.0"
 
 wait "$CPID"; crc=$?
 wait "$PYPID"; pyrc=$?
-expect_eq "libudev program exits 0 after 7 events" "$crc" 0
+expect_eq "libudev program exits 0 after $NEV events" "$crc" 0
 expect_eq "libudev program: the events in order" \
 	"$(grep -E '^(add|remove|change|bind|unbind) ' "$WORK/c.out" | cut -d' ' -f1-2)" "$want"
-expect_eq "pyudev exits 0 after 7 events" "$pyrc" 0
+expect_eq "pyudev exits 0 after $NEV events" "$pyrc" 0
 expect_eq "pyudev: the events in order" \
 	"$(grep -E '^(add|remove|change|bind|unbind) ' "$WORK/py.out" | cut -d' ' -f1-2)" "$want"
 # SEQNUMs: increasing, the same for both clients
@@ -108,7 +113,7 @@ check "pyudev lists 0000:00:03.0 and the PF" \
 # On one socket bound to both groups, each event's kernel copy comes
 # before udev's (udevd sends its copy after it received the kernel's).
 wait "$NLPID"; nlrc=$?
-expect_eq "one socket on both groups: 7 udev copies, each after its kernel copy" "$nlrc" 0
+expect_eq "one socket on both groups: $NEV udev copies, each after its kernel copy" "$nlrc" 0
 [ "$nlrc" = 0 ] || diag <"$WORK/nl.out"
 expect_eq "one socket on both groups: the events in order" \
 	"$(grep '^UDEV ' "$WORK/nl.out" | cut -d' ' -f3,4 | sed 's|/.*/||')" "$want"
@@ -116,10 +121,10 @@ expect_eq "one socket on both groups: the events in order" \
 # udevadm monitor: every event's two copies (each group's whole block
 # printed: the last event's copies are the change's)
 MC="/usr/bin/python3 $(dirname "$0")/monitor-check.py"
-check "udevadm monitor printed 7 kernel and 7 udev events" \
-	wait_until $MC complete "$WORK/mon.out" 7
+check "udevadm monitor printed $NEV kernel and $NEV udev events" \
+	wait_until $MC complete "$WORK/mon.out" $NEV
 kill "$MPID" 2>/dev/null; wait "$MPID" 2>/dev/null
-for ev in "add.*/$VF0 (pci)" "remove.*/$VF0 (pci)" "remove.*/0000:00:04.0 (pci)"; do
+for ev in "add.*/$VF0 (pci)" "change.*/$PF (pci)" "remove.*/$VF0 (pci)" "remove.*/0000:00:04.0 (pci)"; do
 	check "udevadm monitor: KERNEL $ev" grep -q "^KERNEL\[.*$ev" "$WORK/mon.out"
 	check "udevadm monitor: UDEV $ev" grep -q "^UDEV  \[.*$ev" "$WORK/mon.out"
 done
@@ -128,14 +133,14 @@ done
 # its output has no order; within each it has the kernel's (SEQNUM), and
 # each udev copy pairs with a kernel copy (monitor-check.py)
 check "udevadm monitor: each group in SEQNUM order, each udev copy paired with its kernel copy" \
-	$MC pairs "$WORK/mon.out" 7
+	$MC pairs "$WORK/mon.out" $NEV
 check "udevadm monitor: the synthesized change carries SYNTH_UUID and SYNTH_ARG_MODE" \
 	bash -c "grep -qx 'SYNTH_UUID=8a4f2c1e-3b5d-4e6f-8a9b-0c1d2e3f4a5b' '$WORK/mon.out' && grep -qx 'SYNTH_ARG_MODE=1' '$WORK/mon.out'"
 # devlifectl monitor: the same events, both copies, the same variables,
 # in udevadm's layout (header, "%-6s[SEC.USEC] %-8s DEVPATH (SUBSYSTEM)",
 # KEY=VALUE lines, a blank line)
-check "devlifectl monitor printed 7 kernel and 7 udev events" \
-	wait_until $MC complete "$WORK/ctl.out" 7
+check "devlifectl monitor printed $NEV kernel and $NEV udev events" \
+	wait_until $MC complete "$WORK/ctl.out" $NEV
 kill "$CTLPID" 2>/dev/null; wait "$CTLPID" 2>/dev/null
 check "devlifectl monitor --property prints, group by group, what udevadm monitor --property prints" \
 	$MC same "$WORK/ctl.out" "$WORK/mon.out"

@@ -103,6 +103,45 @@ static void live_set(const char *devpath, bool on)
 	}
 }
 
+/*
+ * The PF's change (drivers/pci/iov.c sriov_enable()) comes once VFs are
+ * enabled, after every VF's add: sriov_numvfs reads the new count, and
+ * each virtfnN link leads to a VF whose add came before. sriov_disable()
+ * sends none.
+ */
+static unsigned long pf_changes;
+
+static void check_pf_change(const char *devpath)
+{
+	char p[512], t[512], vf[200];
+	unsigned int n = 0;
+	ssize_t len;
+	FILE *f;
+
+	pf_changes++;
+	snprintf(p, sizeof(p), "%s%s/sriov_numvfs", mnt, devpath);
+	f = fopen(p, "re");
+	if (!f || fscanf(f, "%u", &n) != 1)
+		violation("change of %s: sriov_numvfs unreadable", devpath);
+	if (f)
+		fclose(f);
+	if (n == 0)
+		violation("change of %s with no VF enabled", devpath);
+	for (unsigned int i = 0; i < n; i++) {
+		snprintf(p, sizeof(p), "%s%s/virtfn%u", mnt, devpath, i);
+		len = readlink(p, t, sizeof(t) - 1);
+		if (len < 0) {
+			violation("change of %s: no virtfn%u", devpath, i);
+			continue;
+		}
+		t[len] = '\0';
+		snprintf(vf, sizeof(vf), BRIDGE "/%s", strrchr(t, '/') + 1);
+		if (live_find(vf) < 0)
+			violation("change of %s before the add of %s", devpath,
+				  vf);
+	}
+}
+
 /* What the event must find in the view, and the tree's shape. */
 static void check(const struct dl_uevent *ev)
 {
@@ -126,6 +165,8 @@ static void check(const struct dl_uevent *ev)
 		if (!strcmp(sub, "pci") && !bus_link_exists(p, sub))
 			violation("%s of %s: no bus/pci/devices link", a, p);
 	}
+	if (!strcmp(a, "change") && !st && !strcmp(p, BRIDGE "/" PF))
+		check_pf_change(p);
 	if (!strcmp(a, "add"))
 		live_set(p, true);
 	if (!strcmp(a, "bind") && live_find(p) < 0)
@@ -316,9 +357,9 @@ static void seed_live(void)
 
 static void one_round(void)
 {
-	/* SR-IOV: 4 VFs added, then removed */
+	/* SR-IOV: 4 VFs added, then the PF's change; the VFs removed */
 	put(BRIDGE "/" PF "/sriov_numvfs", "4");
-	until("add", "", 4);
+	until("change", PF, 1);
 	put(BRIDGE "/" PF "/sriov_numvfs", "0");
 	until("remove", "", 4);
 	/* an mdev created (bound to vfio_mdev) and removed */
@@ -369,12 +410,14 @@ TEST(events_follow_the_view)
 	ctl("surprise", "0000:00:01.0", NULL);
 	until("remove", "0000:00:01.0", 1);
 	printf("# events %lu (each checked twice): add %lu remove %lu "
-	       "change %lu bind %lu unbind %lu; violations %lu\n",
+	       "change %lu (%lu of the PF) bind %lu unbind %lu; "
+	       "violations %lu\n",
 	       nevents, by_action[0], by_action[1], by_action[2],
-	       by_action[3], by_action[4], violations);
+	       pf_changes / 2, by_action[3], by_action[4], violations);
 	kill(pid, SIGTERM);
 	waitpid(pid, &st, 0);
 	ASSERT_EQ(violations, 0);
+	ASSERT_EQ(pf_changes / 2, (unsigned long)rounds);
 	if (!iters)
 		ASSERT_GE(nevents, 1000);
 	ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
