@@ -10,10 +10,12 @@ listener sees each event's KERNEL copy before its UDEV copy.
 Prints "ready" once bound, then "KERNEL|UDEV SEQNUM ACTION DEVPATH" per
 message until COUNT udev copies came; exits 1 on a UDEV copy whose
 KERNEL copy had not come before it on this socket, or after 10 s without
-a message.
+a message. With DUMP, writes each udev copy's properties there, one JSON
+object a line.
 
-  nl-listen.py COUNT
+  nl-listen.py COUNT [DUMP]
 """
+import json
 import select
 import socket
 import struct
@@ -22,6 +24,7 @@ import sys
 NETLINK_KOBJECT_UEVENT = 15
 
 want = int(sys.argv[1])
+dump = open(sys.argv[2], "w") if len(sys.argv) > 2 else None
 s = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_KOBJECT_UEVENT)
 s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
 s.bind((0, 1 | 2))
@@ -47,6 +50,9 @@ while want > 0:
     if src == "KERNEL":
         kernel_seen.add(seq)
     else:
+        if dump:
+            dump.write(json.dumps(env) + "\n")
+            dump.flush()
         if seq not in kernel_seen:
             print("udev copy %s before its kernel copy" % seq, flush=True)
             bad += 1

@@ -147,6 +147,50 @@ check "devlifectl monitor --property prints, group by group, what udevadm monito
 check "devlifectl monitor: one stream, each udev copy after its kernel copy" \
 	$MC ordered "$WORK/ctl.out"
 
+# mdevctl's udev rule (Debian's mdevctl, 60-mdevctl.rules) starts a
+# parent's defined mdevs on its registration: ACTION=="change",
+# ENV{MDEV_STATE}=="registered", TEST=="/etc/mdevctl.d/$kernel". The
+# parent's driver is unbound and bound again (mdev_unregister_parent(),
+# mdev_register_parent()); the rules file, evaluated on the udev copies
+# received (udev-rules.py), must match the registration and nothing else,
+# and the program it runs, mdevctl itself, must start the defined mdev
+# from the tree.
+RULES=/usr/lib/udev/rules.d/60-mdevctl.rules
+MP=0000:00:02.0
+MUUID=3e1b2c4d-5f60-4a71-8b92-a3b4c5d6e7f8
+if [ -f "$RULES" ] && command -v mdevctl >/dev/null; then
+	check "a private /etc/mdevctl.d" bash -c "mount -t tmpfs tmpfs /etc/mdevctl.d && mkdir -p /etc/mdevctl.d/scripts.d/callouts /etc/mdevctl.d/scripts.d/notifiers"
+	check "mdevctl defines an mdev of $MP, started with its parent" \
+		mdevctl define -u $MUUID -p $MP -t i915-GVTg_V5_4 --auto
+	/usr/bin/python3 "$(dirname "$0")/nl-listen.py" 4 "$WORK/mdev.json" >"$WORK/nl2.out" 2>&1 &
+	NL2=$!
+	check "the raw listener listens" wait_for "$WORK/nl2.out" '^ready'
+	echo $MP >/sys/bus/pci/drivers/mdev-parent/unbind
+	echo $MP >/sys/bus/pci/drivers/mdev-parent/bind
+	wait "$NL2"; expect_eq "4 udev copies of the parent's unbind and bind" "$?" 0
+	expect_eq "the parent's events as the kernel's mdev core and driver core send them" \
+		"$(python3 -c 'import json,sys
+for l in open(sys.argv[1]):
+    e = json.loads(l)
+    print(e["ACTION"], e["DEVPATH"].rsplit("/", 1)[1], e.get("MDEV_STATE", "-"))' "$WORK/mdev.json")" \
+		"change $MP unregistered
+unbind $MP -
+change $MP registered
+bind $MP -"
+	/usr/bin/python3 "$(dirname "$0")/udev-rules.py" "$RULES" "$WORK/mdev.json" >"$WORK/rules.out" 2>&1
+	expect_eq "mdevctl's rules match the registration's change alone" \
+		"$(grep -v '^run ' "$WORK/rules.out" | cut -d' ' -f2-)" "change /devices/pci0000:00/$MP"
+	check "the matching rule runs mdevctl start-parent-mdevs $MP" \
+		grep -q "^run .*/mdevctl start-parent-mdevs $MP " "$WORK/rules.out"
+	diag <"$WORK/rules.out"
+	# what the rule's RUN does, without its logger pipes (the rule names
+	# /usr/sbin/mdevctl; Debian's package installs /usr/bin/mdevctl)
+	check "mdevctl start-parent-mdevs $MP" mdevctl start-parent-mdevs $MP
+	check "mdevctl started the defined mdev in the tree" test -e /sys/bus/mdev/devices/$MUUID
+else
+	missing "mdevctl or its $RULES is missing (scripts/deps.sh installs mdevctl)"
+fi
+
 # udevadm info: what the view and udev's database say
 udevadm info /sys/bus/pci/devices/0000:00:03.0 >"$WORK/info.out" 2>&1
 check "udevadm info: its devpath" grep -qx 'P: /devices/pci0000:00/0000:00:03.0' "$WORK/info.out"
