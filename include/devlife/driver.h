@@ -163,6 +163,28 @@ struct dl_driver *dl_device_driver(struct dl_device *dev);
 void dl_device_set_autoprobe(struct dl_device *dev, bool autoprobe);
 
 /**
+ * dl_tree_set_autoprobe() - choose whether adds probe, tree-wide
+ * @tree: the tree (NULL is ignored)
+ * @autoprobe: true (the default) to let dl_device_add() bind a driver to
+ *             each device whose own autoprobe is on; false: no add binds
+ *
+ * Linux's drivers_autoprobe of a bus (drivers/base/bus.c): explicit binds
+ * (dl_device_bind()) still work. Adds already past their publication
+ * are not affected.
+ *
+ * Context: any thread; lock-free.
+ */
+void dl_tree_set_autoprobe(struct dl_tree *tree, bool autoprobe);
+
+/**
+ * dl_tree_autoprobe() - the tree-wide setting of dl_tree_set_autoprobe()
+ * @tree: the tree
+ * Context: any thread; lock-free.
+ * Return: whether adds probe (false for a NULL @tree).
+ */
+bool dl_tree_autoprobe(struct dl_tree *tree);
+
+/**
  * dl_device_set_drvdata() - store the bound driver's per-device data
  * @dev: the device (NULL is ignored)
  * @data: the data; cleared when the driver is unbound

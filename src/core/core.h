@@ -114,6 +114,7 @@ struct dl_tree {
 	pthread_mutex_t wait_lock;
 	pthread_cond_t wait_cond;
 
+	atomic_bool autoprobe;             /* a bus's drivers_autoprobe */
 	pthread_mutex_t drivers_lock;      /* leaf; protects drivers */
 	pthread_cond_t drivers_cond;       /* a driver's last pin went */
 	struct cds_list_head drivers;

@@ -261,7 +261,7 @@ unlock:
 		atomic_fetch_add(&tree->stats.devices_live, 1);
 		dl__trace_notify(tree, dev, &rec);
 		DL_TEST_POINT("add:published", dev);
-		if (dev->autoprobe)
+		if (dev->autoprobe && atomic_load(&tree->autoprobe))
 			(void)dl_device_bind(dev, NULL);
 	}
 	if (parent)

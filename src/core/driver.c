@@ -307,6 +307,18 @@ DL_EXPORT void dl_device_set_autoprobe(struct dl_device *dev, bool autoprobe)
 		dev->autoprobe = autoprobe;
 }
 
+DL_EXPORT void dl_tree_set_autoprobe(struct dl_tree *tree, bool autoprobe)
+{
+	if (tree)
+		atomic_store(&tree->autoprobe, autoprobe);
+}
+
+DL_EXPORT bool dl_tree_autoprobe(struct dl_tree *tree)
+{
+	assert_return(tree, false);
+	return atomic_load(&tree->autoprobe);
+}
+
 DL_EXPORT void dl_device_set_drvdata(struct dl_device *dev, void *data)
 {
 	if (dev)

@@ -161,6 +161,7 @@ DL_EXPORT int dl_tree_new(struct dl_tree **ret)
 	CDS_INIT_LIST_HEAD(&tree->drivers);
 	CDS_INIT_LIST_HEAD(&tree->workqueues);
 	atomic_init(&tree->refs, 1);
+	atomic_init(&tree->autoprobe, true);
 	tree->ring = dl__calloc(DL_TRACE_RING, sizeof(*tree->ring));
 	if (!tree->ring) {
 		tree_destroy(tree);

@@ -5,7 +5,7 @@
  *   bus/{pci,mdev}/devices/NAME -> ../../../devices/.../NAME  (K_BUSLINK)
  *   class/mdev_bus/NAME -> ../../devices/.../NAME            (K_CLASSLINK)
  *   bus/pci/drivers/NAME/                                    (K_DRVDIR)
- *   bus/pci/drivers/NAME/{bind,unbind}                       (K_DRVATTR)
+ *   bus/pci/drivers/NAME/{bind,unbind,new_id,remove_id}     (K_DRVATTR)
  *   bus/pci/drivers/NAME/module           (K_DRVMODLINK, dir-module.c)
  *   bus/pci/drivers/NAME/DEVICE -> ../../../../devices/...   (K_DRVLINK)
  *
@@ -136,8 +136,10 @@ const struct kind_ops kind_buspci_drivers = {
 };
 
 /* The files of a driver directory, by K_DRVATTR's idx. */
-enum { DRV_BIND, DRV_UNBIND };
-static const char *const drvattr_names[] = { "bind", "unbind" };
+enum { DRV_BIND, DRV_UNBIND, DRV_NEW_ID, DRV_REMOVE_ID, DRV_COUNT };
+static const char *const drvattr_names[DRV_COUNT] = {
+	"bind", "unbind", "new_id", "remove_id",
+};
 
 /* bus/pci/drivers/NAME/: bind, unbind and a link per bound device. */
 static void lookup_drvdir(fuse_req_t req, struct dl_fs *fs,
@@ -146,7 +148,7 @@ static void lookup_drvdir(fuse_req_t req, struct dl_fs *fs,
 	struct dl_device *dev;
 	struct key k;
 
-	for (int i = DRV_BIND; i <= DRV_UNBIND; i++) {
+	for (int i = DRV_BIND; i < DRV_COUNT; i++) {
 		if (strcmp(name, drvattr_names[i]) == 0) {
 			k = (struct key){ K_DRVATTR, NULL, i, 0, dir->drv };
 			reply_entry(req, fs, &k);
@@ -177,8 +179,8 @@ static void list_drvdir(struct dl_fs *fs, const struct key *dir,
 {
 	struct devvec kids = { 0 };
 
-	dirbuf_add(b, drvattr_names[DRV_BIND], 0, S_IFREG);
-	dirbuf_add(b, drvattr_names[DRV_UNBIND], 0, S_IFREG);
+	for (int i = DRV_BIND; i < DRV_COUNT; i++)
+		dirbuf_add(b, drvattr_names[i], 0, S_IFREG);
 	dirbuf_add(b, "module", 0, S_IFLNK);
 	if (dl_tree_for_each_root(fs->tree, push_all, &kids) < 0)
 		b->err = ENOMEM;
@@ -196,6 +198,29 @@ const struct kind_ops kind_drvdir = {
 };
 
 /*
+ * `new_id` and `remove_id` (drivers/pci/pci-driver.c new_id_store(),
+ * remove_id_store()): the text as written, up to the page sysfs gives a
+ * store; new_id returns once the functions it now matches are probed.
+ */
+static void write_dynid(fuse_req_t req, struct dl_fs *fs, const struct key *k,
+			const char *data, size_t size)
+{
+	char text[ATTR_MAX + 1];
+	size_t n = size < ATTR_MAX ? size : ATTR_MAX;
+	int r;
+
+	memcpy(text, data, n);
+	text[n] = '\0';
+	if (!fs->plat)
+		r = -ENODEV;
+	else if (k->idx == DRV_NEW_ID)
+		r = dl_pci_platform_new_id(fs->plat, k->drv, text);
+	else
+		r = dl_pci_platform_remove_id(fs->plat, k->drv, text);
+	reply_store(req, r, size);
+}
+
+/*
  * `echo DEVICE > bind` / `unbind`: no active reference of
  * the driver directory (it names no device); binding enters the device.
  */
@@ -209,6 +234,10 @@ static void write_drvattr(fuse_req_t req, struct dl_fs *fs, const struct key *k,
 	int r;
 
 	(void)off;
+	if (k->idx == DRV_NEW_ID || k->idx == DRV_REMOVE_ID) {
+		write_dynid(req, fs, k, data, size);
+		return;
+	}
 	r = store_text(data, size, text, sizeof(text));
 	if (r < 0 || strlen(text) > DL_NAME_MAX) {
 		fuse_reply_err(req, r < 0 ? -r : ENODEV);

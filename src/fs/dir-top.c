@@ -4,7 +4,7 @@
  * bus/pci/rescan:
  *
  *   /  bus/  bus/pci/  bus/pci/{devices,drivers}/  bus/pci/rescan
- *   bus/pci/drivers_probe
+ *   bus/pci/drivers_probe  bus/pci/drivers_autoprobe
  *   bus/mdev/  bus/mdev/devices/  devices/  class/  class/mdev_bus/
  *   (kernel/ and kernel/iommu_groups/ are dir-iommu.c's)
  *
@@ -48,6 +48,7 @@ static const struct fixed bus_entries[] = {
 static const struct fixed buspci_entries[] = {
 	{ "devices", K_BUSPCI_DEVICES, S_IFDIR },
 	{ "drivers", K_BUSPCI_DRIVERS, S_IFDIR },
+	{ "drivers_autoprobe", K_BUSPCI_DRIVERS_AUTOPROBE, S_IFREG },
 	{ "drivers_probe", K_BUSPCI_DRIVERS_PROBE, S_IFREG },
 	{ "rescan", K_BUSPCI_RESCAN, S_IFREG },
 	FIXED_END
@@ -309,6 +310,44 @@ static void write_drivers_probe(fuse_req_t req, struct dl_fs *fs,
 
 const struct kind_ops kind_buspci_drivers_probe = {
 	.stat = stat_wronly, .write = write_drivers_probe,
+};
+
+/*
+ * bus/pci/drivers_autoprobe, as drivers/base/bus.c's
+ * drivers_autoprobe_show()/_store(): "1" or "0"; a write starting with
+ * '0' turns it off, any other turns it on. Off, an added function is not
+ * probed (bus_probe_device()) nor are the functions a registered driver
+ * would match (bus_add_driver()); binds and drivers_probe still work.
+ */
+static int stat_autoprobe(struct dl_fs *fs, const struct key *k,
+			  struct stat *st)
+{
+	(void)k;
+	fill_stat(fs, 0, S_IFREG | 0644, ATTR_MAX, st);
+	return 0;
+}
+
+static void read_autoprobe(fuse_req_t req, struct dl_fs *fs,
+			   const struct key *k, size_t size, off_t off)
+{
+	const char *text = dl_tree_autoprobe(fs->tree) ? "1\n" : "0\n";
+
+	(void)k;
+	reply_text(req, text, 2, size, off);
+}
+
+static void write_autoprobe(fuse_req_t req, struct dl_fs *fs,
+			    const struct key *k, const char *data, size_t size,
+			    off_t off)
+{
+	(void)k, (void)off;
+	if (size)
+		dl_tree_set_autoprobe(fs->tree, data[0] != '0');
+	reply_store(req, 0, size);
+}
+
+const struct kind_ops kind_buspci_drivers_autoprobe = {
+	.stat = stat_autoprobe, .read = read_autoprobe, .write = write_autoprobe,
 };
 
 const struct kind_ops kind_buspci_rescan = {

@@ -23,6 +23,7 @@ static const struct kind_ops *const table[K_MAX] = {
 	[K_MODULE] = &kind_module,
 	[K_KERNEL] = &kind_kernel,
 	[K_IOMMU_GROUPS] = &kind_iommu_groups,
+	[K_BUSPCI_DRIVERS_AUTOPROBE] = &kind_buspci_drivers_autoprobe,
 	[K_DEVDIR] = &kind_devdir,
 	[K_ATTR] = &kind_attr,
 	[K_LINK] = &kind_link,

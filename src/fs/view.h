@@ -58,6 +58,7 @@ enum kind {
 	K_MODULE,              /* module                  (static) */
 	K_KERNEL,              /* kernel                  (static) */
 	K_IOMMU_GROUPS,        /* kernel/iommu_groups     (static) */
+	K_BUSPCI_DRIVERS_AUTOPROBE, /* bus/pci/drivers_autoprobe (static) */
 	K_STATIC_MAX,
 	K_DEVDIR = 32,         /* a root bus or function directory */
 	K_ATTR,                /* an attribute of a function */
@@ -231,7 +232,7 @@ extern const struct kind_ops kind_root, kind_bus, kind_buspci,
 	kind_buspci_devices, kind_buspci_drivers, kind_buspci_rescan,
 	kind_devices, kind_busmdev, kind_busmdev_devices,
 	kind_class, kind_class_mdevbus,
-	kind_buspci_drivers_probe;                            /* dir-top.c */
+	kind_buspci_drivers_probe, kind_buspci_drivers_autoprobe; /* dir-top.c */
 extern const struct kind_ops kind_devdir, kind_link;          /* dir-device.c */
 extern const struct kind_ops kind_attr;                       /* attr.c */
 extern const struct kind_ops kind_buslink, kind_drvdir, kind_drvattr,

@@ -138,6 +138,9 @@ int dl_pci__spec_add(const struct dl_pci_desc *d, size_t idx, struct dl_tree *tr
 			return r;
 		}
 	}
+	/* with the bus's drivers_autoprobe off, an add binds nothing */
+	if (!dl_tree_autoprobe(tree))
+		return 0;
 	if (s->driver) {
 		struct dl_driver *drv = dl_driver_find(tree, s->driver);
 

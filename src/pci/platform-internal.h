@@ -44,7 +44,16 @@ struct pdrv {
 	void *data;                      /* written once */
 	struct dl_driver_ops ops;        /* written once, before registration */
 	struct dl_driver *handle;        /* written once, after registration */
+	struct dynid *dynids;            /* platform-ids.c's lock */
 };
+
+/* platform-ids.c */
+struct dl_pci_id;
+struct dl_pci_func;
+bool dl_pci__dynid_match(struct pdrv *pd, const struct dl_pci_id *dev);
+void dl_pci__func_id(struct dl_pci_func *f, struct dl_pci_id *ret);
+void dl_pci__dynids_free(struct pdrv *pd);
+int dl_pci__driver_attach(struct dl_pci_platform *plat, struct pdrv *pd);
 
 /*
  * The event queue of one bus. It exists from the probe of the bus's

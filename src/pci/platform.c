@@ -106,6 +106,7 @@ static bool pdrv_match(struct dl_driver *drv, struct dl_device *dev)
 	struct pdrv *pd = dl_driver_data(drv);
 	struct dl_pci_func *f = dl_pci_func_of(dev);
 	char ov[sizeof(f->driver_override)];
+	struct dl_pci_id id;
 
 	if (!f)
 		return false;
@@ -120,6 +121,9 @@ static bool pdrv_match(struct dl_driver *drv, struct dl_device *dev)
 	if ((f->flags & DL_PCI_F_VF) && f->physfn &&
 	    !atomic_load(&dl_pci_func_of(f->physfn)->sriov->drivers_autoprobe))
 		return false;
+	dl_pci__func_id(f, &id);
+	if (dl_pci__dynid_match(pd, &id))
+		return true;
 	if (f->driver_name)
 		return strcmp(f->driver_name, pd->pci->name) == 0;
 	return pd->pci->match && pd->pci->match(dev, pd->data);
@@ -188,6 +192,8 @@ int dl_pci_platform_register_driver(struct dl_pci_platform *plat,
 	pthread_mutex_unlock(&plat->drv_lock);
 	if (ret)
 		*ret = pd->handle;
+	if (dl_tree_autoprobe(plat->tree))
+		(void)dl_pci__driver_attach(plat, pd);
 	return 0;
 }
 
@@ -209,6 +215,7 @@ int dl_pci_platform_unregister_driver(struct dl_pci_platform *plat,
 	if (!pd)
 		return -ENOENT;
 	dl_driver_unregister(pd->handle);
+	dl_pci__dynids_free(pd);
 	free(pd);
 	return 0;
 }
@@ -366,6 +373,7 @@ static void unregister_all(struct dl_pci_platform *plat)
 		if (!pd)
 			break;
 		dl_driver_unregister(pd->handle);
+		dl_pci__dynids_free(pd);
 		free(pd);
 	}
 	dl_driver_unregister(plat->mdev_drv);

@@ -216,6 +216,31 @@ struct dl_pci_error_handlers {
 	void (*resume)(struct dl_device *dev, void *data);
 };
 
+/** Any ID, in struct dl_pci_id (the kernel's PCI_ANY_ID). */
+#define DL_PCI_ANY_ID 0xffffffffu
+
+/**
+ * struct dl_pci_id - an ID a driver takes (the kernel's pci_device_id)
+ * @vendor: Vendor ID or DL_PCI_ANY_ID
+ * @device: Device ID or DL_PCI_ANY_ID
+ * @subvendor: Subsystem Vendor ID or DL_PCI_ANY_ID
+ * @subdevice: Subsystem ID or DL_PCI_ANY_ID
+ * @class: class code (24 bits), compared under @class_mask
+ * @class_mask: the bits of @class that must be equal
+ */
+struct dl_pci_id {
+	uint32_t vendor, device, subvendor, subdevice, class, class_mask;
+};
+
+/**
+ * dl_pci_id_match() - pci_match_one_device()
+ * @id: an ID of a driver
+ * @dev: a function's IDs (its class in @class; @class_mask unused)
+ * Context: any thread.
+ * Return: whether @id takes @dev.
+ */
+bool dl_pci_id_match(const struct dl_pci_id *id, const struct dl_pci_id *dev);
+
 /**
  * struct dl_pci_driver - a driver of the platform's "OS"
  * @name: the driver's name, unique in the tree
@@ -235,15 +260,21 @@ struct dl_pci_error_handlers {
  *                   without it `sriov_numvfs` cannot be written.
  * @err_handler: optional error recovery hooks
  *
- * The platform's match rule: a function with a driver_override matches
- * only the driver of that name; else a function whose topology line names
- * a driver matches only that driver; else @match decides. Every callback
+ * @match_id: optional: whether the driver's own ID table takes a function
+ *            with these IDs (what `new_id` checks before it adds one:
+ *            -EEXIST); @match must agree with it
+ *
+ * The platform's match rule (pci_match_device()): a function with a
+ * driver_override matches only the driver of that name; else the
+ * driver's dynamic IDs (`new_id`) take it; else a function whose topology
+ * line names a driver matches only that driver; else @match decides. Every callback
  * gets the @data given at registration; the contexts are those of
  * struct dl_driver_ops (device lock held).
  */
 struct dl_pci_driver {
 	const char *name;
 	bool (*match)(struct dl_device *dev, void *data);
+	bool (*match_id)(const struct dl_pci_id *id, void *data);
 	int (*probe)(struct dl_device *dev, void *data);
 	void (*remove)(struct dl_device *dev, void *data);
 	int (*online)(struct dl_device *dev, void *data);
@@ -253,14 +284,52 @@ struct dl_pci_driver {
 };
 
 /**
+ * dl_pci_platform_new_id() - a driver's `new_id`: add a dynamic ID
+ * @plat: the platform
+ * @drv: the driver's name
+ * @text: "VENDOR DEVICE [SUBVENDOR SUBDEVICE CLASS CLASS_MASK DRIVER_DATA]"
+ *        in hex, as new_id_store() (drivers/pci/pci-driver.c) scans it
+ *
+ * Then probes every function without a driver that the driver now
+ * matches (pci_add_dynid(), driver_attach()); a probe's failure leaves
+ * the function as it was.
+ *
+ * Context: any thread holding no device lock; may block (probes).
+ * Return: 0; -EINVAL (fewer than two fields, a DRIVER_DATA no ID of the
+ * driver has: only 0 here); -EEXIST (without all seven fields: a function
+ * with these IDs is matched already, by a dynamic ID or the driver's
+ * own); -ENODEV (no such driver); -ENOMEM.
+ */
+int dl_pci_platform_new_id(struct dl_pci_platform *plat, const char *drv,
+			   const char *text);
+
+/**
+ * dl_pci_platform_remove_id() - a driver's `remove_id`
+ * @plat: the platform
+ * @drv: the driver's name
+ * @text: "VENDOR DEVICE [SUBVENDOR SUBDEVICE CLASS CLASS_MASK]" in hex
+ *
+ * Removes the first dynamic ID with this vendor and device whose other
+ * fields match those given (remove_id_store()). Bound functions stay.
+ *
+ * Context: any thread.
+ * Return: 0; -EINVAL (fewer than two fields); -ENODEV (no such ID, no
+ * such driver).
+ */
+int dl_pci_platform_remove_id(struct dl_pci_platform *plat, const char *drv,
+			      const char *text);
+
+/**
  * dl_pci_platform_register_driver() - register a driver of PCI functions
  * @plat: the platform
  * @drv: the driver; must outlive the registration
  * @data: passed to its callbacks
  * @ret: where to store the core's handle (for dl_device_bind()), or NULL
  *
- * Functions already in the tree are not probed (bind them, or rescan).
- * The built-in drivers ("pcieport", "virtio-pci", "devlife-nic",
+ * Then, if the tree's autoprobe is on (dl_tree_set_autoprobe(), sysfs
+ * bus/pci/drivers_autoprobe), every function without a driver that it
+ * matches is probed, as driver_register() does (bus_add_driver(),
+ * driver_attach()). The built-in drivers ("pcieport", "virtio-pci", "devlife-nic",
  * "pci-stub", "vfio-pci" and the sample drivers "sriov-pf", "mdev-parent",
  * "auto-online", "slow", "faulty") are registered by
  * dl_pci_platform_new().

@@ -329,12 +329,14 @@ TEST(drivers_autoprobe)
 	struct dl_device *pf = dev_must(fx.tree, "0000:01:00.0"), *vf;
 	char buf[16];
 
+	/* registered late, it probes the VFs already there: 01:00.1's 4 */
 	ASSERT_OK(dl_pci_platform_register_driver(fx.plat, &vf_driver, NULL, NULL));
+	ASSERT_EQ(atomic_load(&vf_probes), 4);
 	ASSERT_EQ(dl_pci_attr_show(pf, DL_PCI_ATTR_SRIOV_DRIVERS_AUTOPROBE, buf,
 				   sizeof(buf)), 2);
 	ASSERT_STREQ(buf, "1\n");
 	ASSERT_EQ(sysfs_numvfs(&fx, pf, 2), 0);
-	ASSERT_EQ(atomic_load(&vf_probes), 2);
+	ASSERT_EQ(atomic_load(&vf_probes), 6);
 	ASSERT_EQ(sysfs_numvfs(&fx, pf, 0), 0);
 
 	ASSERT_OK(dl_pci_sriov_set_drivers_autoprobe(pf, false));
@@ -342,7 +344,7 @@ TEST(drivers_autoprobe)
 				   sizeof(buf)), 2);
 	ASSERT_STREQ(buf, "0\n");
 	ASSERT_EQ(sysfs_numvfs(&fx, pf, 2), 0);
-	ASSERT_EQ(atomic_load(&vf_probes), 2); /* not probed */
+	ASSERT_EQ(atomic_load(&vf_probes), 6); /* not probed */
 	vf = dev_must(fx.tree, "0000:01:18.0");
 	ASSERT_STREQ(drv_of(vf), "(none)");
 	/* an explicit bind needs driver_override, as in Linux */
@@ -353,6 +355,107 @@ TEST(drivers_autoprobe)
 	ASSERT_EQ(dl_pci_sriov_set_drivers_autoprobe(vf, true), -EINVAL);
 	dl_device_put(vf);
 	dl_device_put(pf);
+	teardown(&fx);
+}
+
+/*
+ * A driver registered after the functions exist probes those it matches
+ * (driver_register() -> bus_add_driver() -> driver_attach()), unless the
+ * bus's drivers_autoprobe is off; off, no add probes either (VFs
+ * included, whatever their PF's sriov_drivers_autoprobe says).
+ */
+static atomic_int late_probes;
+
+static int late_probe(struct dl_device *dev, void *data)
+{
+	atomic_fetch_add(&late_probes, 1);
+	return 0;
+}
+
+static bool late_match(struct dl_device *dev, void *data)
+{
+	struct dl_pci_func *f = dl_pci_func_of(dev);
+
+	return f && f->vendor == 0x8086 && f->device == 0x10fb && !f->driver_name;
+}
+
+static const struct dl_pci_driver late_driver = {
+	.name = "test-late", .match = late_match, .probe = late_probe,
+};
+static const struct dl_pci_driver late_driver2 = {
+	.name = "test-late2", .match = late_match, .probe = late_probe,
+};
+
+TEST(driver_registered_late)
+{
+	struct fixture fx = setup();
+	struct dl_device *f7 = dev_must(fx.tree, "0000:00:07.0");
+	struct dl_device *pf = dev_must(fx.tree, "0000:01:00.0");
+	struct dl_driver *late;
+
+	ASSERT_STREQ(drv_of(f7), "(none)");
+	ASSERT_OK(dl_pci_platform_register_driver(fx.plat, &late_driver, NULL, &late));
+	ASSERT_EQ(atomic_load(&late_probes), 1);
+	ASSERT_STREQ(drv_of(f7), "test-late");
+	ASSERT_STREQ(drv_of(pf), "devlife-nic"); /* a bound one stays */
+	ASSERT_OK(dl_device_unbind(f7));
+	ASSERT_TRUE(dl_tree_autoprobe(fx.tree));
+	dl_tree_set_autoprobe(fx.tree, false);
+	ASSERT_OK(dl_pci_platform_unregister_driver(fx.plat, late));
+	ASSERT_OK(dl_pci_platform_register_driver(fx.plat, &late_driver2, NULL, NULL));
+	ASSERT_EQ(atomic_load(&late_probes), 1);
+	ASSERT_STREQ(drv_of(f7), "(none)");
+	/* off: VFs are added unprobed, their PF's autoprobe notwithstanding */
+	ASSERT_OK(dl_pci_platform_register_driver(fx.plat, &vf_driver, NULL, NULL));
+	atomic_store(&vf_probes, 0);
+	ASSERT_EQ(sysfs_numvfs(&fx, pf, 2), 0);
+	ASSERT_EQ(atomic_load(&vf_probes), 0);
+	ASSERT_EQ(sysfs_numvfs(&fx, pf, 0), 0);
+	dl_tree_set_autoprobe(fx.tree, true);
+	ASSERT_EQ(sysfs_numvfs(&fx, pf, 2), 0);
+	ASSERT_EQ(atomic_load(&vf_probes), 2);
+	ASSERT_EQ(sysfs_numvfs(&fx, pf, 0), 0);
+	/* an explicit bind works either way */
+	dl_tree_set_autoprobe(fx.tree, false);
+	ASSERT_OK(dl_device_bind(f7, NULL));
+	ASSERT_STREQ(drv_of(f7), "test-late2");
+	dl_device_put(f7);
+	dl_device_put(pf);
+	teardown(&fx);
+}
+
+/* new_id and remove_id (pci-driver.c new_id_store(), remove_id_store()) */
+TEST(dynamic_ids)
+{
+	struct fixture fx = setup();
+	struct dl_device *f7 = dev_must(fx.tree, "0000:00:07.0");
+
+	ASSERT_EQ(dl_pci_platform_new_id(fx.plat, "pci-stub", "8086"), -EINVAL);
+	ASSERT_EQ(dl_pci_platform_new_id(fx.plat, "pci-stub", "zz 10fb"), -EINVAL);
+	ASSERT_EQ(dl_pci_platform_new_id(fx.plat, "no-such", "8086 10fb"), -ENODEV);
+	ASSERT_EQ(dl_pci_platform_new_id(fx.plat, "pci-stub",
+					 "8086 10fb ffffffff ffffffff 0 0 1"), -EINVAL);
+	ASSERT_EQ(dl_pci_platform_new_id(fx.plat, "virtio-pci", "1af4 1041"), -EEXIST);
+	ASSERT_STREQ(drv_of(f7), "(none)");
+	/* a subsystem that f7 does not have: added, nothing probed */
+	ASSERT_OK(dl_pci_platform_new_id(fx.plat, "pci-stub", "8086 10fb 1234 5678"));
+	ASSERT_STREQ(drv_of(f7), "(none)");
+	ASSERT_OK(dl_pci_platform_new_id(fx.plat, "pci-stub", "0x8086 0x10fb"));
+	ASSERT_STREQ(drv_of(f7), "pci-stub");
+	ASSERT_EQ(dl_pci_platform_new_id(fx.plat, "pci-stub", "8086 10fb"), -EEXIST);
+	/* all seven fields: no duplicate check */
+	ASSERT_OK(dl_pci_platform_new_id(fx.plat, "pci-stub",
+					 "8086 10fb ffffffff ffffffff 0 0 0"));
+	ASSERT_EQ(dl_pci_platform_remove_id(fx.plat, "pci-stub", "8086"), -EINVAL);
+	ASSERT_EQ(dl_pci_platform_remove_id(fx.plat, "pci-stub", "8086 10fb 1 1"), -ENODEV);
+	ASSERT_OK(dl_pci_platform_remove_id(fx.plat, "pci-stub", "8086 10fb 1234 5678"));
+	ASSERT_OK(dl_pci_platform_remove_id(fx.plat, "pci-stub", "8086 10fb"));
+	ASSERT_OK(dl_pci_platform_remove_id(fx.plat, "pci-stub", "8086 10fb"));
+	ASSERT_EQ(dl_pci_platform_remove_id(fx.plat, "pci-stub", "8086 10fb"), -ENODEV);
+	ASSERT_STREQ(drv_of(f7), "pci-stub"); /* bound functions stay */
+	ASSERT_OK(dl_device_unbind(f7));
+	ASSERT_EQ(dl_device_bind(f7, dl_driver_find(fx.tree, "pci-stub")), -ENXIO);
+	dl_device_put(f7);
 	teardown(&fx);
 }
 
@@ -869,6 +972,7 @@ TEST(driver_keys_are_checked)
 }
 
 TEST_MAIN(numvfs_follows_linux, vfs_share_one_readonly_template, drivers_autoprobe,
+	  driver_registered_late, dynamic_ids,
 	  s4_sriov_pf_every_removal_path, s5_numvfs_while_pf_removed,
 	  s10_auto_online_vs_remove, online_offline_through_drivers,
 	  online_refused_once_removal_began, slow_and_faulty, driver_keys_are_checked)

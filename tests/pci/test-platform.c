@@ -698,8 +698,10 @@ TEST(error_recovery_with_handlers)
 	char msg[256];
 
 	ASSERT_OK(dl_pci_platform_register_driver(fx.plat, &err_driver, NULL, &drv));
-	ASSERT_OK(dl_device_bind(dev, NULL)); /* driver=test-err in the topology */
+	/* driver=test-err in the topology: registering it probed the
+	 * function (driver_register() -> driver_attach()) */
 	ASSERT_STREQ(drv_of(dev), "test-err");
+	ASSERT_EQ(dl_device_bind(dev, NULL), -EBUSY);
 
 	err_mode = DL_PCI_ERS_NEED_RESET;
 	ASSERT_EQ(host(&fx, DL_PCI_HOST_ERROR, "0000:00:05.0", NULL, msg), 0);

@@ -16,6 +16,12 @@ static bool port_match(struct dl_device *dev, void *data)
 	return f && (f->flags & DL_PCI_F_BRIDGE);
 }
 
+/* portdrv's table: the PCI-to-PCI bridge class, normal and subtractive */
+static bool port_match_id(const struct dl_pci_id *id, void *data)
+{
+	return id->class == 0x060400 || id->class == 0x060401;
+}
+
 static int port_probe(struct dl_device *dev, void *data)
 {
 	return dl_pci__bus_probe(data, dev);
@@ -29,6 +35,7 @@ static void port_remove(struct dl_device *dev, void *data)
 const struct dl_pci_driver dl_pci_port_driver = {
 	.name = "pcieport",
 	.match = port_match,
+	.match_id = port_match_id,
 	.probe = port_probe,
 	.remove = port_remove,
 };

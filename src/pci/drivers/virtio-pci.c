@@ -13,7 +13,13 @@ static bool virtio_match(struct dl_device *dev, void *data)
 	return f && f->vendor == 0x1af4;
 }
 
+static bool virtio_match_id(const struct dl_pci_id *id, void *data)
+{
+	return id->vendor == 0x1af4;
+}
+
 const struct dl_pci_driver dl_pci_virtio_driver = {
 	.name = "virtio-pci",
 	.match = virtio_match,
+	.match_id = virtio_match_id,
 };
