@@ -529,15 +529,17 @@ static int collect_vf(struct dl_device *child, void *arg)
 	return devvec_push(&l->dv, child);
 }
 
-static int cmp_vf_desc(const void *a, const void *b)
+static int cmp_vf_index(const void *a, const void *b)
 {
 	const struct dl_pci_func *x = dl_device_priv(*(struct dl_device *const *)a);
 	const struct dl_pci_func *y = dl_device_priv(*(struct dl_device *const *)b);
 
-	return (int)y->vf_index - (int)x->vf_index;
+	return (int)x->vf_index - (int)y->vf_index;
 }
 
-/* Remove every VF of @pf, last first. Returns the first error. */
+/* Remove every VF of @pf, the first first, as drivers/pci/iov.c
+ * sriov_del_vfs() does (listeners see VF 0's remove first). Returns the
+ * first error. */
 static int remove_vfs(struct dl_device *pf)
 {
 	struct vf_list l = { .pf = pf };
@@ -547,7 +549,7 @@ static int remove_vfs(struct dl_device *pf)
 	if (r < 0)
 		first = r;
 	if (l.dv.n > 1)
-		qsort(l.dv.v, l.dv.n, sizeof(*l.dv.v), cmp_vf_desc);
+		qsort(l.dv.v, l.dv.n, sizeof(*l.dv.v), cmp_vf_index);
 	for (size_t i = 0; i < l.dv.n; i++) {
 		r = dl_device_remove(l.dv.v[i], DL_REMOVE_WAIT, DL_NO_TIMEOUT);
 		if (r < 0 && !first)

@@ -86,8 +86,8 @@ check "uevent reads the kernel's variables" \
 want="add $VF0
 add $VF1
 change $PF
-remove $VF1
 remove $VF0
+remove $VF1
 unbind 0000:00:04.0
 remove 0000:00:04.0
 change 0000:00:03.0"
