@@ -56,7 +56,10 @@ int dl_device_claim(struct dl_device *dev, const char *owner,
  * Context: any thread, including the release callback. Blocks while a
  * release callback for this claim runs on another thread (so that the
  * claimant may free the callback's argument once this returns); does not
- * block otherwise, nor when called from that callback.
+ * block otherwise, nor when called from that callback. Builds with debug
+ * checks abort with a report of both sides when that wait closes a cycle
+ * of waits (the callback waiting, directly or through other threads, for
+ * this caller: flushing a queue whose item this is, say).
  * Return: 0, or -EINVAL if @dev is not claimed.
  */
 int dl_device_unclaim(struct dl_device *dev);

@@ -18,12 +18,16 @@ void dl__claim_callback_enter(struct dl_claim *c, struct dl_device *dev)
 {
 	current_callback = c;
 	current_callback_dev = dev;
+	if (DL_DEBUG)
+		dl__claim_callback_running(c);
 }
 
 void dl__claim_callback_exit(void)
 {
 	current_callback = NULL;
 	current_callback_dev = NULL;
+	if (DL_DEBUG)
+		dl__claim_callback_running(NULL);
 }
 
 struct dl_device *dl__claim_callback_dev(void)
@@ -100,9 +104,22 @@ DL_EXPORT int dl_device_unclaim(struct dl_device *dev)
 		c->remover_frees = true;
 		pthread_mutex_unlock(&tree->wait_lock);
 	} else {
-		while (c->calls > 0)
+		struct dl__api_call api = DL_API_BEGIN("dl_device_unclaim");
+		bool recorded = false;
+
+		while (c->calls > 0) {
+			if (DL_DEBUG && !recorded) {
+				dl__wait_begin(&(struct dl__wait){
+					.kind = DL_WAIT_CLAIM, .dev = dev,
+					.claim = c });
+				recorded = true;
+			}
 			pthread_cond_wait(&tree->wait_cond, &tree->wait_lock);
+		}
 		pthread_mutex_unlock(&tree->wait_lock);
+		if (recorded)
+			dl__wait_end();
+		DL_API_END(api);
 		free(c);
 	}
 	dl__trace_notify(tree, dev, &rec);

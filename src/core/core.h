@@ -336,6 +336,8 @@ enum dl__wait_kind {
 	DL_WAIT_DRAIN,   /* devs[]' active users: their holders */
 	DL_WAIT_FLUSH,   /* a queue's items up to seq: their runners */
 	DL_WAIT_REMOVAL, /* dev's removal, or its online callback: owner */
+	DL_WAIT_CLAIM,   /* unclaim: the threads running claim's release
+			  * callback */
 };
 
 struct dl__wait {
@@ -348,6 +350,7 @@ struct dl__wait {
 	uint64_t seq;
 	pid_t owner;                     /* REMOVAL */
 	bool online;                     /* REMOVAL: owner runs a callback */
+	const void *claim;               /* CLAIM */
 	const char *fn;                  /* the public call that waits */
 	void *site;                      /* and its caller */
 };
@@ -373,6 +376,7 @@ struct dl__thread {
 	const void *work_wq;
 	const char *work_wq_name;
 	atomic_int lock_tid; /* the tid its device locks' lock_owner says */
+	const void *claim_cb; /* the claim whose release callback it runs */
 	uint64_t work_seq;
 };
 
@@ -499,6 +503,9 @@ void dl__api_end(struct dl__api_call saved);
  */
 void dl__wait_begin(const struct dl__wait *w);
 void dl__wait_end(void);
+/* Debug builds: the calling thread runs claim's release callback (NULL:
+ * no longer). */
+void dl__claim_callback_running(const void *claim);
 /* Debug builds: the calling thread runs an item of wq numbered seq (its
  * body or its done callback); wq NULL: no longer. */
 void dl__work_running(const void *wq, const char *name, uint64_t seq);

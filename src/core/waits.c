@@ -19,6 +19,7 @@
  *                     waits for
  *   another removal   the thread running that removal (or the device's
  *                     online callback it waits for)
+ *   unclaim           the threads running the claim's release callback
  *
  * and, under dl__threads_lock, the waits are followed from thread to
  * thread. The thread whose wait closes a cycle (the last of its threads
@@ -120,6 +121,11 @@ static size_t waited_for_locked(const struct dl__wait *w,
 			}
 		}
 		break;
+	case DL_WAIT_CLAIM:
+		cds_list_for_each_entry(t, &dl__threads, node)
+			if (t->claim_cb == w->claim && n < DL_WAIT_FANOUT)
+				out[n++] = t;
+		break;
 	case DL_WAIT_FLUSH:
 		cds_list_for_each_entry(t, &dl__threads, node)
 			if (t->work_wq == w->wq && t->work_seq <= w->seq &&
@@ -192,6 +198,10 @@ static void print_wait(FILE *f, const struct dl__wait *w)
 		fprintf(f, "the items of work queue \"%s\" (flush or close)",
 			w->wq_name);
 		break;
+	case DL_WAIT_CLAIM:
+		fprintf(f, "the release callback of the claim on %s to return",
+			w->dev->name);
+		break;
 	case DL_WAIT_REMOVAL:
 		fprintf(f, "%s of %s",
 			w->online ? "the online/offline callback"
@@ -232,6 +242,8 @@ static void print_holdings(FILE *f, struct dl__thread *t)
 			atomic_load(&t->over[i].count));
 		n++;
 	}
+	if (t->claim_cb && ++n)
+		fprintf(f, " a claim release callback it runs;");
 	if (t->work_wq && ++n)
 		fprintf(f, " an item of work queue \"%s\" it runs;",
 			t->work_wq_name);
@@ -282,6 +294,15 @@ void dl__wait_end(void)
 
 	pthread_mutex_lock(&dl__threads_lock);
 	t->wait.kind = DL_WAIT_NONE;
+	pthread_mutex_unlock(&dl__threads_lock);
+}
+
+void dl__claim_callback_running(const void *claim)
+{
+	struct dl__thread *t = dl__thread_self();
+
+	pthread_mutex_lock(&dl__threads_lock);
+	t->claim_cb = claim;
 	pthread_mutex_unlock(&dl__threads_lock);
 }
 

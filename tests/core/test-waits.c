@@ -2,7 +2,7 @@
 /*
  * The wait-for checks of builds with debug checks (src/core/waits.c):
  * deadlocks through the library's waits (a flush, a removal's drain, a
- * device lock, another removal) abort with a report of both sides, each
+ * device lock, an unclaim, another removal) abort with a report of both sides, each
  * forced with pause points and gates; a removal that would wait for the
  * removal its own thread runs fails with -EDEADLK. Each scenario runs in
  * a forked child with an alarm: without the check it hangs, and the
@@ -30,6 +30,8 @@ void *waits_remover_main(void *arg);
 void waits_remove_parent_watcher(struct dl_device *dev,
 				 const struct dl_trace_record *rec,
 				 void *arg);
+void waits_release_flushes(struct dl_device *dev, void *arg);
+void waits_item_unclaims(struct dl_device *dev, void *arg);
 
 /* (a) A work item removes its device C ... */
 void waits_item_removes_device(struct dl_device *dev, void *arg)
@@ -219,6 +221,77 @@ TEST(two_users_removing_each_others_device)
 }
 
 /*
+ * (d) A claim's release callback, on the removing thread, flushes a queue
+ * whose running item unclaims the device: the unclaim waits for the
+ * callback to return, the callback for the item.
+ */
+static struct dl_device *claimed_dev;
+
+void waits_release_flushes(struct dl_device *dev, void *arg)
+{
+	fprintf(stderr, "release: flush says %d\n",
+		dl_workqueue_flush(arg));
+}
+
+void waits_item_unclaims(struct dl_device *dev, void *arg)
+{
+	(void)arg;
+	gate_pass(&item_gate);
+	fprintf(stderr, "item: unclaim says %d\n",
+		dl_device_unclaim(claimed_dev));
+}
+
+static void release_flush_vs_unclaim(void *arg)
+{
+	struct dl_tree *tree = mktree();
+	struct dl_device *other = mkdev(tree, NULL, "we-x");
+	struct dl_workqueue *wq;
+	struct remover rm;
+
+	(void)arg;
+	alarm(10);
+	claimed_dev = mkdev(tree, NULL, "we-d");
+	if (dl_workqueue_new(tree, "we-q", 1, &wq) != 0 ||
+	    dl_device_claim(claimed_dev, "vm", waits_release_flushes, wq) != 0)
+		_exit(3);
+	gate_init(&item_gate);
+	if (dl_work_queue(wq, other, waits_item_unclaims, NULL, NULL) != 0)
+		_exit(3);
+	gate_wait_entered(&item_gate, 1); /* the item runs */
+	rm = REMOVER(claimed_dev, DL_REMOVE_WAIT);
+	pause_arm(0, "wait:blocking", NULL);
+	spawn(remove_thread, &rm);
+	pause_wait(0); /* the release callback waits for the item */
+	pause_release(0);
+	gate_open(&item_gate); /* the item's unclaim waits for the callback */
+	pause();
+}
+
+TEST(release_callback_flush_vs_unclaim)
+{
+	char out[16384];
+	int status = run_captured(release_flush_vs_unclaim, NULL, out,
+				  sizeof(out));
+
+	if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGABRT)
+		FAIL_AT("expected an abort with a deadlock report, got %s %d; "
+			"it printed:\n%s",
+			WIFSIGNALED(status) ? "signal" : "exit status",
+			WIFSIGNALED(status) ? WTERMSIG(status)
+					    : WEXITSTATUS(status),
+			out);
+	ASSERT_CONTAINS(out, "devlife: deadlock: 2 threads wait for each");
+	ASSERT_CONTAINS(out, "in dl_device_unclaim() called at "
+			     "waits_item_unclaims+0x");
+	ASSERT_CONTAINS(out, "waits for the release callback of the claim on "
+			     "we-d to return");
+	ASSERT_CONTAINS(out, "in dl_workqueue_flush() called at "
+			     "waits_release_flushes+0x");
+	ASSERT_CONTAINS(out, "a claim release callback it runs;");
+	ASSERT_CONTAINS(out, "an item of work queue \"we-q\" it runs;");
+}
+
+/*
  * A callback of a committed removal (here a watcher told that the child
  * is DEAD, on the thread removing the parent) removes the parent: it
  * would wait for the removal its own thread runs. -EDEADLK, with a
@@ -280,4 +353,5 @@ TEST(callback_of_committed_removal_removing_the_parent)
 TEST_MAIN(flush_vs_work_item_removing_its_device,
 	  drain_under_a_lock_its_user_wants,
 	  two_users_removing_each_others_device,
+	  release_callback_flush_vs_unclaim,
 	  callback_of_committed_removal_removing_the_parent)
