@@ -17,6 +17,7 @@
 #include <fuse_lowlevel.h>
 #include <getopt.h>
 #include <limits.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -535,6 +536,29 @@ static int stop(struct daemon *d)
 	return r;
 }
 
+/*
+ * The allocator's policy for a daemon that serves for days (docs/view.md,
+ * "Memory does not follow history"). glibc gives each thread that
+ * allocates under contention an arena of its own (up to 8 per CPU), and
+ * the FUSE worker threads come and go with the bursts of requests; the
+ * nodes and devices they allocate are freed by the RCU callbacks' thread
+ * into those arenas, whose free pages stay resident between trims and
+ * whose partly used pages stay for good. One arena keeps the free memory
+ * in one place, where malloc_trim() returns it (the churn benchmark:
+ * 14.5 MB at most and +3.8 MB after 2 s idle with the default, 9.7 MB and
+ * +1.4 MB with one arena). A fixed mmap threshold: each worker's 1 MiB
+ * request buffer (libfuse's bufsize) is then always its own mapping,
+ * given back when the worker exits; with glibc's sliding threshold the
+ * first such free raises it and the next buffers come from the heap.
+ * The daemon's work is the kernel's round trips, not malloc: one arena
+ * costs nothing measurable on the benchmarks.
+ */
+static void malloc_policy(void)
+{
+	mallopt(M_ARENA_MAX, 1);
+	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+}
+
 int main(int argc, char **argv)
 {
 	struct opts o = { .sock = getenv("DEVLIFE_SOCKET"), .slow_us = 20000,
@@ -544,6 +568,7 @@ int main(int argc, char **argv)
 	int r, ready_fd = -1;
 	sigset_t sigs;
 
+	malloc_policy();
 	r = parse_args(argc, argv, &o);
 	if (r >= 0)
 		return r;

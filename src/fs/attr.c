@@ -531,7 +531,32 @@ static int path_attr(struct dl_fs *fs, const struct key *k, char *buf,
 			       (int)(len - (size_t)n) ? 0 : -ENAMETOOLONG;
 }
 
+/*
+ * A write to an attribute of a removed device: ENODEV, as kernfs's once
+ * the node is deactivated; but `echo 1 > remove` reports success, as
+ * kernfs_remove_self() does to a writer whose removal another won. In
+ * the kernel two writers of `remove` run side by side (kernfs serialises
+ * only writers of the same open file); FUSE serialises writes to one
+ * inode (fuse_file_write_iter() takes inode_lock()), so the loser's
+ * write reaches the daemon only after the winner's returned, the device
+ * gone.
+ */
+static void write_gone_attr(fuse_req_t req, struct dl_fs *fs,
+			    const struct key *k, const char *data, size_t size)
+{
+	const struct attr *a = &attrs[k->idx];
+	char text[ATTR_MAX + 1];
+	bool on;
+
+	(void)fs;
+	if (a->removes_self && store_text(data, size, text, sizeof(text)) >= 0 &&
+	    store_bool(text, &on) == 0 && on)
+		reply_store(req, 0, size);
+	else
+		fuse_reply_err(req, ENODEV);
+}
+
 const struct kind_ops kind_attr = {
 	.stat = stat_attr, .read = read_attr, .write = write_attr,
-	.path = path_attr,
+	.path = path_attr, .write_gone = write_gone_attr,
 };

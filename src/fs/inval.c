@@ -383,8 +383,12 @@ void on_event(struct dl_device *dev, const struct dl_trace_record *rec,
 		return;
 	switch (rec->event) {
 	case DL_EV_REMOVE_START:
+		inval_device(fs, dev, false);
+		break;
 	case DL_EV_DEAD:
-		inval_device(fs, dev, rec->event == DL_EV_DEAD);
+		/* The invalidations find the nodes by their keys: first. */
+		inval_device(fs, dev, true);
+		node_tombstone(fs, dev);
 		break;
 	case DL_EV_BIND:
 	case DL_EV_UNBIND: {

@@ -2,10 +2,13 @@
 /*
  * The node table: every dynamic inode of the view is a node, created on
  * lookup and freed on the kernel's last forget. A node that names a
- * device holds a lifetime reference on it. The table is liburcu's
- * cds_lfht indexed twice (by inode number, and by what the node names,
- * so that a second lookup of the same file finds the same inode),
- * changed under fs->lock and read lock-free.
+ * device holds a lifetime reference on it until the device dies; then it
+ * becomes a tombstone (view.h) and the device can go, whatever the
+ * kernel still holds. The table is liburcu's cds_lfht indexed three
+ * times (by inode number; by what the node names, so that a second
+ * lookup of the same file finds the same inode; by the device it names,
+ * to find a dying device's nodes), changed under fs->lock and read
+ * lock-free.
  *
  * Active references. Every operation on a node that names a device
  * enters the device first (node_enter()) and leaves it when the reply is
@@ -76,6 +79,18 @@ static unsigned long ino_hash(fuse_ino_t ino)
 	return (unsigned long)mix64(ino);
 }
 
+static int match_dev(struct cds_lfht_node *ht, const void *arg)
+{
+	const struct node *nd = caa_container_of(ht, struct node, by_dev);
+
+	return nd->dev == arg;
+}
+
+static unsigned long dev_hash(const struct dl_device *dev)
+{
+	return (unsigned long)mix64((uint64_t)(uintptr_t)dev);
+}
+
 /* The node of a dynamic inode. Valid while the kernel holds a lookup
  * count on the inode, i.e. during any request about it. */
 struct node *node_of(struct dl_fs *fs, fuse_ino_t ino)
@@ -97,6 +112,52 @@ struct node *node_of(struct dl_fs *fs, fuse_ino_t ino)
 	}
 	rcu_read_unlock();
 	return nd;
+}
+
+/*
+ * What inode @ino names, into @k, with a reference on the device it names
+ * (if any) for the request; @k->drv points into the node, valid until the
+ * reply. 0; -ENOENT if there is no such inode; -ENODEV if it is a
+ * tombstone (@k then names no device: what it was, without it). Drop
+ * the reference with key_put().
+ */
+int node_key(struct dl_fs *fs, fuse_ino_t ino, struct key *k)
+{
+	struct cds_lfht_iter it;
+	struct cds_lfht_node *ht;
+	struct dl_device *dev = NULL;
+	struct node *nd;
+
+	if (ino < K_STATIC_MAX) {
+		*k = (struct key){ .kind = (enum kind)ino };
+		return 0;
+	}
+	rcu_read_lock();
+	cds_lfht_lookup(fs->nodes, ino_hash(ino), match_ino, &ino, &it);
+	ht = cds_lfht_iter_get_node(&it);
+	if (!ht) {
+		rcu_read_unlock();
+		return -ENOENT;
+	}
+	nd = caa_container_of(ht, struct node, by_ino);
+	fs_assert(atomic_load_explicit(&nd->ready, memory_order_acquire));
+	/* The node's reference, if it still holds one, is dropped only
+	 * after a grace period: taking ours inside this section is safe. */
+	if (nd->dev) {
+		dev = atomic_load_explicit(&nd->held, memory_order_acquire);
+		if (dev)
+			dl_device_get(dev);
+	}
+	rcu_read_unlock();
+	*k = (struct key){ nd->kind, dev, nd->idx, nd->n, nd->drv };
+	return nd->dev && !dev ? -ENODEV : 0;
+}
+
+/* Drops node_key()'s reference. */
+void key_put(const struct key *k)
+{
+	if (k->dev)
+		dl_device_put((struct dl_device *)k->dev);
 }
 
 /* Find the node naming k, if the kernel knows it (for invalidations). */
@@ -151,7 +212,8 @@ static fuse_ino_t node_add_locked(struct dl_fs *fs, const struct key *k,
 		return 0;
 	nd->ino = fs->next_ino++;
 	nd->kind = k->kind;
-	nd->dev = dl_device_get((struct dl_device *)k->dev);
+	nd->dev = k->dev;
+	atomic_init(&nd->held, dl_device_get((struct dl_device *)k->dev));
 	nd->idx = k->idx;
 	nd->n = k->n;
 	snprintf(nd->drv, sizeof(nd->drv), "%s", k->drv ? k->drv : "");
@@ -161,10 +223,13 @@ static fuse_ino_t node_add_locked(struct dl_fs *fs, const struct key *k,
 		drvdir_seen_locked(fs, nd->drv);
 	cds_lfht_node_init(&nd->by_ino);
 	cds_lfht_node_init(&nd->by_key);
+	cds_lfht_node_init(&nd->by_dev);
 	atomic_store_explicit(&nd->ready, true, memory_order_release);
 	rcu_read_lock();
 	cds_lfht_add(fs->nodes, ino_hash(nd->ino), &nd->by_ino);
 	cds_lfht_add(fs->keys, h, &nd->by_key);
+	if (nd->dev)
+		cds_lfht_add(fs->devnodes, dev_hash(nd->dev), &nd->by_dev);
 	rcu_read_unlock();
 	return nd->ino;
 }
@@ -216,8 +281,24 @@ static void node_free_rcu(struct rcu_head *head)
 {
 	struct node *nd = caa_container_of(head, struct node, rcu);
 
-	dl_device_put(nd->dev);
+	struct dl_device *dev = atomic_load_explicit(&nd->held,
+						     memory_order_relaxed);
+
+	if (dev)
+		dl_device_put(dev);
 	free(nd);
+}
+
+/* Takes a node out of fs->keys and fs->devnodes (a tombstone is in
+ * neither). */
+static void node_unkey_locked(struct dl_fs *fs, struct node *nd)
+{
+	fs_assert_held(&fs->lock);
+	if (nd->tomb)
+		return;
+	cds_lfht_del(fs->keys, &nd->by_key);
+	if (nd->dev)
+		cds_lfht_del(fs->devnodes, &nd->by_dev);
 }
 
 /* Count @n kernel lookups of @nd forgotten; at the last, take it out of
@@ -230,7 +311,7 @@ static void node_unref_locked(struct dl_fs *fs, struct node *nd, uint64_t n)
 		return;
 	rcu_read_lock();
 	cds_lfht_del(fs->nodes, &nd->by_ino);
-	cds_lfht_del(fs->keys, &nd->by_key);
+	node_unkey_locked(fs, nd);
 	rcu_read_unlock();
 	call_rcu(&nd->rcu, node_free_rcu);
 	atomic_fetch_add_explicit(&fs->nodes_freed, 1, memory_order_relaxed);
@@ -248,6 +329,65 @@ void node_forget(struct dl_fs *fs, fuse_ino_t ino, uint64_t n)
 	if (nd)
 		node_unref_locked(fs, nd, n);
 	fs_mutex_unlock(&fs->lock);
+}
+
+/* A dead device's references, dropped once no reader can take one. */
+struct dead_refs {
+	struct rcu_head rcu;
+	struct dl_device *dev;
+	unsigned int n;
+};
+
+static void dead_refs_put_rcu(struct rcu_head *head)
+{
+	struct dead_refs *d = caa_container_of(head, struct dead_refs, rcu);
+
+	while (d->n--)
+		dl_device_put(d->dev);
+	free(d);
+}
+
+/*
+ * @dev has died: every node naming it becomes a tombstone (view.h), and
+ * their references on it go after a grace period, so the device is freed
+ * even while the kernel still holds inodes of it (a file of it held
+ * open, a shell in its directory). Called by the tree's watcher at
+ * DL_EV_DEAD, after the invalidations that need the nodes' keys were
+ * queued; never blocks on anything but fs->lock (a leaf), and never puts
+ * a reference itself (the watcher runs under the core's locks). Out of
+ * memory, the nodes keep their references until forgotten, as before.
+ */
+void node_tombstone(struct dl_fs *fs, struct dl_device *dev)
+{
+	struct dead_refs *d = calloc(1, sizeof(*d));
+	struct cds_lfht_iter it;
+	struct cds_lfht_node *ht;
+
+	if (!d)
+		return;
+	d->dev = dev;
+	fs_mutex_lock(&fs->lock);
+	rcu_read_lock();
+	for (;;) {
+		struct node *nd;
+
+		cds_lfht_lookup(fs->devnodes, dev_hash(dev), match_dev, dev,
+				&it);
+		ht = cds_lfht_iter_get_node(&it);
+		if (!ht)
+			break;
+		nd = caa_container_of(ht, struct node, by_dev);
+		node_unkey_locked(fs, nd);
+		nd->tomb = true;
+		atomic_store_explicit(&nd->held, NULL, memory_order_release);
+		d->n++;
+	}
+	rcu_read_unlock();
+	fs_mutex_unlock(&fs->lock);
+	if (d->n)
+		call_rcu(&d->rcu, dead_refs_put_rcu);
+	else
+		free(d);
 }
 
 /* Enter the device a node names (if any). 0, or -ENOENT if it is going
@@ -285,7 +425,11 @@ int nodes_init(struct dl_fs *fs)
 	fs->keys = cds_lfht_new_flavor(1 << 16, 1 << 16, 0,
 				       CDS_LFHT_AUTO_RESIZE | CDS_LFHT_ACCOUNTING,
 				       &urcu_bp_flavor, NULL);
-	return fs->nodes && fs->keys ? 0 : -ENOMEM;
+	fs->devnodes = cds_lfht_new_flavor(1 << 16, 1 << 16, 0,
+					   CDS_LFHT_AUTO_RESIZE |
+						   CDS_LFHT_ACCOUNTING,
+					   &urcu_bp_flavor, NULL);
+	return fs->nodes && fs->keys && fs->devnodes ? 0 : -ENOMEM;
 }
 
 /* Free every node and the tables; nobody uses them any more. */
@@ -298,7 +442,11 @@ void nodes_free(struct dl_fs *fs)
 		rcu_read_lock();
 		cds_lfht_for_each_entry(fs->nodes, &it, nd, by_ino) {
 			cds_lfht_del(fs->nodes, &nd->by_ino);
-			cds_lfht_del(fs->keys, &nd->by_key);
+			if (!nd->tomb) {
+				cds_lfht_del(fs->keys, &nd->by_key);
+				if (nd->dev)
+					cds_lfht_del(fs->devnodes, &nd->by_dev);
+			}
 			call_rcu(&nd->rcu, node_free_rcu);
 		}
 		rcu_read_unlock();
@@ -308,5 +456,7 @@ void nodes_free(struct dl_fs *fs)
 		cds_lfht_destroy(fs->nodes, NULL);
 	if (fs->keys)
 		cds_lfht_destroy(fs->keys, NULL);
+	if (fs->devnodes)
+		cds_lfht_destroy(fs->devnodes, NULL);
 	fs_mutex_destroy(&fs->lock);
 }

@@ -4,14 +4,16 @@
  * and calls the kind's row (struct kind_ops); none knows the kinds.
  *
  * References. A request about an inode runs while the kernel holds a
- * lookup count on it, so its node (and the node's lifetime reference on
- * the device it names) stays for the request. Operations on a node that
- * names a device hold the device's active reference while they build the
- * reply: entered here (tag "sysfs") for lookup, getattr, readlink,
- * opendir and open; by the kind itself for read and write, which tag it
- * with the attribute. Once replied to, the kernel may forget the inode
- * and the node go: a handler leaves by the device pointer it copied (the
- * key), never by the node.
+ * lookup count on it, so its node (and its key) stays for the request;
+ * the device it names is held by a reference of the request's own
+ * (key_of(), dropped by key_put()): a device that dies meanwhile turns
+ * its nodes into tombstones (view.h) and they drop theirs. Operations on
+ * a node that names a device hold the device's active reference while
+ * they build the reply: entered here (tag "sysfs") for lookup, getattr,
+ * readlink, opendir and open; by the kind itself for read and write,
+ * which tag it with the attribute. Once replied to, the kernel may
+ * forget the inode and the node go: a handler leaves by the key it
+ * copied, never by the node.
  */
 #include <errno.h>
 #include <limits.h>
@@ -21,24 +23,27 @@
 #include "view.h"
 
 /*
- * What inode @ino names, into @k (@k->drv points into the node: valid
- * until the reply). Returns the kind's row, or NULL if there is no such
- * inode.
+ * What inode @ino names, into @k, with a reference on its device for the
+ * request (node_key(); drop it with key_put()). Returns the kind's row,
+ * or NULL with *@err: ENOENT if there is no such inode, ENODEV if it is
+ * a tombstone (its device was removed; @k then names no device).
  */
 static const struct kind_ops *key_of(struct dl_fs *fs, fuse_ino_t ino,
-				     struct key *k)
+				     struct key *k, int *err)
 {
-	struct node *nd;
+	const struct kind_ops *ops;
+	int r = node_key(fs, ino, k);
 
-	if (ino < K_STATIC_MAX) {
-		*k = (struct key){ .kind = (enum kind)ino };
-		return kind_ops_of(k->kind);
-	}
-	nd = node_of(fs, ino);
-	if (!nd)
+	if (r < 0) {
+		*err = -r;
 		return NULL;
-	*k = (struct key){ nd->kind, nd->dev, nd->idx, nd->n, nd->drv };
-	return kind_ops_of(k->kind);
+	}
+	ops = kind_ops_of(k->kind);
+	if (!ops) {
+		key_put(k);
+		*err = ENOENT;
+	}
+	return ops;
 }
 
 /* Connection setup: what we want of the kernel's caches. No reference. */
@@ -67,9 +72,14 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	struct key dir;
 	int r;
 
-	ops = key_of(fs, parent, &dir);
-	if (!ops || !ops->lookup || node_enter((struct dl_device *)dir.dev) < 0) {
+	ops = key_of(fs, parent, &dir, &r);
+	if (!ops) {
 		fuse_reply_err(req, ENOENT);
+		return;
+	}
+	if (!ops->lookup || node_enter((struct dl_device *)dir.dev) < 0) {
+		fuse_reply_err(req, ENOENT);
+		key_put(&dir);
 		return;
 	}
 	r = hook_begin(fs, &hc, DL_FS_LOOKUP, req, &dir, name,
@@ -81,6 +91,7 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	/* the kind replied: a lookup's result is not known here */
 	hook_end(fs, &hc, r);
 	node_exit((struct dl_device *)dir.dev);
+	key_put(&dir);
 }
 
 /* The kernel forgets @nlookup lookups of @ino: may drop the node and its
@@ -112,12 +123,17 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino,
 	int r;
 
 	(void)fi;
-	if (!key_of(fs, ino, &k) || node_enter((struct dl_device *)k.dev) < 0) {
+	if (!key_of(fs, ino, &k, &r)) {
 		fuse_reply_err(req, ENOENT);
 		return;
 	}
-	r = node_stat(fs, ino, &k, &st);
-	node_exit((struct dl_device *)k.dev);
+	if (node_enter((struct dl_device *)k.dev) < 0)
+		r = -ENOENT;
+	else {
+		r = node_stat(fs, ino, &k, &st);
+		node_exit((struct dl_device *)k.dev);
+	}
+	key_put(&k);
 	if (r < 0)
 		fuse_reply_err(req, -r);
 	else
@@ -150,14 +166,20 @@ static void op_readlink(fuse_req_t req, fuse_ino_t ino)
 	struct key k;
 	int r;
 
-	ops = key_of(fs, ino, &k);
-	if (!ops || node_enter((struct dl_device *)k.dev) < 0) {
+	ops = key_of(fs, ino, &k, &r);
+	if (!ops) {
 		fuse_reply_err(req, ENOENT);
 		return;
 	}
-	r = ops->readlink ? ops->readlink(fs, &k, target, sizeof(target))
-			  : -EINVAL;
-	node_exit((struct dl_device *)k.dev);
+	if (node_enter((struct dl_device *)k.dev) < 0)
+		r = -ENOENT;
+	else {
+		r = ops->readlink ? ops->readlink(fs, &k, target,
+						  sizeof(target))
+				  : -EINVAL;
+		node_exit((struct dl_device *)k.dev);
+	}
+	key_put(&k);
 	if (r < 0)
 		fuse_reply_err(req, -r);
 	else
@@ -225,7 +247,7 @@ static void op_opendir(fuse_req_t req, fuse_ino_t ino,
 	b->req = req;
 	dirbuf_add(b, ".", ino, S_IFDIR);
 	dirbuf_add(b, "..", 0, S_IFDIR);
-	ops = key_of(fs, ino, &k);
+	ops = key_of(fs, ino, &k, &b->err);
 	if (!ops)
 		b->err = ENOENT;
 	else if (!ops->list)
@@ -244,6 +266,8 @@ static void op_opendir(fuse_req_t req, fuse_ino_t ino,
 		hook_end(fs, &hc, -b->err);
 		node_exit((struct dl_device *)k.dev);
 	}
+	if (ops)
+		key_put(&k);
 	if (b->err) {
 		int err = b->err;
 
@@ -317,23 +341,22 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	struct key k;
 	int r;
 
-	ops = key_of(fs, ino, &k);
+	ops = key_of(fs, ino, &k, &r);
 	if (!ops) {
 		fuse_reply_err(req, ENOENT);
 		return;
 	}
-	if (!ops->read && !ops->write) {
-		fuse_reply_err(req, EISDIR);
-		return;
+	if (!ops->read && !ops->write)
+		r = -EISDIR;
+	else if (node_enter((struct dl_device *)k.dev) < 0)
+		r = -ENOENT;
+	else {
+		r = hook_begin(fs, &hc, DL_FS_OPEN, req, &k, NULL,
+			       (struct dl_device *)k.dev);
+		hook_end(fs, &hc, r);
+		node_exit((struct dl_device *)k.dev);
 	}
-	if (node_enter((struct dl_device *)k.dev) < 0) {
-		fuse_reply_err(req, ENOENT);
-		return;
-	}
-	r = hook_begin(fs, &hc, DL_FS_OPEN, req, &k, NULL,
-		       (struct dl_device *)k.dev);
-	hook_end(fs, &hc, r);
-	node_exit((struct dl_device *)k.dev);
+	key_put(&k);
 	if (r < 0) {
 		fuse_reply_err(req, -r);
 		return;
@@ -351,15 +374,19 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	struct dl_fs *fs = fuse_req_userdata(req);
 	const struct kind_ops *ops;
 	struct key k;
+	int err;
 
 	(void)fi;
-	ops = key_of(fs, ino, &k);
-	if (!ops)
-		fuse_reply_err(req, ENOENT);
-	else if (!ops->read)
+	ops = key_of(fs, ino, &k, &err);
+	if (!ops) {
+		fuse_reply_err(req, err); /* a tombstone's: ENODEV */
+		return;
+	}
+	if (!ops->read)
 		fuse_reply_err(req, EACCES);
 	else
 		ops->read(req, fs, &k, size, off);
+	key_put(&k);
 }
 
 /* Writes a file (root only); the kind holds active(its device), tagged
@@ -371,19 +398,30 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *data,
 	struct dl_fs *fs = fuse_req_userdata(req);
 	const struct kind_ops *ops;
 	struct key k;
+	int err;
 
 	(void)fi;
 	if (!privileged(fs, req)) {
 		fuse_reply_err(req, EACCES);
 		return;
 	}
-	ops = key_of(fs, ino, &k);
+	ops = key_of(fs, ino, &k, &err);
+	if (!ops && err == ENODEV) { /* a tombstone */
+		ops = kind_ops_of(k.kind);
+		if (ops && ops->write_gone)
+			ops->write_gone(req, fs, &k, data, size);
+		else
+			fuse_reply_err(req, ENODEV);
+		return;
+	}
 	if (!ops)
-		fuse_reply_err(req, ENOENT);
+		fuse_reply_err(req, err);
 	else if (!ops->write)
 		fuse_reply_err(req, EISDIR);
 	else
 		ops->write(req, fs, &k, data, size, off);
+	if (ops)
+		key_put(&k);
 }
 
 /* Closes a file: nothing to free (no per-open state). No reference
@@ -398,9 +436,10 @@ static void op_release(fuse_req_t req, fuse_ino_t ino,
 
 	(void)fi;
 	if (atomic_load_explicit(&fs->hook_on, memory_order_relaxed) &&
-	    key_of(fs, ino, &k)) {
+	    key_of(fs, ino, &k, &r)) {
 		r = hook_begin(fs, &hc, DL_FS_RELEASE, req, &k, NULL, NULL);
 		hook_end(fs, &hc, r);
+		key_put(&k);
 	}
 	fuse_reply_err(req, r < 0 ? -r : 0);
 }

@@ -107,13 +107,28 @@ enum link_kind {
 	L_DRIVER, L_SUBSYSTEM, L_PHYSFN, L_MDEV_TYPE, L_IOMMU_GROUP, L_VIRTFN
 };
 
+/*
+ * A node of a device that has died is a tombstone (node_tombstone()): out
+ * of fs->keys and fs->devnodes (a new device, even at the same address,
+ * gets a node of its own), holding no reference on the device, which can
+ * go; only the kernel's lookup count keeps it, until its forget. Requests
+ * about it fail: ENODEV for read and write, ENOENT for the others.
+ */
 struct node {
 	struct cds_lfht_node by_ino;       /* fs->nodes */
 	struct cds_lfht_node by_key;       /* fs->keys */
+	struct cds_lfht_node by_dev;       /* fs->devnodes, if @dev */
 	struct rcu_head rcu;
 	fuse_ino_t ino;                    /* written once */
 	enum kind kind;                    /* written once */
-	struct dl_device *dev;             /* written once; a reference */
+	/* written once: the device named, compared but never used once
+	 * the node is a tombstone */
+	const struct dl_device *dev;
+	/* @dev while the node holds its lifetime reference on it; NULL once
+	 * a tombstone (the reference is dropped after an RCU grace period:
+	 * node_key() takes its own inside a read-side section) */
+	_Atomic(struct dl_device *) held;
+	bool tomb;                         /* fs->lock */
 	int idx;                           /* attr index or link kind */
 	unsigned int n;                    /* virtfn number */
 	char drv[DL_NAME_MAX + 1];         /* driver name (K_DRV*) */
@@ -150,6 +165,7 @@ struct dl_fs {
 	struct fs_mutex lock;              /* node creation and forget */
 	struct cds_lfht *nodes;            /* by inode number */
 	struct cds_lfht *keys;             /* by what they name */
+	struct cds_lfht *devnodes;         /* by the device they name */
 	uint64_t next_ino;                 /* lock */
 	atomic_uint_fast64_t nodes_freed;  /* forgotten so far (trimming) */
 	char drvdirs[DRVDIRS_MAX][DL_NAME_MAX + 1]; /* lock: driver directories */
@@ -204,6 +220,8 @@ struct dirbuf {
  * @read:     reads; enters the device itself (its own tag, ENODEV once
  *            its removal has begun) and replies.
  * @write:    writes (the caller checked the writer is root); as @read.
+ * @write_gone: a write to a tombstone of this kind (@k->dev is NULL:
+ *            its device was removed); replies. NULL: ENODEV.
  * @timeout:  cache time of the entry and attributes (NULL: TIMEOUT).
  * @path:     its path under the mount, for scenario hooks (NULL: the
  *            static directory's, else the device's directory).
@@ -219,6 +237,8 @@ struct kind_ops {
 		     size_t size, off_t off);
 	void (*write)(fuse_req_t req, struct dl_fs *fs, const struct key *k,
 		      const char *data, size_t size, off_t off);
+	void (*write_gone)(fuse_req_t req, struct dl_fs *fs,
+			   const struct key *k, const char *data, size_t size);
 	double (*timeout)(const struct key *k);
 	int (*path)(struct dl_fs *fs, const struct key *k, char *buf,
 		    size_t len);
@@ -248,6 +268,9 @@ extern const struct kind_ops kind_mtypes, kind_mtype, kind_mtype_attr,
 int nodes_init(struct dl_fs *fs);
 void nodes_free(struct dl_fs *fs);
 struct node *node_of(struct dl_fs *fs, fuse_ino_t ino);
+int node_key(struct dl_fs *fs, fuse_ino_t ino, struct key *k);
+void key_put(const struct key *k);
+void node_tombstone(struct dl_fs *fs, struct dl_device *dev);
 fuse_ino_t ino_of_key(struct dl_fs *fs, const struct key *k);
 fuse_ino_t node_get(struct dl_fs *fs, const struct key *k);
 void node_forget(struct dl_fs *fs, fuse_ino_t ino, uint64_t n);

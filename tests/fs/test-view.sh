@@ -44,6 +44,34 @@ else
 	not_ok "removed devices still allocated"
 	echo "allocated $(stat_of devices_allocated), live $(stat_of devices_live)" | diag
 fi
+# A removed device's files held open keep only tombstones: the device
+# itself is freed while a file of it is open and a process's working
+# directory is inside it; the open file then reads ENODEV, as kernfs's
+# after kernfs_drain().
+T5=0000:00:1e.0
+CTL add $T5 vendor=0x1b36 device=0x0005 class=0x00ff00 >/dev/null
+exec 3<"$MNT/bus/pci/devices/$T5/vendor"
+(cd "$MNT/bus/pci/devices/$T5/" && exec sleep 600) &
+held_cwd=$!
+CTL eject $T5 >/dev/null
+check "tombstones: the ejected device is gone" test ! -e "$MNT/bus/pci/devices/$T5"
+if wait_until settled; then
+	ok "tombstones: freed while its file is open and a cwd is in it ($(stat_of devices_live) live)"
+else
+	not_ok "tombstones: the removed device is still allocated while its file is open"
+	echo "allocated $(stat_of devices_allocated), live $(stat_of devices_live)" | diag
+fi
+expect_eq "tombstones: the open file reads ENODEV" "$(python3 -c '
+import errno, os
+try:
+    os.read(3, 4096)
+    print("data")
+except OSError as e:
+    print(errno.errorcode[e.errno])')" ENODEV
+exec 3<&-
+kill "$held_cwd"
+wait "$held_cwd" 2>/dev/null
+
 check "no violations" test "$(violations)" = 0
 check "the daemon stops cleanly" stop_daemon
 finish
