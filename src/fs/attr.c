@@ -41,6 +41,8 @@
  * @bin_read, @bin_write: binary contents at an offset, instead of
  *            @show/@store: bytes done or a negative errno
  * @removes_self: the `remove` attribute (kernfs_remove_self())
+ * @fixed:    never changes for the device's life (the IDs, which
+ *            pci_setup_device() reads once): the kernel may cache it
  */
 struct attr {
 	const char *name;
@@ -57,6 +59,7 @@ struct attr {
 	int (*bin_write)(struct dl_device *dev, const char *data, size_t size,
 			 off_t off);
 	bool removes_self;
+	bool fixed;
 };
 
 /*
@@ -269,18 +272,23 @@ static int store_uevent(struct dl_fs *fs, struct dl_device *dev,
 #define SHOW(file, what) \
 	{ .name = file, .mode = 0444, .on = ON_PCI, .pci_attr = what, \
 	  .show = show_pci }
+/* The IDs: read from the config header when the function is made
+ * (dl_pci_func_new(), as pci_setup_device()), never again. */
+#define SHOW_FIXED(file, what) \
+	{ .name = file, .mode = 0444, .on = ON_PCI, .pci_attr = what, \
+	  .show = show_pci, .fixed = true }
 
 /* In listing order. */
 static const struct attr attrs[] = {
 	{ .name = "config", .mode = 0644, .on = ON_PCI, .pci_attr = -1,
 	  .size = size_config, .bin_read = read_config,
 	  .bin_write = write_config },
-	SHOW("vendor", DL_PCI_ATTR_VENDOR),
-	SHOW("device", DL_PCI_ATTR_DEVICE),
-	SHOW("class", DL_PCI_ATTR_CLASS),
-	SHOW("revision", DL_PCI_ATTR_REVISION),
-	SHOW("subsystem_vendor", DL_PCI_ATTR_SUBSYSTEM_VENDOR),
-	SHOW("subsystem_device", DL_PCI_ATTR_SUBSYSTEM_DEVICE),
+	SHOW_FIXED("vendor", DL_PCI_ATTR_VENDOR),
+	SHOW_FIXED("device", DL_PCI_ATTR_DEVICE),
+	SHOW_FIXED("class", DL_PCI_ATTR_CLASS),
+	SHOW_FIXED("revision", DL_PCI_ATTR_REVISION),
+	SHOW_FIXED("subsystem_vendor", DL_PCI_ATTR_SUBSYSTEM_VENDOR),
+	SHOW_FIXED("subsystem_device", DL_PCI_ATTR_SUBSYSTEM_DEVICE),
 	SHOW("irq", DL_PCI_ATTR_IRQ),
 	SHOW("resource", DL_PCI_ATTR_RESOURCE),
 	SHOW("modalias", DL_PCI_ATTR_MODALIAS),
@@ -356,6 +364,12 @@ const char *attr_name(int i)
 	return i >= 0 && i < NATTRS ? attrs[i].name : NULL;
 }
 
+/* Whether row @i never changes for its device's life. */
+bool attr_fixed(int i)
+{
+	return i >= 0 && i < NATTRS && attrs[i].fixed;
+}
+
 int attr_index(struct dl_fs *fs, struct dl_device *dev, const char *name)
 {
 	for (int i = 0; i < NATTRS; i++)
@@ -379,6 +393,24 @@ static int stat_attr(struct dl_fs *fs, const struct key *k, struct stat *st)
 	fill_stat(fs, 0, S_IFREG | a->mode,
 		  a->size ? a->size((struct dl_device *)k->dev) : ATTR_MAX, st);
 	return 0;
+}
+
+/* A removed device's attribute held open: its mode, a page's size. */
+static int stat_gone_attr(struct dl_fs *fs, const struct key *k,
+			  struct stat *st)
+{
+	fill_stat(fs, 0, S_IFREG | attrs[k->idx].mode, ATTR_MAX, st);
+	return 0;
+}
+
+static bool fixed_attr(const struct key *k)
+{
+	return attrs[k->idx].fixed;
+}
+
+static double timeout_attr(const struct key *k)
+{
+	return attrs[k->idx].fixed ? FIXED_TIMEOUT : TIMEOUT;
 }
 
 static void read_attr(fuse_req_t req, struct dl_fs *fs, const struct key *k,
@@ -559,4 +591,6 @@ static void write_gone_attr(fuse_req_t req, struct dl_fs *fs,
 const struct kind_ops kind_attr = {
 	.stat = stat_attr, .read = read_attr, .write = write_attr,
 	.path = path_attr, .write_gone = write_gone_attr,
+	.stat_gone = stat_gone_attr, .fixed = fixed_attr,
+	.timeout = timeout_attr,
 };

@@ -316,6 +316,10 @@ static void inval_inside(struct dl_fs *fs, struct dl_device *dev)
 	for (int i = 0; (name = attr_name(i)); i++) {
 		struct key k = { K_ATTR, dev, i, 0, NULL };
 
+		/* A fixed attribute's contents are in the page cache: drop
+		 * them, so that a file of it held open reads ENODEV. */
+		if (attr_fixed(i))
+			inval_push(fs, ino_of_key(fs, &k), "");
 		inval_known(fs, &dir, name, &k);
 	}
 	for (size_t i = 0; i < sizeof(links) / sizeof(links[0]); i++) {

@@ -118,12 +118,26 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino,
 		       struct fuse_file_info *fi)
 {
 	struct dl_fs *fs = fuse_req_userdata(req);
+	const struct kind_ops *ops;
 	struct stat st;
 	struct key k;
+	double timeout;
 	int r;
 
 	(void)fi;
-	if (!key_of(fs, ino, &k, &r)) {
+	ops = key_of(fs, ino, &k, &r);
+	if (!ops && r == ENODEV) { /* a tombstone */
+		ops = kind_ops_of(k.kind);
+		r = ops && ops->stat_gone ? ops->stat_gone(fs, &k, &st)
+					  : -ENOENT;
+		st.st_ino = ino;
+		if (r < 0)
+			fuse_reply_err(req, -r);
+		else
+			fuse_reply_attr(req, &st, TIMEOUT);
+		return;
+	}
+	if (!ops) {
 		fuse_reply_err(req, ENOENT);
 		return;
 	}
@@ -133,11 +147,12 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino,
 		r = node_stat(fs, ino, &k, &st);
 		node_exit((struct dl_device *)k.dev);
 	}
+	timeout = ops->timeout ? ops->timeout(&k) : TIMEOUT;
 	key_put(&k);
 	if (r < 0)
 		fuse_reply_err(req, -r);
 	else
-		fuse_reply_attr(req, &st, TIMEOUT);
+		fuse_reply_attr(req, &st, timeout);
 }
 
 /* truncate/utimes of an attribute file: a no-op, then op_getattr (which
@@ -331,14 +346,16 @@ static void op_releasedir(fuse_req_t req, fuse_ino_t ino,
 	fuse_reply_err(req, 0);
 }
 
-/* Opens a file (direct I/O: contents computed per read, as sysfs);
- * holds active(its device) to check it is still there. */
+/* Opens a file (direct I/O: contents computed per read, as sysfs; or
+ * cached, if fixed); holds active(its device) to check it is still
+ * there. */
 static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct dl_fs *fs = fuse_req_userdata(req);
 	const struct kind_ops *ops;
 	struct hookctx hc;
 	struct key k;
+	bool fixed;
 	int r;
 
 	ops = key_of(fs, ino, &k, &r);
@@ -356,12 +373,22 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		hook_end(fs, &hc, r);
 		node_exit((struct dl_device *)k.dev);
 	}
+	fixed = r >= 0 && ops->fixed && ops->fixed(&k);
 	key_put(&k);
 	if (r < 0) {
 		fuse_reply_err(req, -r);
 		return;
 	}
-	fi->direct_io = 1;
+	/*
+	 * What can change is read through direct I/O: every read reaches
+	 * the daemon, as every read of a sysfs file calls its show().
+	 * What never changes for the device's life is read through the
+	 * page cache and kept between opens (FOPEN_KEEP_CACHE); the
+	 * device's removal drops those pages (inval_inside()), and a device
+	 * added again under the same name has new inodes.
+	 */
+	fi->direct_io = !fixed;
+	fi->keep_cache = fixed;
 	fi->nonseekable = 0;
 	fuse_reply_open(req, fi);
 }

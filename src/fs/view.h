@@ -37,6 +37,9 @@
 
 /* Cache time of entries and attributes, in seconds. */
 #define TIMEOUT 1.0
+/* Cache time of those whose contents never change for their device's
+ * life (kind_ops.fixed): their entries go when the device is removed. */
+#define FIXED_TIMEOUT 86400.0
 /* Largest attribute contents and their st_size (a page, as sysfs). */
 #define ATTR_MAX 4096
 /* Most driver directories whose links are invalidated (a few in use). */
@@ -222,6 +225,11 @@ struct dirbuf {
  * @write:    writes (the caller checked the writer is root); as @read.
  * @write_gone: a write to a tombstone of this kind (@k->dev is NULL:
  *            its device was removed); replies. NULL: ENODEV.
+ * @stat_gone: a tombstone's attributes (fstat of a removed device's file
+ *            held open works, as in sysfs). NULL: ENOENT.
+ * @fixed:    whether the contents of @k can never change for its
+ *            device's life: opened with FOPEN_KEEP_CACHE through the page
+ *            cache instead of direct I/O (NULL: never).
  * @timeout:  cache time of the entry and attributes (NULL: TIMEOUT).
  * @path:     its path under the mount, for scenario hooks (NULL: the
  *            static directory's, else the device's directory).
@@ -239,6 +247,9 @@ struct kind_ops {
 		      const char *data, size_t size, off_t off);
 	void (*write_gone)(fuse_req_t req, struct dl_fs *fs,
 			   const struct key *k, const char *data, size_t size);
+	int (*stat_gone)(struct dl_fs *fs, const struct key *k,
+			 struct stat *st);
+	bool (*fixed)(const struct key *k);
 	double (*timeout)(const struct key *k);
 	int (*path)(struct dl_fs *fs, const struct key *k, char *buf,
 		    size_t len);
@@ -315,6 +326,7 @@ void drvdir_seen_locked(struct dl_fs *fs, const char *name);
 /* attr.c: the attributes of a device */
 int attr_index(struct dl_fs *fs, struct dl_device *dev, const char *name);
 const char *attr_name(int i);
+bool attr_fixed(int i);
 void attr_list(struct dl_fs *fs, struct dl_device *dev, struct dirbuf *b);
 int store_text(const char *data, size_t size, char *out, size_t outlen);
 int store_bool(const char *s, bool *ret);

@@ -72,6 +72,42 @@ exec 3<&-
 kill "$held_cwd"
 wait "$held_cwd" 2>/dev/null
 
+# What never changes for a device's life (its IDs) is cached by the
+# kernel; what can change never is. A device added again under the same
+# name shows its own IDs, never the cached ones of the one before, and a
+# file of the one before held open reads ENODEV, not its cached pages.
+D5=$MNT/bus/pci/devices/$T5
+CTL add $T5 vendor=0x1b36 device=0x0005 class=0x00ff00 >/dev/null
+# read as lspci reads (open, read, close; cat's fstat would refresh the
+# size and drop the cache, tests/fs/incore.py says why)
+read_files() { python3 -c '
+import os, sys
+for f in sys.argv[1:]:
+    fd = os.open(f, os.O_RDONLY)
+    os.read(fd, 4096)
+    os.close(fd)' "$@"; }
+read_files "$D5/vendor" "$D5/device" "$D5/config" "$D5/driver_override"
+cached() { python3 "$(dirname "$0")/incore.py" "$1"; }
+expect_eq "caching: vendor is in the page cache" "$(cached "$D5/vendor")" cached
+expect_eq "caching: config is not" "$(cached "$D5/config")" "not cached"
+expect_eq "caching: driver_override is not" "$(cached "$D5/driver_override")" "not cached"
+exec 4<"$D5/vendor"
+pread4() { python3 -c '
+import errno, os
+try:
+    print(os.pread(4, 4096, 0).decode().strip())
+except OSError as e:
+    print(errno.errorcode[e.errno])'; }
+expect_eq "caching: the held file reads the first device's vendor" "$(pread4)" 0x1b36
+CTL eject $T5 >/dev/null
+CTL add $T5 vendor=0x8086 device=0x1234 class=0x020000 >/dev/null
+expect_eq "caching: the device added again shows its own vendor" "$(cat "$D5/vendor")" 0x8086
+expect_eq "caching: and its own device" "$(cat "$D5/device")" 0x1234
+expect_eq "caching: lspci sees the new IDs" "$($LSPCI -n -s "$T5" | awk '{ print $3 }')" 8086:1234
+expect_eq "caching: the first device's file held open reads ENODEV" "$(pread4)" ENODEV
+exec 4<&-
+CTL eject $T5 >/dev/null
+
 check "no violations" test "$(violations)" = 0
 check "the daemon stops cleanly" stop_daemon
 finish
