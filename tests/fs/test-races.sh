@@ -3,7 +3,8 @@
 # flight (the slow device sleeps 1 s inside its active section) while the
 # host ejects the device (S1), announces relations without it (S2),
 # removes the bus it sits on with events queued (S3), or while two shells
-# write 1 to its `remove` (S11).
+# write 1 to its `remove` (S11); and config reads while that removal
+# drains, each ENODEV or complete, never short.
 . "$(dirname "$0")/lib.sh"
 require_env
 DATA=$(dirname "$0")/data
@@ -102,6 +103,52 @@ for w in 1 2; do
 done
 check "S11: the device is gone" test ! -e "$D/0000:00:05.0"
 expect_eq "S11: exactly one removal" "$(( $(CTL trace --raw | grep -c ' dead 0000:00:05.0') - deaths_before ))" 1
+
+# --- config reads while a removal drains: ENODEV or all, never short ---
+# A read in flight holds the slow device for 1 s; the eject's removal
+# waits for it (its drain). Reads started meanwhile (the trace shows
+# them after the removal's start and before the device's death) must
+# each fail with ENODEV or return every byte asked for: a short read of
+# config is what makes lspci print "<access denied>" as for a non-root
+# reader. The read in flight itself returns all its bytes.
+config_reads() { # FD OUT: one line a read: "OFF LEN got|ERRNO MONO_START MONO_END"
+	python3 - "$1" >"$2" 2>&1 <<'PY'
+import errno, os, sys, time
+fd = int(sys.argv[1])  # opened before the removal began
+for off, n in ((0, 64), (0, 256), (64, 192), (0, 4096), (0x40, 4), (0xff, 1)):
+    m0 = time.clock_gettime_ns(time.CLOCK_MONOTONIC)
+    try:
+        r = str(len(os.pread(fd, n, off)))
+    except OSError as e:
+        r = errno.errorcode.get(e.errno, str(e.errno))
+    print(off, n, r, m0, time.clock_gettime_ns(time.CLOCK_MONOTONIC))
+PY
+}
+CTL add 0000:00:07.0 vendor=0x1b36 device=0x0005 class=0x00ff00 delay_us=1000000 >/dev/null
+starts=$(trace_count remove-start 0000:00:07.0)
+timed_read "$D/0000:00:07.0/config" "$WORK/dr.a" &
+rpid=$!
+check "drain-read: a read is in flight" wait_reads 0000:00:07.0 1
+exec 5<"$D/0000:00:07.0/config"
+CTL eject 0000:00:07.0 >/dev/null &
+epid=$!
+check "drain-read: the removal began" wait_until removal_begun 0000:00:07.0 $((starts + 1))
+config_reads 5 "$WORK/dr.b"
+wait $rpid $epid
+exec 5<&-
+expect_eq "drain-read: the read in flight returned all 256 bytes" "$(field "$WORK/dr.a" 1)" 256
+t_start=$(trace_ts remove-start 0000:00:07.0)
+t_dead=$(trace_ts dead 0000:00:07.0)
+while read -r off n got m0 m1; do
+	check "drain-read: read of $n at $off ran inside the drain" \
+		in_order "$t_start" "$m0" "$m1" "$t_dead"
+	case "$got" in
+	ENODEV) ok "drain-read: read of $n at $off: ENODEV" ;;
+	"$n") ok "drain-read: read of $n at $off: all of it" ;;
+	*) not_ok "drain-read: read of $n at $off: $got (short or wrong error)" ;;
+	esac
+done <"$WORK/dr.b"
+expect_eq "drain-read: six reads were made" "$(wc -l <"$WORK/dr.b")" 6
 
 check "devlifed exits 0 on SIGTERM" stop_daemon
 finish
