@@ -202,12 +202,14 @@ void drvdir_seen_locked(struct dl_fs *fs, const char *name)
 static fuse_ino_t node_add_locked(struct dl_fs *fs, const struct key *k,
 				  unsigned long h)
 {
+	const char *drv = k->drv ? k->drv : "";
+	size_t drvlen = strlen(drv);
 	struct node *nd;
 
 	fs_assert_held(&fs->lock);
 	/* Driver names are looked up only if they fit (lookup_drivers()). */
-	fs_assert(!k->drv || strlen(k->drv) < sizeof(nd->drv));
-	nd = calloc(1, sizeof(*nd));
+	fs_assert(drvlen <= DL_NAME_MAX);
+	nd = calloc(1, sizeof(*nd) + drvlen + 1);
 	if (!nd)
 		return 0;
 	nd->ino = fs->next_ino++;
@@ -216,7 +218,7 @@ static fuse_ino_t node_add_locked(struct dl_fs *fs, const struct key *k,
 	atomic_init(&nd->held, dl_device_get((struct dl_device *)k->dev));
 	nd->idx = k->idx;
 	nd->n = k->n;
-	snprintf(nd->drv, sizeof(nd->drv), "%s", k->drv ? k->drv : "");
+	memcpy(nd->drv, drv, drvlen + 1);
 	nd->nlookup = 1;
 	nd->hash = h;
 	if (k->kind == K_DRVDIR)

@@ -134,7 +134,6 @@ struct node {
 	bool tomb;                         /* fs->lock */
 	int idx;                           /* attr index or link kind */
 	unsigned int n;                    /* virtfn number */
-	char drv[DL_NAME_MAX + 1];         /* driver name (K_DRV*) */
 	uint64_t nlookup;                  /* fs->lock */
 	unsigned long hash;                /* of the key; written once */
 	/*
@@ -145,6 +144,9 @@ struct node {
 	 * the hand-off visible to it instead of suppressed.
 	 */
 	atomic_bool ready;
+	/* driver name (K_DRV*), else ""; as long as it is: most nodes are
+	 * a device's, and lspci over 65,536 functions makes some 650,000 */
+	char drv[];
 };
 
 struct inval;
