@@ -12,7 +12,8 @@
 #     /sys/bus/pci against a plain tmpfs copy of the same files, in the
 #     same run, median of runs (target: at most 1.2 times);
 #  3. `lspci` over the 65,536 functions of bench/sriov (256 PFs x 255
-#     VFs), and the daemon's RSS after it (target: at most 15 s).
+#     VFs), and the daemon's RSS after it (target: at most 15 s); then
+#     once more, with what the kernel cached of the first run.
 #
 #   bench/fs/view-bench.sh [--quick] [BUILD_DIR]
 #
@@ -131,19 +132,25 @@ t0=$(date +%s%N)
 n=$(lspci -A linux-sysfs -O sysfs.path="$work/m/bus/pci" | wc -l)
 lspci_big_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 rss_after_lspci=$(rss_kb)
+# Again: what the kernel cached of the first run (the IDs, for a day;
+# links' targets) it does not ask for (docs/view.md, "Caching").
+t0=$(date +%s%N)
+lspci -A linux-sysfs -O sysfs.path="$work/m/bus/pci" >/dev/null
+lspci_big2_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 stop
 
 python3 - "$work/churn.json" "$work/lspci.json" "$idle" "$n" "$lspci_big_ms" \
 	"$rss_before_lspci" "$rss_after_lspci" "$pfs" "$nfunc" "${quick:+quick}" \
-	"$build/bench/view.json" <<'PY'
+	"$build/bench/view.json" "$lspci_big2_ms" <<'PY'
 import json, sys
 churn = json.load(open(sys.argv[1]))
 ls = json.load(open(sys.argv[2]))
-idle, n, big_ms, rb, ra, pfs, nfunc, mode, out = sys.argv[3:12]
+idle, n, big_ms, rb, ra, pfs, nfunc, mode, out, big2_ms = sys.argv[3:13]
 churn["rss_kb_idle"] = int(idle)
 res = {"churn": churn, "lspci_import": dict(ls, functions=int(nfunc)),
        "lspci_sriov": {"pfs": int(pfs), "functions": int(pfs) * 256, "lines": int(n),
                        "seconds": int(big_ms) / 1000,
+                       "seconds_second_run": int(big2_ms) / 1000,
                        "rss_kb_before": int(rb), "rss_kb_after": int(ra)},
        "mode": mode or "full"}
 grow = (churn["rss_kb_after"] - churn["rss_kb_before"]) / 1024
@@ -161,8 +168,8 @@ print("churn: %d cycles in %.0f s; RSS %d kB before, %d kB after, %d kB max, %d 
          churn["rss_kb_max"], churn["rss_kb_idle"], churn["devices_allocated"], churn["devices_live"]))
 print("lspci -vvv -nn -xxxx over %s imported functions: %.1f ms (tmpfs copy %.1f ms), median of %d; same output: %s"
       % (nfunc, ls["view_s"] * 1e3, ls["tmpfs_s"] * 1e3, ls["runs"], ls["same_output"]))
-print("lspci over %d functions (%s lines): %.1f s; daemon RSS %s kB before, %s kB after"
-      % (int(pfs) * 256, n, int(big_ms) / 1000, rb, ra))
+print("lspci over %d functions (%s lines): %.1f s (%.1f s the second time); daemon RSS %s kB before, %s kB after"
+      % (int(pfs) * 256, n, int(big_ms) / 1000, int(big2_ms) / 1000, rb, ra))
 print()
 for t, m, ok in targets:
     print("%-52s %-34s %s" % (t, m, "met" if ok else "MISSED"))
