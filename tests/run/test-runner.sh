@@ -113,15 +113,34 @@ if command -v driverctl >/dev/null; then
 		driverctl --nosave unset-override '$NET' && basename $(readlink /sys/bus/pci/devices/'$NET'/driver)'
 	expect_eq "driverctl list-devices, set-override none, list-overrides, unset-override (drivers_probe)" \
 		"$(tr '\n' '|' <"$WORK/run.out")" "$NET virtio-pci|unbound|$NET (none)|virtio-pci|"
-	if [ -x /sbin/modprobe ]; then
+	# driverctl looks for /sys/module/vfio-pci, which Linux never has
+	# (the module is vfio_pci), and so runs /sbin/modprobe -q vfio-pci,
+	# which on a real machine finds vfio-pci in /lib/modules/$(uname -r)
+	if in_run '/sbin/modprobe -q -n vfio-pci'; then
 		in_run 'driverctl --nosave set-override '$NET' vfio-pci && basename $(readlink /sys/bus/pci/devices/'$NET'/driver)
 			driverctl --nosave unset-override '$NET' && basename $(readlink /sys/bus/pci/devices/'$NET'/driver)'
 		expect_eq "driverctl set-override vfio-pci, then unset" "$(tr '\n' '|' <"$WORK/run.out")" "vfio-pci|virtio-pci|"
 	else
-		ok "driverctl set-override vfio-pci # SKIP driverctl looks for /sys/module/vfio-pci (the kernel's is vfio_pci) and else runs /sbin/modprobe, which this machine lacks"
+		ok "driverctl set-override vfio-pci # SKIP driverctl runs /sbin/modprobe vfio-pci, which fails here: no modprobe, or no /lib/modules/$(uname -r) naming vfio-pci on this machine"
 	fi
 else
 	ok "driverctl # SKIP driverctl is not installed (scripts/deps.sh installs it)"
+fi
+
+# dpdk-devbind.py (Debian's dpdk package): --status, -b vfio-pci
+# (driver_override, then bind), -u, -b back to the original driver
+if command -v dpdk-devbind.py >/dev/null; then
+	NET=0000:00:03.0
+	in_run 'drv() { if [ -L /sys/bus/pci/devices/'$NET'/driver ]; then basename $(readlink /sys/bus/pci/devices/'$NET'/driver); else echo none; fi; }
+		st() { dpdk-devbind.py --status-dev net 2>/dev/null | awk "/^Network devices using/ { s = \$4 } /^'$NET' / { for (i = 1; i <= NF; i++) if (\$i ~ /^drv=/) print s, \$i }"; }
+		st; dpdk-devbind.py -b vfio-pci '$NET' && drv; st
+		dpdk-devbind.py -u '$NET' && drv
+		dpdk-devbind.py -b virtio-pci '$NET' && drv; st'
+	expect_eq "dpdk-devbind.py --status, -b vfio-pci, --status, -u, -b virtio-pci, --status" \
+		"$(tr '\n' '|' <"$WORK/run.out")" \
+		"kernel drv=virtio-pci|vfio-pci|DPDK-compatible drv=vfio-pci|none|virtio-pci|kernel drv=virtio-pci|"
+else
+	ok "dpdk-devbind.py # SKIP Debian's dpdk is not installed (scripts/deps.sh installs it)"
 fi
 
 # --- exit status -------------------------------------------------------
