@@ -6,9 +6,11 @@
  * Their rows are in attr.c's table; these are their show functions.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "parse.h"
 #include "view.h"
 
 /* Config space offsets and fields (include/uapi/linux/pci_regs.h). */
@@ -195,6 +197,30 @@ int show_dma_mask_bits(struct dl_fs *fs, struct dl_device *dev,
  * to an event, not to the file); an mdev's DRIVER alone. Writing it is
  * store_uevent() (attr.c).
  */
+/*
+ * d3cold_allowed (pci-sysfs.c d3cold_allowed_show()/_store()): "%u\n";
+ * kstrtoul(), non-zero allows. The store's pci_bridge_d3_update() and
+ * pm_runtime_resume() have nothing to act on: no power model.
+ */
+int show_d3cold(struct dl_fs *fs, struct dl_device *dev, const struct attr *a,
+		char *buf, size_t len)
+{
+	(void)fs, (void)a;
+	return snprintf(buf, len, "%u\n",
+			atomic_load(&dl_pci_func_of(dev)->d3cold_allowed) ? 1u : 0u);
+}
+
+int store_d3cold(struct dl_fs *fs, struct dl_device *dev, const char *text)
+{
+	unsigned long v;
+
+	(void)fs;
+	if (dl_fs__store_ulong(text, ULONG_MAX, &v) < 0)
+		return -EINVAL;
+	atomic_store(&dl_pci_func_of(dev)->d3cold_allowed, v != 0);
+	return 0;
+}
+
 int show_uevent(struct dl_fs *fs, struct dl_device *dev, const struct attr *a,
 		char *buf, size_t len)
 {

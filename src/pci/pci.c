@@ -143,6 +143,7 @@ int dl_pci_func_new(struct dl_tree *tree, uint32_t domain, uint8_t bus,
 	f->sriov = sr;
 	f->numa_node = -1;
 	f->iommu_group = -1;
+	atomic_init(&f->d3cold_allowed, true);
 	atomic_init(&f->delay_us, 0);
 	if (ht == PCI_HEADER_TYPE_BRIDGE)
 		f->flags |= DL_PCI_F_BRIDGE;
@@ -502,6 +503,7 @@ static int vf_new(struct dl_device *pf, struct dl_pci_func *pff, unsigned int n,
 	f->physfn = pf;
 	f->vf_index = (uint16_t)n;
 	f->cfg = cfg;
+	atomic_init(&f->d3cold_allowed, true);
 	/* no IOMMU for the PF, none for its VFs */
 	f->iommu_group = -1;
 	f->iommu_want = pff->iommu_want == DL_PCI_IOMMU_NONE ? DL_PCI_IOMMU_NONE

@@ -143,6 +143,8 @@ struct dl_mdev_parent;
  *                   bind, "" for none; read and written only through
  *                   dl_pci_platform_driver_override() and the platform's
  *                   match (under the platform's override lock)
+ * @d3cold_allowed: sysfs `d3cold_allowed` (pci_pm_init() sets it; any
+ *                  time, atomic); no power model reads it
  * @iommu_want: the group asked for (struct dl_pci_func_attrs's
  *              @iommu_group); written once before add
  * @iommu_group: the IOMMU group's number, or -1 for none; written once
@@ -179,6 +181,7 @@ struct dl_pci_func {
 	struct dl_mdev_parent *mdev;
 	struct dl_pci_drv_params params;
 	char driver_override[DL_NAME_MAX + 1];
+	atomic_bool d3cold_allowed;
 	int iommu_want;
 	int iommu_group;
 	bool iommu_pending;

@@ -76,6 +76,16 @@ expect_eq "autoprobe: off" "$(w $A off) $(cat $A)" "OK 0"
 expect_eq "autoprobe: yes (only the y counts)" "$(w $A yes) $(cat $A)" "OK 1"
 expect_eq "autoprobe: maybe is EINVAL" "$(w $A maybe) $(cat $A)" "EINVAL 1"
 
+# d3cold_allowed_store(): kstrtoul, non-zero allows (pci_pm_init()'s default)
+C=$F/d3cold_allowed
+expect_eq "d3cold_allowed: 644, allowed at first" "$(mode $C) $(cat $C)" "644 1"
+expect_eq "d3cold_allowed: 0" "$(w $C '0\n') $(cat $C)" "OK 0"
+expect_eq "d3cold_allowed: 0x10 is non-zero" "$(w $C 0x10) $(cat $C)" "OK 1"
+expect_eq "d3cold_allowed: +0" "$(w $C +0) $(cat $C)" "OK 0"
+expect_eq "d3cold_allowed: -1 is refused, nothing changes" "$(w $C -1) $(cat $C)" "EINVAL 0"
+expect_eq "d3cold_allowed: y (kstrtoul, not kstrtobool)" "$(w $C y) $(cat $C)" "EINVAL 0"
+expect_eq "d3cold_allowed: per function" "$(cat $PF/d3cold_allowed)" 1
+
 # numa_node_store(): kstrtoint, NUMA_NO_NODE or an online node
 U=$F/numa_node
 expect_eq "numa_node: 0" "$(w $U 0) $(cat $U)" "OK 0"
