@@ -267,7 +267,12 @@ enum dl_remove_flags {
  *              (0: do not wait at all, -ETIMEDOUT if anybody is inside),
  *              or DL_NO_TIMEOUT. Counted on CLOCK_MONOTONIC: a step of
  *              the wall clock changes nothing. Counts until the removal
- *              has drained; after that it cannot be refused.
+ *              has drained; after that it cannot be refused. If, past
+ *              the deadline, the committed removal still waits for a
+ *              descendant's removal run by another thread (or for a
+ *              running online/offline callback of one), it reports that
+ *              once through the tree's report function (else on stderr;
+ *              dl_tree_set_drain_report()) and keeps waiting.
  *
  * One caller wins the removal; every concurrent caller waits until the
  * device is DEAD (or, if the winner's removal is refused, competes again).

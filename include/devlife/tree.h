@@ -105,6 +105,10 @@ typedef void (*dl_report_fn)(struct dl_tree *tree, const char *text, void *arg);
  * name) and, in builds with debug checks, the tag and call site of its
  * dl_device_enter(). The report is made once per wait.
  *
+ * @fn (else stderr) also receives, whatever @threshold_ns, the report of a
+ * committed removal still waiting past its caller's deadline (see
+ * dl_device_remove()).
+ *
  * Context: any thread; does not block.
  * Return: 0 or -EINVAL.
  */

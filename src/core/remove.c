@@ -277,9 +277,11 @@ static int remove_self(struct dl_device *dev, unsigned int flags);
 /*
  * Committed: remove the children one at a time, first child first. Each
  * is closed and drained already (our walk), so its removal needs no
- * memory and cannot fail: nothing to retry.
+ * memory and cannot fail: nothing to retry. deadline is the committed
+ * removal's: past it, a child's removal that still waits says so once
+ * (hang_report()) and goes on waiting.
  */
-static void remove_children(struct dl_device *dev)
+static void remove_children(struct dl_device *dev, uint64_t deadline)
 {
 	struct dl_tree *tree = dev->tree;
 
@@ -293,7 +295,7 @@ static void remove_children(struct dl_device *dev)
 		dl__topology_unlock(tree);
 		if (!c)
 			break;
-		if (remove_internal(c, DL_REMOVE_WAIT, 0, true) != 0)
+		if (remove_internal(c, DL_REMOVE_WAIT, deadline, true) != 0)
 			dl__die("removal of %s, child of the committed removal "
 				"of %s, failed",
 				c->name, dev->name);
@@ -406,7 +408,7 @@ static int do_remove(struct dl_device *dev, unsigned int flags,
 	 * so a sum taken now may see it although nobody got in. */
 	dl__assert(atomic_load(&dev->gate.deact) > 0);
 	commit(dev, &w);
-	remove_children(dev);
+	remove_children(dev, deadline);
 	DL_TEST_POINT("remove:children-gone", dev);
 
 	dl__work_cancel_device(dev);
@@ -456,6 +458,35 @@ static void surprise_mark(struct dl_device *dev, struct walk *g)
 	}
 	dl__topology_unlock(dev->tree);
 	DL_TEST_POINT("remove:surprise-marked", dev);
+}
+
+/*
+ * A committed removal (of dev's parent, removing dev) has passed its
+ * caller's deadline waiting for dev's removal by thread owner (or for
+ * dev's online callback): it can no longer give up, so it says so, once,
+ * through the tree's report function (else on stderr), and keeps
+ * waiting. Called and returns with wait_lock held.
+ */
+static void hang_report(struct dl_device *dev, pid_t owner, bool online)
+{
+	struct dl_tree *tree = dev->tree;
+	dl_report_fn fn = tree->report_fn;
+	void *arg = tree->report_arg;
+	char text[512];
+
+	snprintf(text, sizeof(text),
+		 "removal of %s passed its deadline after it committed: it "
+		 "waits for %s of %s, run by thread %d, and cannot give up "
+		 "any more; it keeps waiting\n",
+		 dev->parent ? dev->parent->name : dev->name,
+		 online ? "the online/offline callback" : "the removal",
+		 dev->name, (int)owner);
+	pthread_mutex_unlock(&tree->wait_lock);
+	if (fn)
+		fn(tree, text, arg);
+	else
+		fprintf(stderr, "devlife: %s", text);
+	pthread_mutex_lock(&tree->wait_lock);
 }
 
 /* Win the removal or wait for the winner. */
@@ -533,6 +564,11 @@ static int remove_internal(struct dl_device *dev, unsigned int flags,
 					deadline);
 		if (DL_DEBUG)
 			dl__wait_end();
+		if (r == ETIMEDOUT && committed) {
+			hang_report(dev, owner, st == DL_STATE_LIVE);
+			deadline = 0;
+			continue;
+		}
 		if (r == ETIMEDOUT) {
 			r = -ETIMEDOUT;
 			goto out_unlock;

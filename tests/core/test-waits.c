@@ -350,8 +350,85 @@ TEST(callback_of_committed_removal_removing_the_parent)
 			     "same thread is running");
 }
 
+/*
+ * Once a removal commits it cannot give up: a child whose removal another
+ * thread runs (here stopped before the child's driver remove) keeps it
+ * waiting past its caller's deadline. It says so once, through the tree's
+ * report function, and completes when the child's removal does.
+ */
+struct hang_report {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	int count;
+	char text[1024];
+};
+
+static void hang_report_cb(struct dl_tree *tree, const char *text, void *arg)
+{
+	struct hang_report *r = arg;
+
+	(void)tree;
+	pthread_mutex_lock(&r->lock);
+	r->count++;
+	snprintf(r->text, sizeof(r->text), "%s", text);
+	pthread_cond_broadcast(&r->cond);
+	pthread_mutex_unlock(&r->lock);
+}
+
+TEST(committed_removal_reports_waiting_past_its_deadline)
+{
+	struct dl_tree *tree = mktree();
+	struct dl_device *p = mkdev(tree, NULL, "wf-p");
+	struct dl_device *c = mkdev(tree, p, "wf-c");
+	struct hang_report rep = { PTHREAD_MUTEX_INITIALIZER,
+				   PTHREAD_COND_INITIALIZER, 0, "" };
+	struct remover rc = REMOVER(c, DL_REMOVE_WAIT);
+	struct remover rp = REMOVER(p, DL_REMOVE_WAIT);
+	struct timespec ts;
+	pthread_t tc, tp;
+	char want[128];
+
+	/* drain reports off (an hour), the report function set */
+	ASSERT_EQ(dl_tree_set_drain_report(tree, 3600 * 1000000000ull,
+					   hang_report_cb, &rep),
+		  0);
+	pause_arm(0, "remove:driver-remove", c);
+	tc = spawn(remove_thread, &rc);
+	pause_wait(0); /* wf-c's removal is under way, and stays so */
+	rp.timeout = 100 * 1000000; /* 100 ms */
+	tp = spawn(remove_thread, &rp);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += 10;
+	pthread_mutex_lock(&rep.lock);
+	while (rep.count == 0 &&
+	       pthread_cond_timedwait(&rep.cond, &rep.lock, &ts) == 0)
+		;
+	pthread_mutex_unlock(&rep.lock);
+	if (rep.count != 1)
+		FAIL_AT("no report from the committed removal of wf-p, "
+			"waiting past its deadline (%d reports)",
+			rep.count);
+	ASSERT_CONTAINS(rep.text, "removal of wf-p passed its deadline after "
+				  "it committed: it waits for the removal of "
+				  "wf-c, run by thread ");
+	ASSERT_EQ(dl_device_state(p), DL_STATE_REMOVING);
+	pause_release(0);
+	join(tc);
+	join(tp);
+	ASSERT_EQ(rc.ret, 0);
+	ASSERT_EQ(rp.ret, 0); /* committed: it completed */
+	ASSERT_EQ(dl_device_state(p), DL_STATE_DEAD);
+	ASSERT_EQ(rep.count, 1);
+	snprintf(want, sizeof(want), "%s", "keeps waiting");
+	ASSERT_CONTAINS(rep.text, want);
+	dl_device_put(c);
+	dl_device_put(p);
+	free_tree(tree);
+}
+
 TEST_MAIN(flush_vs_work_item_removing_its_device,
 	  drain_under_a_lock_its_user_wants,
 	  two_users_removing_each_others_device,
 	  release_callback_flush_vs_unclaim,
-	  callback_of_committed_removal_removing_the_parent)
+	  callback_of_committed_removal_removing_the_parent,
+	  committed_removal_reports_waiting_past_its_deadline)
