@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <net/if.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -51,6 +53,12 @@ static void loopback_up(void)
  * by root would still hear the host's events. A helper process makes
  * the pair; we join its network namespace (CAP_SYS_ADMIN over the
  * helper's user namespace: ours, as its creator's), then it exits.
+ *
+ * The helper is born in the new namespaces (clone()) rather than
+ * unsharing them: unshare(CLONE_NEWUSER) refuses a process with more
+ * than one thread (EINVAL), and a forked child of a sanitized runner has
+ * its sanitizer's thread, while clone() makes the namespaces for the new
+ * process alone whatever the caller runs.
  */
 int run_private_netns(void)
 {
@@ -66,20 +74,24 @@ int run_private_netns(void)
 		close(go[1]);
 		return err;
 	}
-	pid = fork();
+	/* as fork(): no new stack, the child returns here with 0 */
+	pid = (pid_t)syscall(SYS_clone, CLONE_NEWUSER | CLONE_NEWNET | SIGCHLD,
+			     NULL, NULL, NULL, NULL);
 	if (pid == 0) {
 		close(go[1]);
 		close(ready[0]);
-		c = unshare(CLONE_NEWUSER | CLONE_NEWNET) < 0 ? 'E' : 'R';
+		c = 'R';
 		(void)!write(ready[1], &c, 1);
 		(void)!read(go[0], &c, 1); /* until the parent has joined */
 		_exit(0);
 	}
+	if (pid < 0)
+		err = -errno;
 	close(go[0]);
 	close(ready[1]);
-	if (pid < 0 || read(ready[0], &c, 1) != 1 || c != 'R') {
-		err = pid < 0 ? -errno : -EPERM;
-	} else {
+	if (pid > 0 && (read(ready[0], &c, 1) != 1 || c != 'R')) {
+		err = -EPROTO;
+	} else if (pid > 0) {
 		snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
 		fd = open(path, O_RDONLY | O_CLOEXEC);
 		if (fd < 0 || setns(fd, CLONE_NEWNET) < 0)
