@@ -198,6 +198,39 @@ int show_dma_mask_bits(struct dl_fs *fs, struct dl_device *dev,
  * store_uevent() (attr.c).
  */
 /*
+ * enable (pci-sysfs.c enable_show()/enable_store()): the enable count;
+ * kstrtoul(); under the device lock: a bound function EBUSY, non-zero
+ * enables, 0 disables one that is enabled, else EIO.
+ */
+int show_enable(struct dl_fs *fs, struct dl_device *dev, const struct attr *a,
+		char *buf, size_t len)
+{
+	(void)fs, (void)a;
+	return snprintf(buf, len, "%d\n", dl_pci_enable_count(dev));
+}
+
+int store_enable(struct dl_fs *fs, struct dl_device *dev, const char *text)
+{
+	unsigned long v;
+	int r = 0;
+
+	(void)fs;
+	if (dl_fs__store_ulong(text, ULONG_MAX, &v) < 0)
+		return -EINVAL;
+	dl_device_lock(dev);
+	if (dl_device_driver(dev))
+		r = -EBUSY;
+	else if (v)
+		r = dl_pci_enable_device(dev);
+	else if (dl_pci_enable_count(dev) > 0)
+		dl_pci_disable_device(dev);
+	else
+		r = -EIO;
+	dl_device_unlock(dev);
+	return r;
+}
+
+/*
  * d3cold_allowed (pci-sysfs.c d3cold_allowed_show()/_store()): "%u\n";
  * kstrtoul(), non-zero allows. The store's pci_bridge_d3_update() and
  * pm_runtime_resume() have nothing to act on: no power model.

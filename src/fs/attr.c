@@ -318,6 +318,8 @@ static const struct attr attrs[] = {
 	  .show = show_dma_mask_bits },
 	{ .name = "consistent_dma_mask_bits", .mode = 0444, .on = ON_PCI,
 	  .pci_attr = -1, .show = show_dma_mask_bits },
+	{ .name = "enable", .mode = 0644, .on = ON_PCI, .pci_attr = -1,
+	  .show = show_enable, .store = store_enable },
 	{ .name = "d3cold_allowed", .mode = 0644, .on = ON_PCI, .pci_attr = -1,
 	  .show = show_d3cold, .store = store_d3cold },
 	{ .name = "driver_override", .mode = 0644, .on = ON_PCI,

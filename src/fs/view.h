@@ -350,6 +350,9 @@ int show_dma_mask_bits(struct dl_fs *fs, struct dl_device *dev,
 		       const struct attr *a, char *buf, size_t len);
 int show_local_cpus(struct dl_fs *fs, struct dl_device *dev,
 		    const struct attr *a, char *buf, size_t len);
+int show_enable(struct dl_fs *fs, struct dl_device *dev, const struct attr *a,
+		char *buf, size_t len);
+int store_enable(struct dl_fs *fs, struct dl_device *dev, const char *text);
 int show_d3cold(struct dl_fs *fs, struct dl_device *dev, const struct attr *a,
 		char *buf, size_t len);
 int store_d3cold(struct dl_fs *fs, struct dl_device *dev, const char *text);

@@ -145,6 +145,7 @@ struct dl_mdev_parent;
  *                   match (under the platform's override lock)
  * @d3cold_allowed: sysfs `d3cold_allowed` (pci_pm_init() sets it; any
  *                  time, atomic); no power model reads it
+ * @enable_cnt: pci_enable_device()'s count (enable.c; atomic)
  * @iommu_want: the group asked for (struct dl_pci_func_attrs's
  *              @iommu_group); written once before add
  * @iommu_group: the IOMMU group's number, or -1 for none; written once
@@ -182,6 +183,7 @@ struct dl_pci_func {
 	struct dl_pci_drv_params params;
 	char driver_override[DL_NAME_MAX + 1];
 	atomic_bool d3cold_allowed;
+	atomic_int enable_cnt;
 	int iommu_want;
 	int iommu_group;
 	bool iommu_pending;
@@ -486,6 +488,36 @@ int dl_pci_sriov_set_drivers_autoprobe(struct dl_device *pf, bool on);
  */
 int dl_pci_sriov_get_vf(struct dl_device *pf, unsigned int n,
 			struct dl_device **ret);
+
+/**
+ * dl_pci_enable_device() - pci_enable_device(): count one enable
+ * @dev: a PCI function
+ *
+ * The first enables the bridge above (once, and makes it a bus master)
+ * and turns on Memory and I/O decode for the BARs that have an address.
+ *
+ * Context: any thread holding a lifetime reference; config locks only.
+ * Return: 0 or -EINVAL.
+ */
+int dl_pci_enable_device(struct dl_device *dev);
+
+/**
+ * dl_pci_disable_device() - pci_disable_device(): drop one enable
+ * @dev: a PCI function
+ *
+ * The last turns Bus Master off. Nothing for a function not enabled.
+ *
+ * Context: as dl_pci_enable_device().
+ */
+void dl_pci_disable_device(struct dl_device *dev);
+
+/**
+ * dl_pci_enable_count() - the enable count (sysfs `enable`)
+ * @dev: a PCI function
+ * Context: any thread holding a lifetime reference; lock-free.
+ * Return: the count, or -EINVAL.
+ */
+int dl_pci_enable_count(struct dl_device *dev);
 
 /**
  * dl_pci_iommu_group() - the IOMMU group of a function

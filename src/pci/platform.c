@@ -132,8 +132,14 @@ static bool pdrv_match(struct dl_driver *drv, struct dl_device *dev)
 static int pdrv_probe(struct dl_driver *drv, struct dl_device *dev)
 {
 	struct pdrv *pd = dl_driver_data(drv);
+	int r;
 
-	return pd->pci->probe ? pd->pci->probe(dev, pd->data) : 0;
+	if (pd->pci->enables)
+		(void)dl_pci_enable_device(dev);
+	r = pd->pci->probe ? pd->pci->probe(dev, pd->data) : 0;
+	if (r < 0 && pd->pci->enables)
+		dl_pci_disable_device(dev);
+	return r;
 }
 
 static void pdrv_remove(struct dl_driver *drv, struct dl_device *dev)
@@ -142,6 +148,8 @@ static void pdrv_remove(struct dl_driver *drv, struct dl_device *dev)
 
 	if (pd->pci->remove)
 		pd->pci->remove(dev, pd->data);
+	if (pd->pci->enables)
+		dl_pci_disable_device(dev);
 }
 
 static int pdrv_online(struct dl_driver *drv, struct dl_device *dev)

@@ -260,6 +260,9 @@ bool dl_pci_id_match(const struct dl_pci_id *id, const struct dl_pci_id *dev);
  *                   without it `sriov_numvfs` cannot be written.
  * @err_handler: optional error recovery hooks
  *
+ * @enables: the driver enables its function before probe and disables
+ *           it after remove (pci_enable_device(), pci_disable_device()),
+ *           as most Linux drivers do in theirs
  * @match_id: optional: whether the driver's own ID table takes a function
  *            with these IDs (what `new_id` checks before it adds one:
  *            -EEXIST); @match must agree with it
@@ -275,6 +278,7 @@ struct dl_pci_driver {
 	const char *name;
 	bool (*match)(struct dl_device *dev, void *data);
 	bool (*match_id)(const struct dl_pci_id *id, void *data);
+	bool enables;
 	int (*probe)(struct dl_device *dev, void *data);
 	void (*remove)(struct dl_device *dev, void *data);
 	int (*online)(struct dl_device *dev, void *data);

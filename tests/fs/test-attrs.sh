@@ -76,6 +76,27 @@ expect_eq "autoprobe: off" "$(w $A off) $(cat $A)" "OK 0"
 expect_eq "autoprobe: yes (only the y counts)" "$(w $A yes) $(cat $A)" "OK 1"
 expect_eq "autoprobe: maybe is EINVAL" "$(w $A maybe) $(cat $A)" "EINVAL 1"
 
+# enable_show()/enable_store(): the enable count; pci_enable_device(),
+# pci_disable_device(); a driver that enables its function counts
+SP="setpci -A linux-sysfs -O sysfs.path=$MNT/bus/pci"
+TD=$D/0000:00:05.0
+expect_eq "enable: 644; bound to virtio-pci, pcieport: 1; no driver: 0" \
+	"$(mode $F/enable) $(cat $F/enable) $(cat $D/0000:00:01.0/enable) $(cat $TD/enable)" "644 1 1 0"
+expect_eq "enable: a bound function is busy" "$(w $F/enable 0) $(cat $F/enable)" "EBUSY 1"
+expect_eq "enable: 0 on a disabled one: EIO" "$(w $TD/enable 0) $(cat $TD/enable)" "EIO 0"
+expect_eq "enable: not a number" "$(w $TD/enable x) $(w $TD/enable -1) $(cat $TD/enable)" "EINVAL EINVAL 0"
+check "clear the test device's decode bits" $SP -s 00:05.0 COMMAND=0:7
+expect_eq "enable: 1" "$(w $TD/enable 1) $(cat $TD/enable)" "OK 1"
+expect_eq "the first enable turned its memory decode on (pci_enable_resources())" "$($SP -s 00:05.0 COMMAND)" 0002
+expect_eq "enable: counted" "$(w $TD/enable 0x2) $(cat $TD/enable)" "OK 2"
+check "make it a bus master" $SP -s 00:05.0 COMMAND=4:4
+expect_eq "enable: 0, still enabled once" "$(w $TD/enable 0) $(cat $TD/enable) $($SP -s 00:05.0 COMMAND)" "OK 1 0006"
+expect_eq "enable: 0, the last turns Bus Master off" "$(w $TD/enable 0) $(cat $TD/enable) $($SP -s 00:05.0 COMMAND)" "OK 0 0002"
+check "virtio-pci lets 00:03.0 go" sh -c "echo 0000:00:03.0 > '$DRV/virtio-pci/unbind'"
+expect_eq "its remove disabled it" "$(cat $F/enable)" 0
+check "bound again" sh -c "echo 0000:00:03.0 > '$DRV/virtio-pci/bind'"
+expect_eq "its probe enabled it" "$(cat $F/enable)" 1
+
 # d3cold_allowed_store(): kstrtoul, non-zero allows (pci_pm_init()'s default)
 C=$F/d3cold_allowed
 expect_eq "d3cold_allowed: 644, allowed at first" "$(mode $C) $(cat $C)" "644 1"

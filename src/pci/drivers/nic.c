@@ -35,6 +35,7 @@ static int nic_sriov_configure(struct dl_device *dev, unsigned int numvfs, void 
 
 const struct dl_pci_driver dl_pci_nic_driver = {
 	.name = "devlife-nic",
+	.enables = true,
 	.remove = nic_remove,
 	.sriov_configure = nic_sriov_configure,
 };

@@ -36,6 +36,7 @@ const struct dl_pci_driver dl_pci_port_driver = {
 	.name = "pcieport",
 	.match = port_match,
 	.match_id = port_match_id,
+	.enables = true,
 	.probe = port_probe,
 	.remove = port_remove,
 };

@@ -22,4 +22,5 @@ const struct dl_pci_driver dl_pci_virtio_driver = {
 	.name = "virtio-pci",
 	.match = virtio_match,
 	.match_id = virtio_match_id,
+	.enables = true,
 };
