@@ -41,12 +41,15 @@ struct fs_mutex {
 	atomic_uintptr_t owner;   /* debug builds: fs_self() of the holder */
 };
 
-/* A value unique to the calling thread while it lives. */
+/*
+ * A value unique to the calling thread while it lives: pthread_self(),
+ * the same in every file (a static thread-local inside this inline
+ * function would be one variable per translation unit, so a lock taken
+ * in one file would not be "held" when checked from another).
+ */
 static inline uintptr_t fs_self(void)
 {
-	static _Thread_local char self;
-
-	return (uintptr_t)&self;
+	return (uintptr_t)pthread_self();
 }
 
 static inline void fs_mutex_init(struct fs_mutex *mx)
