@@ -365,6 +365,22 @@ static int expect_rule(struct engine *e, const struct dl_scen_action *a,
 	}
 }
 
+/* @name's device: a lifetime reference, also once its removal began
+ * (from its remove-start), or NULL. */
+static struct dl_device *device_of(struct engine *e, const char *name)
+{
+	struct dl_device *dev = NULL;
+
+	if (dl_device_lookup(e->env.tree, name, &dev) == 0)
+		return dev;
+	pthread_mutex_lock(&e->evlock);
+	for (size_t i = 0; i < e->nevs && !dev; i++)
+		if (e->evs[i].dev && !strcmp(e->evs[i].name, name))
+			dev = dl_device_get(e->evs[i].dev);
+	pthread_mutex_unlock(&e->evlock);
+	return dev;
+}
+
 static int expect(struct engine *e, const struct dl_scen_action *a,
 		  uint64_t until, char *why, size_t len)
 {
@@ -380,6 +396,16 @@ static int expect(struct engine *e, const struct dl_scen_action *a,
 			dl_device_put(dev);
 		snprintf(why, len, "%s is %s", a->devs[0], seen ? "present" : "absent");
 		return seen == (a->act == DL_SCEN_EXPECT_PRESENT);
+	case DL_SCEN_EXPECT_BUSY: {
+		long users = -1;
+
+		dev = device_of(e, a->devs[0]);
+		if (dev)
+			users = dl_device_active_users(dev);
+		dl_device_put(dev);
+		snprintf(why, len, "%s: %ld active users", a->devs[0], users);
+		return users > 0;
+	}
 	case DL_SCEN_EXPECT_NO_EVENT:
 		pthread_mutex_lock(&e->evlock);
 		seen = seen_locked(e, a->event, a->devs[0]);
@@ -415,6 +441,7 @@ static int wait_closed(struct engine *e, const char *name, uint64_t until)
 			break;
 	}
 	pthread_mutex_unlock(&e->evlock);
+	/* (its remove-start's reference: the name may be reused since) */
 	if (!dev)
 		return -ETIMEDOUT;
 	while (dl_device_enter_tagged(dev, "scenario: closed?") == 0) {

@@ -416,6 +416,10 @@ static int parse_expect(struct pctx *p, struct dl_scen_action *a)
 {
 	char **w = p->w;
 
+	if (p->nw == 3 && !strcmp(w[1], "busy")) {
+		a->act = DL_SCEN_EXPECT_BUSY;
+		return dev_arg(p, a, w[2], false);
+	}
 	if (p->nw == 3 && (!strcmp(w[1], "present") || !strcmp(w[1], "absent"))) {
 		a->act = w[1][0] == 'p' ? DL_SCEN_EXPECT_PRESENT : DL_SCEN_EXPECT_ABSENT;
 		return dev_arg(p, a, w[2], false);
@@ -439,8 +443,8 @@ static int parse_expect(struct pctx *p, struct dl_scen_action *a)
 			return -EINVAL;
 		return result(p, w[3], a);
 	}
-	return fail(p, "expect what? (present DEV, absent DEV, exited LABEL, "
-		    "running LABEL, no EVENT DEV, LABEL = RESULT)");
+	return fail(p, "expect what? (present DEV, absent DEV, busy DEV, "
+		    "exited LABEL, running LABEL, no EVENT DEV, LABEL = RESULT)");
 }
 
 /* wait EVENT DEV, or wait DURATION */

@@ -60,6 +60,7 @@ enum dl_scen_act {
 	DL_SCEN_EXPECT_RUNNING,
 	DL_SCEN_EXPECT_RESULT,  /* rule `label`'s operation returned result */
 	DL_SCEN_EXPECT_NO_EVENT, /* no trace event `event` of devs[0] so far */
+	DL_SCEN_EXPECT_BUSY,     /* devs[0] has active users now */
 };
 
 /* An expected result: any success, an errno, or a byte count. */

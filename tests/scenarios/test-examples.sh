@@ -2,8 +2,9 @@
 # The scenario examples of docs/scenarios.md (examples/*.scen), each
 # against the real program its "# command:" line names, under
 # devlife-run: each must pass every assertion, and docs/scenarios.md
-# must show each file as it is. Then: one example run DL_SCEN_REPEAT
-# times (20 unless told) gives the same verdicts every time; a bad file
+# must show each file as it is. Then: one example (or those of
+# DL_SCEN_REPEAT_EXAMPLES, "all") run DL_SCEN_REPEAT times (20 unless
+# told) gives the same verdicts every time; a bad file
 # runs nothing (exit 2, "FILE:LINE: message", COMMAND not started); a
 # scenario asserting the unsafe outcome fails (exit 1); devlifectl
 # scenario against a running daemon.
@@ -41,21 +42,27 @@ for f in "$EX"/*.scen; do
 done
 expect_eq "five examples" "$n" 5
 
-# Determinism: the same verdicts on every run.
-f=$EX/eject-shell-loop.scen
-scen "$f" "$(command_of "$f")"
-verdicts >"$WORK/first"
-same=0
-for i in $(seq "$REPEAT"); do
-	scen "$f" "$(command_of "$f")"
-	if verdicts | cmp -s - "$WORK/first"; then
-		same=$((same + 1))
-	else
-		echo "# run $i differs:"; verdicts | diag
-	fi
+# Determinism: the same verdicts on every run (DL_SCEN_REPEAT_EXAMPLES:
+# which examples, "all" for every one; eject-shell-loop unless told).
+for name in ${DL_SCEN_REPEAT_EXAMPLES:-eject-shell-loop}; do
+	[ "$name" = all ] && name=$(cd "$EX" && ls *.scen | sed 's/\.scen$//')
+	for x in $name; do
+		f=$EX/$x.scen
+		scen "$f" "$(command_of "$f")"
+		verdicts >"$WORK/first"
+		same=0
+		for i in $(seq "$REPEAT"); do
+			scen "$f" "$(command_of "$f")"
+			if verdicts | cmp -s - "$WORK/first"; then
+				same=$((same + 1))
+			else
+				echo "# run $i differs:"; verdicts | diag
+			fi
+		done
+		expect_eq "$x: $REPEAT runs, the same verdicts each time" "$same" "$REPEAT"
+		check "and those verdicts are passes" grep -q '^result [1-9][0-9]* passed, 0 failed$' "$WORK/first"
+	done
 done
-expect_eq "eject-shell-loop: $REPEAT runs, the same verdicts each time" "$same" "$REPEAT"
-check "and those verdicts are passes" grep -q '^result [1-9][0-9]* passed, 0 failed$' "$WORK/first"
 
 # A bad file: nothing runs.
 printf 'on read */config as r: hold\nawait r\nexpect r = EWHAT\n' >"$WORK/bad.scen"

@@ -109,8 +109,8 @@ TEST(bad_files_say_where_and_why)
 	parse_bad("wait 11m\n", "t.scen:1: '11m' is not a duration (250ms, 2s)");
 	parse_bad("wait 601s\n", "t.scen:1: '601s': a duration is at most 10 minutes");
 	parse_bad("on read x as r: hold\nexpect r == 4\n",
-		  "t.scen:2: expect what? (present DEV, absent DEV, exited LABEL, "
-		  "running LABEL, no EVENT DEV, LABEL = RESULT)");
+		  "t.scen:2: expect what? (present DEV, absent DEV, busy DEV, "
+		  "exited LABEL, running LABEL, no EVENT DEV, LABEL = RESULT)");
 	parse_bad("on bind * as b: eject 0000:00:03.0\nexpect exited b\n",
 		  "t.scen:2: 'b' is a tree event: it has no process or result");
 }
