@@ -64,6 +64,22 @@ for name in ${DL_SCEN_REPEAT_EXAMPLES:-eject-shell-loop}; do
 	done
 done
 
+# The timeline shows the held read as a span on its device's track, with
+# the removal it held up beginning inside it.
+f=$EX/eject-shell-loop.scen
+scen "$f" "$(command_of "$f"); '$DEVLIFECTL' trace --format=json >'$WORK/t.json'; '$DEVLIFECTL' trace >'$WORK/t.txt'"
+check "the trace text shows the scenario's steps, hold and verdicts" \
+	grep -qE '0000:00:03.0 +scen-hold +line=5' "$WORK/t.txt"
+check "the JSON timeline: a held span, the removal beginning inside it" python3 -c '
+import json, sys
+evs = json.load(open(sys.argv[1]))["traceEvents"]
+tid = [e["tid"] for e in evs if e.get("ph") == "M" and e["args"].get("name") == "0000:00:03.0"][0]
+held = [e for e in evs if e.get("ph") == "X" and e["name"] == "held" and e["tid"] == tid]
+rem = [e for e in evs if e.get("ph") == "B" and e["name"] == "removal" and e["tid"] == tid]
+assert len(held) == 1 and held[0]["dur"] > 0 and held[0]["args"]["line"] == 5, held
+assert rem and held[0]["ts"] < rem[0]["ts"] < held[0]["ts"] + held[0]["dur"], (held, rem)
+' "$WORK/t.json"
+
 # A bad file: nothing runs.
 printf 'on read */config as r: hold\nawait r\nexpect r = EWHAT\n' >"$WORK/bad.scen"
 scen "$WORK/bad.scen" "touch $WORK/ran"
