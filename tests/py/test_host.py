@@ -13,11 +13,14 @@ PF = "0000:01:00.0"
 def test_eject_while_a_shell_loop_reads_an_attribute(tree):
     seq0 = tree.host.last_seq()
     loop = tree.popen(["sh", "-c",
-                       "n=0; while cat /sys/bus/pci/devices/%s/vendor; do n=$((n+1)); done; "
-                       "echo reads=$n; exit 3" % DEV],
+                       "n=0; while cat /sys/bus/pci/devices/%s/vendor; do n=$((n+1)); "
+                       "[ $n -eq 1 ] && echo first-done; done; echo reads=$n; exit 3" % DEV],
                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     first = loop.stdout.readline().strip()
     assert first.startswith("0x")          # the loop is reading
+    # A cat prints its text, then reads again to find the end: wait until
+    # the first one has ended, or an eject in between makes it fail.
+    assert loop.stdout.readline().strip() == "first-done"
     tree.host.eject(DEV)                   # returns once the removal is done
     dead = tree.host.wait_for_event("dead", DEV, after=seq0)
     start = tree.host.wait_for_event("remove-start", DEV, after=seq0)
