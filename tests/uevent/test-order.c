@@ -37,6 +37,7 @@
 #define UUID "8a4f2c1e-3b5d-4e6f-8a9b-0c1d2e3f4a5b"
 
 static char mnt[256], sock[256];
+static char dir[] = "/tmp/devlife-order.XXXXXX";
 static const char *devlifed, *devlifectl;
 static int kfd, ufd;
 static unsigned long nevents, violations;
@@ -305,7 +306,6 @@ static void ctl(const char *a, ...)
 
 static pid_t start_daemon(void)
 {
-	char dir[] = "/tmp/devlife-order.XXXXXX";
 	pid_t pid;
 
 	ASSERT_TRUE(mkdtemp(dir) != NULL);
@@ -416,6 +416,10 @@ TEST(events_follow_the_view)
 	       pf_changes / 2, by_action[3], by_action[4], violations);
 	kill(pid, SIGTERM);
 	waitpid(pid, &st, 0);
+	/* the daemon unmounted and removed its socket; what is left is ours */
+	(void)unlink(sock);
+	(void)rmdir(mnt);
+	(void)rmdir(dir);
 	ASSERT_EQ(violations, 0);
 	ASSERT_EQ(pf_changes / 2, (unsigned long)rounds);
 	if (!iters)
