@@ -207,16 +207,21 @@ static void write_dynid(fuse_req_t req, struct dl_fs *fs, const struct key *k,
 {
 	char text[ATTR_MAX + 1];
 	size_t n = size < ATTR_MAX ? size : ATTR_MAX;
+	struct hookctx hc;
 	int r;
 
 	memcpy(text, data, n);
 	text[n] = '\0';
-	if (!fs->plat)
+	r = hook_begin(fs, &hc, DL_FS_WRITE, req, k, NULL, NULL);
+	if (r < 0)
+		; /* failed by a scenario */
+	else if (!fs->plat)
 		r = -ENODEV;
 	else if (k->idx == DRV_NEW_ID)
 		r = dl_pci_platform_new_id(fs->plat, k->drv, text);
 	else
 		r = dl_pci_platform_remove_id(fs->plat, k->drv, text);
+	hook_end(fs, &hc, r < 0 ? r : (int)size);
 	reply_store(req, r, size);
 }
 

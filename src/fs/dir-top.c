@@ -263,15 +263,19 @@ static void write_rescan(fuse_req_t req, struct dl_fs *fs, const struct key *k,
 			 const char *data, size_t size, off_t off)
 {
 	char text[ATTR_MAX + 1];
+	struct hookctx hc;
 	bool on;
 	int r;
 
-	(void)k, (void)off;
-	r = store_text(data, size, text, sizeof(text));
+	(void)off;
+	r = hook_begin(fs, &hc, DL_FS_WRITE, req, k, NULL, NULL);
+	if (r >= 0)
+		r = store_text(data, size, text, sizeof(text));
 	if (r >= 0)
 		r = store_bool(text, &on);
 	if (r >= 0 && on && fs->plat)
 		r = dl_pci_platform_rescan(fs->plat, NULL);
+	hook_end(fs, &hc, r < 0 ? r : (int)size);
 	reply_store(req, r, size);
 }
 
@@ -289,22 +293,28 @@ static void write_drivers_probe(fuse_req_t req, struct dl_fs *fs,
 {
 	char text[ATTR_MAX + 1];
 	struct dl_device *dev;
+	struct hookctx hc;
 	int r;
 
-	(void)k, (void)off;
+	(void)off;
 	r = store_text(data, size, text, sizeof(text));
 	if (r < 0 || !text[0] || dl_device_lookup(fs->tree, text, &dev) < 0) {
 		reply_store(req, r < 0 ? r : -ENODEV, size);
 		return;
 	}
-	r = 0;
-	if (!is_func(dev)) {
+	/* As bind: the function found holds no active reference; binding
+	 * enters it (the hook sees no device held). */
+	r = hook_begin(fs, &hc, DL_FS_WRITE, req, k, NULL, NULL);
+	if (r < 0) {
+		/* failed by a scenario */
+	} else if (!is_func(dev)) {
 		r = -ENODEV;
 	} else if (!dl_device_driver(dev)) {
 		r = dl_device_bind(dev, NULL);
 		r = r == -ENODEV ? -EINVAL : 0;
 	}
 	dl_device_put(dev);
+	hook_end(fs, &hc, r < 0 ? r : (int)size);
 	reply_store(req, r, size);
 }
 
@@ -340,10 +350,15 @@ static void write_autoprobe(fuse_req_t req, struct dl_fs *fs,
 			    const struct key *k, const char *data, size_t size,
 			    off_t off)
 {
-	(void)k, (void)off;
-	if (size)
+	struct hookctx hc;
+	int r;
+
+	(void)off;
+	r = hook_begin(fs, &hc, DL_FS_WRITE, req, k, NULL, NULL);
+	if (r >= 0 && size)
 		dl_tree_set_autoprobe(fs->tree, data[0] != '0');
-	reply_store(req, 0, size);
+	hook_end(fs, &hc, r < 0 ? r : (int)size);
+	reply_store(req, r, size);
 }
 
 const struct kind_ops kind_buspci_drivers_autoprobe = {

@@ -32,6 +32,9 @@ static const char *const static_paths[K_STATIC_MAX] = {
 	[K_CLASS] = "class",
 	[K_CLASS_MDEVBUS] = "class/mdev_bus",
 	[K_MODULE] = "module",
+	[K_KERNEL] = "kernel",
+	[K_IOMMU_GROUPS] = "kernel/iommu_groups",
+	[K_BUSPCI_DRIVERS_AUTOPROBE] = "bus/pci/drivers_autoprobe",
 };
 
 /* @k's path: its kind's, the static one, or its device's directory. */

@@ -109,6 +109,22 @@ expect_eq "fail, delay, pid, tree and host triggers: all pass" "$? $(sed -n 's/^
 check "the program saw the injected EIO" grep -q "0000:00:05.0/vendor'\?: Input/output error" "$WORK/report"
 check "and the delayed read its text (not pid 1's rule: EIO)" grep -qx '0x1000\|0x1041' "$WORK/out"
 
+# The bus's own files are operations too: a rule fails the rescan and
+# the drivers_probe writes, and the rescan then finds nothing again.
+cat >"$WORK/bus.scen" <<'SCEN'
+on write /sys/bus/pci/rescan as r: fail EIO
+on write /sys/bus/pci/drivers_probe as p: fail EIO
+await r
+await p
+expect r = EIO
+expect p = EIO
+SCEN
+scen "$WORK/bus.scen" "echo 1 > /sys/bus/pci/devices/0000:00:05.0/remove; echo 1 > /sys/bus/pci/rescan; [ -e /sys/bus/pci/devices/0000:00:05.0 ] || echo still-gone; echo 0000:00:03.0 > /sys/bus/pci/drivers_probe"
+expect_eq "rescan and drivers_probe writes failed by rules" "$? $(sed -n 's/^result //p' "$WORK/report")" "0 2 passed, 0 failed"
+# (dash says "echo: I/O error", naming no file: both writes, counted)
+expect_eq "the program saw both writes fail with EIO" "$(grep -cE 'I/O error|Input/output error' "$WORK/report")" 2
+check "and the failed rescan found nothing" grep -qx still-gone "$WORK/out"
+
 # A bad file: nothing runs.
 printf 'on read */config as r: hold\nawait r\nexpect r = EWHAT\n' >"$WORK/bad.scen"
 scen "$WORK/bad.scen" "touch $WORK/ran"
