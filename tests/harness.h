@@ -126,6 +126,22 @@ static inline int run_captured(void (*fn)(void *), void *arg, char *out,
 	return status;
 }
 
+/* Run fn as run_captured() does and fail unless it died of SIGABRT;
+ * what it printed is in out. */
+static inline void expect_abort(void (*fn)(void *), void *arg, char *out,
+				size_t len)
+{
+	int status = run_captured(fn, arg, out, len);
+
+	if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGABRT)
+		FAIL_AT("expected the child to abort (SIGABRT), got %s %d; "
+			"it printed:\n%s",
+			WIFSIGNALED(status) ? "signal" : "exit status",
+			WIFSIGNALED(status) ? WTERMSIG(status)
+					    : WEXITSTATUS(status),
+			out);
+}
+
 /* With LeakSanitizer linked in, check for leaks before a test's child
  * exits (it leaves with _exit(), which skips the check at exit). */
 extern int __lsan_do_recoverable_leak_check(void) __attribute__((weak));

@@ -81,16 +81,8 @@ static void flush_vs_item_removal(void *arg)
 TEST(flush_vs_work_item_removing_its_device)
 {
 	char out[16384];
-	int status = run_captured(flush_vs_item_removal, NULL, out,
-				  sizeof(out));
 
-	if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGABRT)
-		FAIL_AT("expected an abort with a deadlock report, got %s %d; "
-			"it printed:\n%s",
-			WIFSIGNALED(status) ? "signal" : "exit status",
-			WIFSIGNALED(status) ? WTERMSIG(status)
-					    : WEXITSTATUS(status),
-			out);
+	expect_abort(flush_vs_item_removal, NULL, out, sizeof(out));
 	ASSERT_CONTAINS(out, "devlife: deadlock: 2 threads wait for each");
 	/* the flusher's side: its wait, its call site, what it holds */
 	ASSERT_CONTAINS(out, "in dl_workqueue_flush() called at "
@@ -140,16 +132,8 @@ static void drain_under_unrelated_lock(void *arg)
 TEST(drain_under_a_lock_its_user_wants)
 {
 	char out[16384];
-	int status = run_captured(drain_under_unrelated_lock, NULL, out,
-				  sizeof(out));
 
-	if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGABRT)
-		FAIL_AT("expected an abort with a deadlock report, got %s %d; "
-			"it printed:\n%s",
-			WIFSIGNALED(status) ? "signal" : "exit status",
-			WIFSIGNALED(status) ? WTERMSIG(status)
-					    : WEXITSTATUS(status),
-			out);
+	expect_abort(drain_under_unrelated_lock, NULL, out, sizeof(out));
 	ASSERT_CONTAINS(out, "devlife: deadlock: 2 threads wait for each");
 	ASSERT_CONTAINS(out, "in dl_device_remove() called at ");
 	ASSERT_CONTAINS(out, "waits for the active users of wb-d to leave");
@@ -201,16 +185,8 @@ static void abba_through_active_references(void *arg)
 TEST(two_users_removing_each_others_device)
 {
 	char out[16384];
-	int status = run_captured(abba_through_active_references, NULL, out,
-				  sizeof(out));
 
-	if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGABRT)
-		FAIL_AT("expected an abort with a deadlock report, got %s %d; "
-			"it printed:\n%s",
-			WIFSIGNALED(status) ? "signal" : "exit status",
-			WIFSIGNALED(status) ? WTERMSIG(status)
-					    : WEXITSTATUS(status),
-			out);
+	expect_abort(abba_through_active_references, NULL, out, sizeof(out));
 	ASSERT_CONTAINS(out, "devlife: deadlock: 2 threads wait for each");
 	ASSERT_CONTAINS(out, "waits for the active users of wc-a to leave");
 	ASSERT_CONTAINS(out, "waits for the active users of wc-b to leave");
@@ -270,16 +246,8 @@ static void release_flush_vs_unclaim(void *arg)
 TEST(release_callback_flush_vs_unclaim)
 {
 	char out[16384];
-	int status = run_captured(release_flush_vs_unclaim, NULL, out,
-				  sizeof(out));
 
-	if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGABRT)
-		FAIL_AT("expected an abort with a deadlock report, got %s %d; "
-			"it printed:\n%s",
-			WIFSIGNALED(status) ? "signal" : "exit status",
-			WIFSIGNALED(status) ? WTERMSIG(status)
-					    : WEXITSTATUS(status),
-			out);
+	expect_abort(release_flush_vs_unclaim, NULL, out, sizeof(out));
 	ASSERT_CONTAINS(out, "devlife: deadlock: 2 threads wait for each");
 	ASSERT_CONTAINS(out, "in dl_device_unclaim() called at "
 			     "waits_item_unclaims+0x");

@@ -165,15 +165,8 @@ static inline void expect_death(void (*fn)(void *), void *arg,
 				const char *needle)
 {
 	char out[8192];
-	int status = run_captured(fn, arg, out, sizeof(out));
 
-	if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGABRT)
-		FAIL_AT("expected the child to abort (SIGABRT), got %s %d; "
-			"it printed:\n%s",
-			WIFSIGNALED(status) ? "signal" : "exit status",
-			WIFSIGNALED(status) ? WTERMSIG(status)
-					    : WEXITSTATUS(status),
-			out);
+	expect_abort(fn, arg, out, sizeof(out));
 	ASSERT_CONTAINS(out, "devlife: fatal");
 	ASSERT_CONTAINS(out, needle);
 }
