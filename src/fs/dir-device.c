@@ -252,23 +252,11 @@ static int readlink_link(struct dl_fs *fs, const struct key *k, char *target,
 			target, len);
 }
 
-static int stat_link(struct dl_fs *fs, const struct key *k, struct stat *st)
-{
-	char target[PATH_MAX];
-	int r;
-
-	r = readlink_link(fs, k, target, sizeof(target));
-	if (r < 0)
-		return r;
-	fill_stat(fs, 0, S_IFLNK | 0777, (off_t)strlen(target), st);
-	return 0;
-}
-
 static double timeout_link(const struct key *k)
 {
 	return k->idx == L_DRIVER ? 0 : TIMEOUT;
 }
 
 const struct kind_ops kind_link = {
-	.stat = stat_link, .readlink = readlink_link, .timeout = timeout_link,
+	.stat = stat_symlink, .readlink = readlink_link, .timeout = timeout_link,
 };

@@ -286,20 +286,7 @@ static int readlink_group_devlink(struct dl_fs *fs, const struct key *k,
 	return r;
 }
 
-static int stat_group_devlink(struct dl_fs *fs, const struct key *k,
-			      struct stat *st)
-{
-	char target[PATH_MAX];
-	int r;
-
-	r = readlink_group_devlink(fs, k, target, sizeof(target));
-	if (r < 0)
-		return r;
-	fill_stat(fs, 0, S_IFLNK | 0777, (off_t)strlen(target), st);
-	return 0;
-}
-
 const struct kind_ops kind_group_devlink = {
-	.stat = stat_group_devlink, .readlink = readlink_group_devlink,
+	.stat = stat_symlink, .readlink = readlink_group_devlink,
 	.timeout = no_cache,
 };

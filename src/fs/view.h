@@ -295,6 +295,7 @@ void fill_stat(struct dl_fs *fs, fuse_ino_t ino, mode_t mode, off_t size,
 	       struct stat *st);
 int stat_dir(struct dl_fs *fs, const struct key *k, struct stat *st);
 int stat_wronly(struct dl_fs *fs, const struct key *k, struct stat *st);
+int stat_symlink(struct dl_fs *fs, const struct key *k, struct stat *st);
 int node_stat(struct dl_fs *fs, fuse_ino_t ino, const struct key *k,
 	      struct stat *st);
 void reply_entry(fuse_req_t req, struct dl_fs *fs, const struct key *k);
