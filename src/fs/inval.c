@@ -179,15 +179,8 @@ static void *notify_main(void *arg)
 
 void dl_fs_sync(struct dl_fs *fs)
 {
-	uint64_t target;
-
-	if (!fs)
-		return;
-	fs_mutex_lock(&fs->inval_lock);
-	target = fs->inval_queued;
-	while (fs->inval_done < target && !fs->inval_stop)
-		fs_cond_wait(&fs->inval_done_cond, &fs->inval_lock);
-	fs_mutex_unlock(&fs->inval_lock);
+	if (fs)
+		dl_fs_inval_wait(fs, dl_fs_inval_mark(fs));
 }
 
 uint64_t dl_fs_inval_mark(struct dl_fs *fs)
