@@ -3,7 +3,7 @@
 # As root: apt-get installs what is missing. Otherwise: print the exact
 # command and fail.
 set -e
-PKGS="meson ninja-build pkg-config gcc liburcu-dev libfuse3-dev fuse3 pciutils python3 udev libudev-dev python3-pyudev hwloc-nox mdevctl driverctl dpdk python3-pytest"
+PKGS="meson ninja-build pkg-config gcc liburcu-dev libfuse3-dev fuse3 pciutils python3 udev libudev-dev python3-pyudev hwloc-nox mdevctl driverctl kmod dpdk python3-pytest"
 [ -n "$DEVLIFE_EXTRA_PKGS" ] && PKGS="$PKGS $DEVLIFE_EXTRA_PKGS"
 missing=""
 for p in $PKGS; do

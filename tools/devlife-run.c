@@ -259,7 +259,9 @@ static int prepare(struct run *r)
 	} else if (run_start_daemon(r) < 0) {
 		return -1;
 	}
-	return run_graft_sys(r);
+	if (run_graft_sys(r) < 0 || run_provide_modules(r) < 0)
+		return -1;
+	return run_seal_shadows(r);
 }
 
 /*
@@ -325,7 +327,7 @@ int main(int argc, char **argv)
 	run_stop_daemon(&r);
 	remove_staging(&r);
 	for (int i = 0; i < r.nshadows; i++)
-		free(r.shadows[i].rel);
+		free(r.shadows[i].path);
 	return code;
 }
 

@@ -25,6 +25,21 @@ check "the host has no bus 01" test ! -e $PF
 check "nor bus/mdev (the tree's is grafted in)" test ! -e /sys/bus/mdev
 in_run 'readlink -f /sys/module/vfio_pci/drivers/pci:vfio-pci; test -d /sys/module/kernel && echo host'
 expect_eq "the tree's modules in /sys/module beside the host's" "$(tr '\n' ' ' <"$WORK/run.out")" "/sys/bus/pci/drivers/vfio-pci host "
+# /lib/modules/$(uname -r) with the tree's drivers built in: modprobe
+# finds them and loads nothing, modinfo says "(builtin)", libkmod's
+# indexes load (lspci -k), a module the tree lacks is still not found
+if command -v modprobe >/dev/null; then
+	in_run 'modprobe vfio-pci && echo loaded; modinfo -F filename vfio_pci; lspci -k -s 00:03.0 2>&1 | grep -c "Unable to load libkmod"
+		modprobe -q no-such-module || echo absent'
+	expect_eq "modprobe vfio-pci: built in; libkmod loads; another module is not found" \
+		"$(tr '\n' ' ' <"$WORK/run.out")" "loaded (builtin) 0 absent "
+	in_run 'ls -A /usr/lib' && ls -A /usr/lib | sed '$a modules' | sort -u >"$WORK/lib.want"
+	expect_eq "/usr/lib: the host's entries, and modules" "$(sort "$WORK/run.out")" "$(cat "$WORK/lib.want")"
+	check "and outside, the host's /lib/modules names none of them" \
+		sh -c "! grep -qs '^kernel/devlife/' /lib/modules/$(uname -r)/modules.builtin"
+else
+	ok "modprobe # SKIP Debian's kmod is not installed (scripts/deps.sh installs it)"
+fi
 in_run 'readlink /sys/bus/pci/devices/0000:01:00.1/iommu_group; ls /sys/kernel/iommu_groups/1/devices; lspci -vvv -s 01:00.1 | grep "IOMMU group"'
 expect_eq "the tree's IOMMU groups at /sys/kernel/iommu_groups" "$(tr '\n' ' ' <"$WORK/run.out")" \
 	"../../../../kernel/iommu_groups/1 0000:00:01.0 0000:01:00.0 0000:01:00.1 	IOMMU group: 1 "
@@ -114,15 +129,12 @@ if command -v driverctl >/dev/null; then
 	expect_eq "driverctl list-devices, set-override none, list-overrides, unset-override (drivers_probe)" \
 		"$(tr '\n' '|' <"$WORK/run.out")" "$NET virtio-pci|unbound|$NET (none)|virtio-pci|"
 	# driverctl looks for /sys/module/vfio-pci, which Linux never has
-	# (the module is vfio_pci), and so runs /sbin/modprobe -q vfio-pci,
-	# which on a real machine finds vfio-pci in /lib/modules/$(uname -r)
-	if in_run '/sbin/modprobe -q -n vfio-pci'; then
-		in_run 'driverctl --nosave set-override '$NET' vfio-pci && basename $(readlink /sys/bus/pci/devices/'$NET'/driver)
-			driverctl --nosave unset-override '$NET' && basename $(readlink /sys/bus/pci/devices/'$NET'/driver)'
-		expect_eq "driverctl set-override vfio-pci, then unset" "$(tr '\n' '|' <"$WORK/run.out")" "vfio-pci|virtio-pci|"
-	else
-		ok "driverctl set-override vfio-pci # SKIP driverctl runs /sbin/modprobe vfio-pci, which fails here: no modprobe, or no /lib/modules/$(uname -r) naming vfio-pci on this machine"
-	fi
+	# (the module is vfio_pci), and so runs /sbin/modprobe -q vfio-pci:
+	# the runner's /lib/modules/$(uname -r) has it built in
+	in_run 'driverctl --nosave set-override '$NET' vfio-pci && basename $(readlink /sys/bus/pci/devices/'$NET'/driver)
+		driverctl --nosave unset-override '$NET' && basename $(readlink /sys/bus/pci/devices/'$NET'/driver)'
+	expect_eq "driverctl set-override vfio-pci binds vfio-pci (its modprobe succeeds), unset-override the driver back" \
+		"$(tr '\n' '|' <"$WORK/run.out")" "vfio-pci|virtio-pci|"
 else
 	ok "driverctl # SKIP driverctl is not installed (scripts/deps.sh installs it)"
 fi

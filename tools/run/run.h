@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * devlife-run's parts: the namespaces (namespaces.c), /sys with the
- * tree grafted in (sysfs.c), the daemon and COMMAND (process.c); the
+ * tree grafted in (sysfs.c), /lib/modules naming the tree's drivers as
+ * built in (modules.c), the daemon and COMMAND (process.c); the
  * options and the order of things are in ../devlife-run.c.
  */
 #ifndef DEVLIFE_RUN_H
@@ -10,6 +11,7 @@
 #include <limits.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #define SYS "/sys"
@@ -34,7 +36,7 @@ struct run {
 	char tree[PATH_MAX];      /* where the tree is mounted */
 	char sock_path[PATH_MAX]; /* the daemon's socket (own daemon only) */
 	struct {
-		char *rel;        /* under /sys */
+		char *path;       /* absolute */
 		bool mount;       /* a tmpfs rebuilt from the host's, or a
 				   * directory made in one */
 	} shadows[MAX_SHADOWS];
@@ -65,7 +67,13 @@ int run_enter_namespaces(const struct ns_plan *plan);
 
 /* sysfs.c */
 int run_path_of(char *buf, const char *root, const char *rel);
+int run_copy_entry(const char *from, const char *to, const struct stat *st);
+int run_make_place(struct run *r, const char *root, const char *rel, mode_t kind);
 int run_graft_sys(struct run *r);
+int run_seal_shadows(struct run *r);
+
+/* modules.c */
+int run_provide_modules(struct run *r);
 
 /* events.c */
 int run_private_netns(void);

@@ -31,21 +31,21 @@ int run_path_of(char *buf, const char *root, const char *rel)
 	return 0;
 }
 
-/* Whether /sys/REL is a directory of a tmpfs of ours. */
-static bool is_shadowed(const struct run *r, const char *rel)
+/* Whether the directory PATH is one of a tmpfs of ours. */
+static bool is_shadowed(const struct run *r, const char *path)
 {
 	for (int i = 0; i < r->nshadows; i++)
-		if (!strcmp(r->shadows[i].rel, rel))
+		if (!strcmp(r->shadows[i].path, path))
 			return true;
 	return false;
 }
 
-/* Note /sys/REL as ours: the root of a rebuilt directory (MOUNT), or a
- * directory made in one. */
-static int record_shadow(struct run *r, const char *rel, bool mount)
+/* Note the directory PATH as ours: the root of a rebuilt directory
+ * (MOUNT), or a directory made in one. */
+static int record_shadow(struct run *r, const char *path, bool mount)
 {
 	if (r->nshadows >= MAX_SHADOWS ||
-	    !(r->shadows[r->nshadows].rel = strdup(rel))) {
+	    !(r->shadows[r->nshadows].path = strdup(path))) {
 		fprintf(stderr, "devlife-run: too many directories to rebuild\n");
 		return -1;
 	}
@@ -56,7 +56,7 @@ static int record_shadow(struct run *r, const char *rel, bool mount)
 /* One entry of a directory being rebuilt: a link is copied, anything
  * else is a bind mount of the host's (recursive: it keeps the mounts
  * under it, debugfs under kernel/ say). */
-static int copy_entry(const char *from, const char *to, const struct stat *st)
+int run_copy_entry(const char *from, const char *to, const struct stat *st)
 {
 	char target[PATH_MAX];
 	ssize_t n;
@@ -82,11 +82,12 @@ static int copy_entry(const char *from, const char *to, const struct stat *st)
 }
 
 /*
- * Replace the directory /sys/REL (which exists) by a tmpfs holding what
+ * Replace the directory ROOT/REL (which exists) by a tmpfs holding what
  * it held, so that entries the host lacks can be made in it: sysfs has
- * no mkdir. Built aside in the staging area, then moved into place.
+ * no mkdir, and what is made elsewhere must not show outside. Built aside
+ * in the staging area, then moved into place.
  */
-static int shadow_dir(struct run *r, const char *rel)
+static int shadow_dir(struct run *r, const char *root, const char *rel)
 {
 	char host[PATH_MAX], aside[PATH_MAX], from[PATH_MAX], to[PATH_MAX];
 	struct dirent *e;
@@ -94,10 +95,11 @@ static int shadow_dir(struct run *r, const char *rel)
 	DIR *d;
 	int err = 0;
 
-	if (is_shadowed(r, rel))
+	if (run_path_of(host, root, rel) < 0)
+		return -1;
+	if (is_shadowed(r, host))
 		return 0;
-	if (run_path_of(host, SYS, rel) < 0 ||
-	    snprintf(aside, sizeof(aside), "%s/work/%d", r->staging,
+	if (snprintf(aside, sizeof(aside), "%s/work/%d", r->staging,
 		     r->nshadows) >= (int)sizeof(aside))
 		return -1;
 	if (mkdir(aside, 0755) < 0 ||
@@ -117,7 +119,7 @@ static int shadow_dir(struct run *r, const char *rel)
 		}
 		if (lstat(from, &st) < 0)
 			continue; /* gone meanwhile */
-		err = copy_entry(from, to, &st);
+		err = run_copy_entry(from, to, &st);
 		if (err)
 			fprintf(stderr, "devlife-run: cannot bind %s: %s\n",
 				from, strerror(errno));
@@ -131,29 +133,35 @@ static int shadow_dir(struct run *r, const char *rel)
 	if (!err && r->verbose)
 		fprintf(stderr, "devlife-run: %s: the host's entries, on a tmpfs\n",
 			host);
-	return err ? -1 : record_shadow(r, rel, true);
+	return err ? -1 : record_shadow(r, host, true);
 }
 
 /*
- * Make /sys/REL an entry of the kind of the tree's (directory or file)
- * on which the tree's can be bound, rebuilding the directories above it
- * that must gain an entry: only as deep as needed.
+ * Make ROOT/REL (ROOT "/sys", or "" for REL an absolute path without its
+ * first slash) an entry of the given kind (directory or file), on which
+ * another can be bound, rebuilding the directories above it that must
+ * gain an entry: only as deep as needed.
  */
-static int make_place(struct run *r, const char *rel, mode_t kind)
+int run_make_place(struct run *r, const char *root, const char *rel, mode_t kind)
 {
 	char host[PATH_MAX], parent[PATH_MAX];
 	struct stat st;
 	char *slash;
 	int fd;
 
-	if (run_path_of(host, SYS, rel) < 0)
+	if (run_path_of(host, root, rel) < 0)
 		return -1;
 	if (lstat(host, &st) == 0 && (st.st_mode & S_IFMT) == kind)
 		return 0;
+	if (!*rel) {
+		fprintf(stderr, "devlife-run: %s/ is not a directory\n", root);
+		return -1;
+	}
 	snprintf(parent, sizeof(parent), "%s", rel); /* no longer than host */
 	slash = strrchr(parent, '/');
 	*(slash ? slash : parent) = '\0';
-	if (make_place(r, parent, S_IFDIR) < 0 || shadow_dir(r, parent) < 0)
+	if (run_make_place(r, root, parent, S_IFDIR) < 0 ||
+	    shadow_dir(r, root, parent) < 0)
 		return -1;
 	if (lstat(host, &st) == 0) {
 		/* The host has a different kind of entry there. */
@@ -162,7 +170,7 @@ static int make_place(struct run *r, const char *rel, mode_t kind)
 			goto fail;
 	}
 	if (kind == S_IFDIR) {
-		if (mkdir(host, 0755) < 0 || record_shadow(r, rel, false) < 0)
+		if (mkdir(host, 0755) < 0 || record_shadow(r, host, false) < 0)
 			goto fail;
 	} else {
 		fd = open(host, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0644);
@@ -205,7 +213,7 @@ static int graft_pass(struct run *r, int pass)
 			if (lstat(src, &st) < 0)
 				continue;
 			if (pass == 0) {
-				err = make_place(r, rel, st.st_mode & S_IFMT);
+				err = run_make_place(r, SYS, rel, st.st_mode & S_IFMT);
 			} else if (mount(src, dst, NULL, MS_BIND, NULL) < 0) {
 				fprintf(stderr, "devlife-run: cannot bind %s on %s: %s\n",
 					src, dst, strerror(errno));
@@ -220,11 +228,7 @@ static int graft_pass(struct run *r, int pass)
 	return err;
 }
 
-/*
- * Graft the tree into /sys. The rebuilt directories then become
- * read-only, as sysfs refuses to create entries (their bind mounts stay
- * what they were).
- */
+/* Graft the tree into /sys. */
 int run_graft_sys(struct run *r)
 {
 	char host[PATH_MAX];
@@ -237,13 +241,20 @@ int run_graft_sys(struct run *r)
 				"bus/pci/devices)\n", r->tree);
 		return -1;
 	}
-	if (graft_pass(r, 0) < 0 || graft_pass(r, 1) < 0)
-		return -1;
+	return graft_pass(r, 0) < 0 || graft_pass(r, 1) < 0 ? -1 : 0;
+}
+
+/*
+ * The rebuilt directories become read-only, as sysfs refuses to create
+ * entries (their bind mounts stay what they were).
+ */
+int run_seal_shadows(struct run *r)
+{
 	for (int i = 0; i < r->nshadows; i++) {
+		const char *host = r->shadows[i].path;
+
 		if (!r->shadows[i].mount)
 			continue; /* a directory made in one, the tree's now */
-		if (run_path_of(host, SYS, r->shadows[i].rel) < 0)
-			return -1;
 		if (mount(NULL, host, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY |
 			  MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) {
 			fprintf(stderr, "devlife-run: cannot make %s read-only: %s\n",
