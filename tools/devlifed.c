@@ -410,6 +410,11 @@ static void fs_wait(void *arg, uint64_t mark)
 	dl_fs_inval_wait(arg, mark);
 }
 
+static void fs_times(void *arg, uint64_t ret[2])
+{
+	dl_fs_inval_times(arg, ret);
+}
+
 /* A write to a device's `uevent`. */
 static int synth(void *arg, struct dl_device *dev, const char *buf, size_t len)
 {
@@ -430,7 +435,7 @@ static int start_events(struct daemon *d, const struct opts *o)
 {
 	struct dl_uevent_emitter_opts eo = {
 		.netlink = o->uevents, .mark = fs_mark, .wait = fs_wait,
-		.fence_arg = d->fs, .udev_db = o->udev_db, .tap = tap,
+		.inval_times = fs_times, .fence_arg = d->fs, .udev_db = o->udev_db, .tap = tap,
 	};
 	int r;
 

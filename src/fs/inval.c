@@ -115,6 +115,14 @@ static void maybe_trim(struct dl_fs *fs, struct trim *t)
 	malloc_trim(0);
 }
 
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 /* Waits for work, trimming when idle. */
 static void idle_wait_locked(struct dl_fs *fs, struct trim *t)
 {
@@ -144,8 +152,12 @@ static void *notify_main(void *arg)
 	for (;;) {
 		struct inval *iv;
 
-		while (!fs->inval_head && !fs->inval_stop)
-			idle_wait_locked(fs, &trim);
+		if (!fs->inval_head && !fs->inval_stop) {
+			while (!fs->inval_head && !fs->inval_stop)
+				idle_wait_locked(fs, &trim);
+			atomic_store_explicit(&fs->inval_woke_ns, mono_ns(),
+					      memory_order_relaxed);
+		}
 		iv = inval_dequeue_locked(fs);
 		if (!iv)
 			break; /* stopped and drained */
@@ -167,6 +179,8 @@ static void *notify_main(void *arg)
 			fuse_lowlevel_notify_inval_inode(fs->se, iv->parent, 0,
 							 0);
 		free(iv);
+		atomic_store_explicit(&fs->inval_sent_ns, mono_ns(),
+				      memory_order_relaxed);
 		if (!stop)
 			maybe_trim(fs, &trim);
 		fs_mutex_lock(&fs->inval_lock);
@@ -199,6 +213,12 @@ void dl_fs_inval_wait(struct dl_fs *fs, uint64_t mark)
 	while (fs->inval_done < mark && !fs->inval_stop)
 		fs_cond_wait(&fs->inval_done_cond, &fs->inval_lock);
 	fs_mutex_unlock(&fs->inval_lock);
+}
+
+void dl_fs_inval_times(struct dl_fs *fs, uint64_t ret[2])
+{
+	ret[0] = atomic_load_explicit(&fs->inval_woke_ns, memory_order_relaxed);
+	ret[1] = atomic_load_explicit(&fs->inval_sent_ns, memory_order_relaxed);
 }
 
 /*

@@ -141,6 +141,16 @@ uint64_t dl_fs_inval_mark(struct dl_fs *fs);
  */
 void dl_fs_inval_wait(struct dl_fs *fs, uint64_t mark);
 
+/**
+ * dl_fs_inval_times() - when the invalidation thread last woke up with
+ * work, and last had a notification returned (CLOCK_MONOTONIC ns), for
+ * the event latency benchmark's per-stage figures
+ * @fs: the filesystem
+ * @ret: where to store them: [0] woke, [1] returned
+ * Context: any thread.
+ */
+void dl_fs_inval_times(struct dl_fs *fs, uint64_t ret[2]);
+
 struct dl_device;
 
 /**

@@ -185,6 +185,8 @@ struct dl_fs {
 	uint64_t inval_done;               /* inval_lock: applied so far */
 	bool inval_stop;
 	unsigned int inval_delay_us;       /* fault injection (tests) */
+	atomic_uint_fast64_t inval_woke_ns; /* last left its idle wait */
+	atomic_uint_fast64_t inval_sent_ns; /* last notification returned */
 	pthread_t notify_thread;
 	bool notify_started;
 	bool watching;

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,26 @@
 
 #define NBUCKETS 256
 
+/*
+ * Per-stage times of each "remove" (CLOCK_MONOTONIC ns), written as a
+ * line to the file DEVLIFE_UEVENT_STAGES names: the event latency
+ * benchmark's breakdown (docs/performance.md). Without it, nothing is
+ * timed.
+ */
+enum stage {
+	ST_HOST,        /* a host event started on the bus's queue */
+	ST_REMOVE,      /* a removal started (DL_EV_REMOVE_START) */
+	ST_QUEUED,      /* this event queued (DL_EV_DEAD's watcher) */
+	ST_PICKED,      /* the sending thread took it */
+	ST_INVAL_WOKE,  /* the view's invalidation thread last woke */
+	ST_INVAL_SENT,  /* its last notification returned */
+	ST_WAITED,      /* the wait for the view's invalidations returned */
+	ST_KERNEL,      /* the kernel's copy sent, its SEQNUM read back */
+	ST_DB,          /* udev's database written */
+	ST_UDEV,        /* udev's copy sent */
+	ST_COUNT
+};
+
 /* A queued event. */
 struct item {
 	struct item *next;
@@ -29,6 +50,7 @@ struct item {
 	uint64_t mark;      /* the view's invalidations to wait for */
 	uint64_t usec;      /* udev's USEC_INITIALIZED */
 	uint64_t ticket;    /* its place in the queue */
+	uint64_t st[ST_COUNT]; /* with a stage log */
 };
 
 /* What udev remembers of a device: when it first saw it. */
@@ -55,7 +77,18 @@ struct dl_uevent_emitter {
 	bool stop;
 	struct devrec *recs[NBUCKETS];
 	struct dl_uevent_emitter_stats stats;
+
+	FILE *stages;                       /* the thread's alone, or NULL */
+	_Atomic uint64_t st_host, st_remove; /* with a stage log */
 };
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
 
 static uint64_t now_usec(void)
 {
@@ -104,6 +137,13 @@ static uint64_t enqueue(struct dl_uevent_emitter *e, struct item *it,
 	uint64_t t = 0;
 
 	it->mark = e->o.mark ? e->o.mark(e->o.fence_arg) : 0;
+	if (e->stages) {
+		it->st[ST_HOST] = atomic_load_explicit(&e->st_host,
+						       memory_order_relaxed);
+		it->st[ST_REMOVE] = atomic_load_explicit(
+			&e->st_remove, memory_order_relaxed);
+		it->st[ST_QUEUED] = now_ns();
+	}
 	pthread_mutex_lock(&e->lock);
 	if (!e->stop) {
 		it->usec = rec_usec(e, id, add, remove);
@@ -146,6 +186,12 @@ static void on_event(struct dl_device *dev, const struct dl_trace_record *rec,
 	struct dl_uevent extra = { .len = 0 };
 	const char *state = NULL;
 
+	if (e->stages && rec->event == DL_EV_HOST)
+		atomic_store_explicit(&e->st_host, now_ns(),
+				      memory_order_relaxed);
+	if (e->stages && rec->event == DL_EV_REMOVE_START)
+		atomic_store_explicit(&e->st_remove, now_ns(),
+				      memory_order_relaxed);
 	if (!dev || (!dl_pci_func_of(dev) && !dl_mdev_of(dev)))
 		return;
 	switch (rec->event) {
@@ -181,6 +227,26 @@ static void on_event(struct dl_device *dev, const struct dl_trace_record *rec,
 	}
 }
 
+static void stamp(struct dl_uevent_emitter *e, struct item *it, enum stage s)
+{
+	if (e->stages)
+		it->st[s] = now_ns();
+}
+
+/* The stage log's line for a "remove", once sent. */
+static void log_stages(struct dl_uevent_emitter *e, struct item *it)
+{
+	const char *action = dl_uevent_get(&it->ev, "ACTION");
+
+	if (!e->stages || !action || strcmp(action, "remove"))
+		return;
+	fprintf(e->stages, "%s", dl_uevent_get(&it->ev, "DEVPATH"));
+	for (int s = 0; s < ST_COUNT; s++)
+		fprintf(e->stages, " %" PRIu64, it->st[s]);
+	fprintf(e->stages, "\n");
+	fflush(e->stages);
+}
+
 static void send_failed(struct dl_uevent_emitter *e, int r)
 {
 	pthread_mutex_lock(&e->lock);
@@ -204,8 +270,17 @@ static void send_one(struct dl_uevent_emitter *e, struct item *it)
 
 	if (e->o.wait)
 		e->o.wait(e->o.fence_arg, it->mark);
+	if (e->stages && e->o.inval_times) {
+		uint64_t t[2];
+
+		e->o.inval_times(e->o.fence_arg, t);
+		it->st[ST_INVAL_WOKE] = t[0];
+		it->st[ST_INVAL_SENT] = t[1];
+	}
+	stamp(e, it, ST_WAITED);
 	if (e->sock)
 		r = dl_uevent_send_kernel(e->sock, &it->ev, &seq);
+	stamp(e, it, ST_KERNEL);
 	if (r < 0) {
 		send_failed(e, r);
 		return;
@@ -219,10 +294,13 @@ static void send_one(struct dl_uevent_emitter *e, struct item *it)
 		return;
 	if (e->udev_db)
 		dl_udevdb_update(e->udev_db, &u);
+	stamp(e, it, ST_DB);
 	if (e->sock && (r = dl_uevent_send_udev(e->sock, &u)) < 0) {
 		send_failed(e, r);
 		return;
 	}
+	stamp(e, it, ST_UDEV);
+	log_stages(e, it);
 	if (e->o.tap)
 		e->o.tap(e->o.tap_arg, &k, &u);
 	pthread_mutex_lock(&e->lock);
@@ -248,6 +326,7 @@ static void *emit_main(void *arg)
 		if (!e->head)
 			e->tail = &e->head;
 		pthread_mutex_unlock(&e->lock);
+		stamp(e, it, ST_PICKED);
 		send_one(e, it);
 		pthread_mutex_lock(&e->lock);
 		e->done = it->ticket;
@@ -335,6 +414,11 @@ int dl_uevent_emitter_new(struct dl_tree *tree,
 	pthread_mutex_init(&e->lock, NULL);
 	pthread_cond_init(&e->more, NULL);
 	pthread_cond_init(&e->progress, NULL);
+	if (getenv("DEVLIFE_UEVENT_STAGES") &&
+	    !(e->stages = fopen(getenv("DEVLIFE_UEVENT_STAGES"), "we"))) {
+		r = -errno;
+		goto fail;
+	}
 	r = -ENOMEM;
 	if (opts->udev_db && !(e->udev_db = strdup(opts->udev_db)))
 		goto fail;
@@ -379,6 +463,8 @@ void dl_uevent_emitter_free(struct dl_uevent_emitter *e)
 			free(r);
 		}
 	dl_uevent_sock_close(e->sock);
+	if (e->stages)
+		fclose(e->stages);
 	pthread_mutex_destroy(&e->lock);
 	pthread_cond_destroy(&e->more);
 	pthread_cond_destroy(&e->progress);

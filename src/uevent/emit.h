@@ -38,7 +38,10 @@ struct dl_uevent_emitter;
  *        covering what the view queued for this change (NULL: none)
  * @wait: called on the sending thread before an event goes out, with its
  *        token (NULL: none)
- * @fence_arg: passed to @mark and @wait
+ * @inval_times: with a stage log (DEVLIFE_UEVENT_STAGES, emit.c), when
+ *               the view's invalidation thread last woke and last had a
+ *               notification returned, in CLOCK_MONOTONIC ns (NULL: none)
+ * @fence_arg: passed to @mark, @wait and @inval_times
  * @tap: called on the sending thread with each event as sent: the
  *       kernel's (SEQNUM added) and udev's (NULL: none)
  * @tap_arg: passed to @tap
@@ -49,6 +52,7 @@ struct dl_uevent_emitter_opts {
 	bool netlink;
 	uint64_t (*mark)(void *arg);
 	void (*wait)(void *arg, uint64_t mark);
+	void (*inval_times)(void *arg, uint64_t ret[2]);
 	void *fence_arg;
 	void (*tap)(void *arg, const struct dl_uevent *kernel,
 		    const struct dl_uevent *udev);
