@@ -5,6 +5,7 @@
  *
  *   devlifed [-t FILE | --import-sysfs DIR | --import-lspci FILE]
  *            [-s SOCKET] [-f] [-d] [--allow-other] [--slow-us N]
+ *            [--slice-us N]
  *            [--ready-fd FD] MOUNTPOINT
  *
  * On SIGINT or SIGTERM it stops serving, removes every device (wait mode),
@@ -21,8 +22,12 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sched.h>
+#include <stdint.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <devlife/devlife.h>
@@ -66,6 +71,9 @@ static void usage(FILE *f)
 		"                            monitor only (implied by the two above)\n"
 		"      --ready-fd FD         write '0' to FD, then close it, once\n"
 		"                            serving (for a parent that waits)\n"
+		"      --slice-us N          the threads' scheduler slice, 100 to\n"
+		"                            100000 us, or 0 for the kernel's\n"
+		"                            (default 100: docs/performance.md)\n"
 		"  -h, --help                this text\n",
 		DL_HOST_DEFAULT_SOCKET);
 }
@@ -235,6 +243,7 @@ struct opts {
 	int notify_fd;                    /* --ready-fd, or -1 */
 	bool uevents, events;             /* --uevents, --events */
 	const char *udev_db;              /* --udev-db, or NULL */
+	unsigned long slice_us;           /* --slice-us */
 };
 
 /* Parse the command line into @o. Returns -1 to go on, else the exit
@@ -254,6 +263,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{ "uevents", no_argument, NULL, 'U' },
 		{ "udev-db", required_argument, NULL, 'D' },
 		{ "events", no_argument, NULL, 'E' },
+		{ "slice-us", required_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -320,6 +330,20 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		case 'E':
 			o->events = true;
 			break;
+		case 'l': {
+			char *end;
+
+			errno = 0;
+			o->slice_us = strtoul(optarg, &end, 10);
+			if (errno || *end || !*optarg ||
+			    (o->slice_us &&
+			     (o->slice_us < 100 || o->slice_us > 100000))) {
+				fprintf(stderr, "devlifed: --slice-us wants 0 or "
+						"100..100000\n");
+				return 2;
+			}
+			break;
+		}
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -564,10 +588,47 @@ static void malloc_policy(void)
 	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 }
 
+/*
+ * A short scheduler slice for every thread (created from here on, they
+ * inherit it: kernel/sched/core.c sched_fork() resets it only for
+ * SCHED_RESET_ON_FORK).
+ * Each of the daemon's threads runs for tens of microseconds per
+ * request and then sleeps; an event crosses four of them (docs/
+ * performance.md, "Event latency"). With the default slice, a thread
+ * woken while another process runs waits until that one's slice ends,
+ * milliseconds on a busy machine. EEVDF takes sched_attr::sched_runtime
+ * of a SCHED_OTHER thread as its requested slice (kernel/sched/
+ * syscalls.c __setscheduler_params() or __setparam_fair(), clamped to
+ * 0.1..100 ms, no privilege needed), and a waking thread with a shorter
+ * slice preempts a longer one (kernel/sched/fair.c
+ * check_preempt_wakeup_fair(), feature PREEMPT_SHORT). Its share of the
+ * CPU is unchanged. Kernels before 6.12 ignore it; a failure is not
+ * fatal.
+ */
+struct sched_attr_v1 {
+	uint32_t size, sched_policy;
+	uint64_t sched_flags;
+	int32_t sched_nice;
+	uint32_t sched_priority;
+	uint64_t sched_runtime, sched_deadline, sched_period;
+};
+
+static void sched_slice(unsigned long us)
+{
+	struct sched_attr_v1 a = { .size = sizeof(a),
+				   .sched_policy = SCHED_OTHER,
+				   .sched_nice = getpriority(PRIO_PROCESS, 0),
+				   .sched_runtime = (uint64_t)us * 1000 };
+
+	if (us && syscall(SYS_sched_setattr, 0, &a, 0) < 0)
+		fprintf(stderr, "devlifed: scheduler slice of %lu us: %s\n",
+			us, strerror(errno));
+}
+
 int main(int argc, char **argv)
 {
 	struct opts o = { .sock = getenv("DEVLIFE_SOCKET"), .slow_us = 20000,
-			  .notify_fd = -1 };
+			  .notify_fd = -1, .slice_us = 100 };
 	struct dl_pci_desc *desc = NULL;
 	struct daemon d = { 0 };
 	int r, ready_fd = -1;
@@ -601,6 +662,7 @@ int main(int argc, char **argv)
 	 */
 	if (!o.foreground && daemonize(&ready_fd) != 0)
 		return 1;
+	sched_slice(o.slice_us);
 
 	/*
 	 * SIGINT/SIGTERM/SIGHUP are handled by our handlers, which
