@@ -117,6 +117,8 @@ int dl_pci__spec_add(const struct dl_pci_desc *d, size_t idx, struct dl_tree *tr
 		dl_device_set_autoprobe(dev, false);
 	r = dl_pci__iommu_join(dev, parent);
 	if (r == 0) {
+		dl_pci__pm_init(dev, parent);
+		dl_pci__reset_init(dev, parent);
 		r = dl_device_add(dev, parent);
 		dl_pci__iommu_added(dev);
 	}

@@ -616,6 +616,8 @@ static int sriov_enable(struct dl_device *pf, struct dl_pci_func *f,
 		if (r == 0)
 			r = dl_pci__iommu_join(vf, pf);
 		if (r == 0) {
+			dl_pci__pm_init(vf, pf);
+			dl_pci__reset_init(vf, pf);
 			r = dl_device_add(vf, pf);
 			dl_pci__iommu_added(vf);
 		}

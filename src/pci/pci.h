@@ -152,10 +152,49 @@ struct dl_mdev_parent;
  *               before add (dl_pci__iommu_join())
  * @iommu_pending: @iommu_group is taken by an add in flight (iommu.c's
  *                 lock, with @iommu_next)
+ * @reset_methods: `reset_method`: the methods in the order they are
+ *                 tried, 0 after the last (reset.c's lock)
+ * @reset_files: whether `reset` and `reset_method` exist (some method
+ *               probed when the function was added); written once
+ *               before add
+ * @pm: runtime PM and wakeup (pm.c)
  *
  * The IDs are cached at creation as the kernel caches them in struct
  * pci_dev: the sysfs attributes read them without touching config space.
  */
+/* Reset methods: pci_reset_fn_methods[] of drivers/pci/pci.c, the same
+ * numbers (reset.c). */
+enum dl_pci_reset_method {
+	DL_PCI_RESET_NONE,
+	DL_PCI_RESET_DEVICE_SPECIFIC,
+	DL_PCI_RESET_ACPI,
+	DL_PCI_RESET_FLR,
+	DL_PCI_RESET_AF_FLR,
+	DL_PCI_RESET_PM,
+	DL_PCI_RESET_BUS,
+	DL_PCI_RESET_CXL_BUS,
+	DL_PCI_NUM_RESET_METHODS
+};
+
+/**
+ * struct dl_pci_pm - a function's runtime PM (pm.c, under its lock)
+ * @runtime_auto: `control` is "auto" (pm_runtime_allow())
+ * @usage: the usage count (forbid and a bound driver hold one each)
+ * @suspended: runtime_status "suspended", else "active"
+ * @stamp: monotonic ns of the last accounting
+ * @active_ns, @suspended_ns: time spent in each status
+ * @wakeup: `wakeup` "enabled" (a wakeup source is registered)
+ * @wakeup_stamp_ns: when it was registered
+ */
+struct dl_pci_pm {
+	bool runtime_auto;
+	int usage;
+	bool suspended;
+	uint64_t stamp, active_ns, suspended_ns;
+	bool wakeup;
+	uint64_t wakeup_stamp_ns;
+};
+
 struct dl_pci_func {
 	struct dl_device *dev;
 	uint32_t domain;
@@ -188,6 +227,9 @@ struct dl_pci_func {
 	int iommu_group;
 	bool iommu_pending;
 	struct dl_pci_func *iommu_next;
+	uint8_t reset_methods[DL_PCI_NUM_RESET_METHODS];
+	bool reset_files;
+	struct dl_pci_pm pm;
 };
 
 
@@ -570,6 +612,70 @@ int dl_pci__iommu_reserve(struct dl_tree *tree, int id, bool on);
  * Return: 0, -ENODEV, -EINVAL or -EIO (write error).
  */
 int dl_pci_dump(struct dl_device *dev, unsigned int bytes, FILE *f);
+
+/**
+ * dl_pci__reset_init() - probe a function's reset methods as it is added
+ * @dev: a PCI function not added yet
+ * @parent: the device it will be added under
+ *
+ * pci_init_reset_methods(): the functions already on its bus count for
+ * "bus", later ones do not. Decides whether `reset` and `reset_method`
+ * exist.
+ *
+ * Context: before dl_device_add(@dev), holding no device lock.
+ */
+void dl_pci__reset_init(struct dl_device *dev, struct dl_device *parent);
+
+/**
+ * dl_pci_reset_files() - whether @dev has `reset` and `reset_method`
+ * Context: any thread holding a lifetime reference.
+ */
+bool dl_pci_reset_files(struct dl_device *dev);
+
+/**
+ * dl_pci_reset_supported() - pci_reset_supported(): a method is enabled
+ * Context: any thread holding a lifetime reference.
+ */
+bool dl_pci_reset_supported(struct dl_device *dev);
+
+/**
+ * dl_pci_reset_method_show() - reset_method_show(): "flr bus\n", or
+ * nothing when every method is disabled
+ * Return: its length, -EINVAL or -EIO (@len too small).
+ */
+int dl_pci_reset_method_show(struct dl_device *dev, char *buf, size_t len);
+
+/**
+ * dl_pci_reset_method_store() - reset_method_store()
+ * @dev: a PCI function
+ * @parent: its parent (for "bus")
+ * @text: a store's text, its one trailing newline removed: "" disables
+ *        every method; "default" probes them again; else names separated
+ *        by spaces, in the order to try them
+ *
+ * Context: any thread holding a lifetime reference.
+ * Return: 0; -EINVAL (a name unknown or unsupported, more than seven):
+ * nothing changed.
+ */
+int dl_pci_reset_method_store(struct dl_device *dev, struct dl_device *parent,
+			      const char *text);
+
+/* pm.c: runtime PM and wakeup (see there). dl_pci__pm_init() before the
+ * function is added under @parent (pci_pm_init()); get/put are pm_runtime_get_sync()
+ * and pm_runtime_put_sync(); stores take a store's text, its one trailing
+ * newline removed. Any thread holding a lifetime reference. */
+void dl_pci__pm_init(struct dl_device *dev, struct dl_device *parent);
+void dl_pci_pm_get(struct dl_device *dev);
+void dl_pci_pm_put(struct dl_device *dev);
+int dl_pci_pm_control_show(struct dl_device *dev, char *buf, size_t len);
+int dl_pci_pm_control_store(struct dl_device *dev, const char *text);
+int dl_pci_pm_status_show(struct dl_device *dev, char *buf, size_t len);
+int dl_pci_pm_time_show(struct dl_device *dev, bool suspended, char *buf,
+			size_t len);
+bool dl_pci_pm_can_wakeup(struct dl_device *dev);
+int dl_pci_pm_wakeup_show(struct dl_device *dev, const char *what, char *buf,
+			  size_t len);
+int dl_pci_pm_wakeup_store(struct dl_device *dev, const char *text);
 
 #ifdef __cplusplus
 }

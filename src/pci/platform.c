@@ -134,11 +134,15 @@ static int pdrv_probe(struct dl_driver *drv, struct dl_device *dev)
 	struct pdrv *pd = dl_driver_data(drv);
 	int r;
 
+	/* local_pci_probe(): a runtime PM reference held while bound */
+	dl_pci_pm_get(dev);
 	if (pd->pci->enables)
 		(void)dl_pci_enable_device(dev);
 	r = pd->pci->probe ? pd->pci->probe(dev, pd->data) : 0;
 	if (r < 0 && pd->pci->enables)
 		dl_pci_disable_device(dev);
+	if (r < 0)
+		dl_pci_pm_put(dev);
 	return r;
 }
 
@@ -150,6 +154,7 @@ static void pdrv_remove(struct dl_driver *drv, struct dl_device *dev)
 		pd->pci->remove(dev, pd->data);
 	if (pd->pci->enables)
 		dl_pci_disable_device(dev);
+	dl_pci_pm_put(dev); /* pci_device_remove(): pm_runtime_put_sync() */
 }
 
 static int pdrv_online(struct dl_driver *drv, struct dl_device *dev)

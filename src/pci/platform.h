@@ -204,17 +204,47 @@ enum dl_pci_ers_result {
  * @slot_reset: after the (modelled) reset, when error_detected asked for
  *              one; NULL means DL_PCI_ERS_RECOVERED
  * @resume: the function works again; NULL for nothing to do
+ * @reset_prepare: a function reset (sysfs `reset`,
+ *                 dl_pci_platform_reset_function()) is about to begin:
+ *                 quiesce; NULL for nothing to do
+ * @reset_done: the reset is over (also when it failed): the function's
+ *              registers are back as they were saved; NULL for nothing
  *
- * Context of all three: the bus's event queue worker, holding an active
- * reference on the function and its device lock (the driver stays bound
- * throughout). They must not remove the function itself.
+ * Context of the first three: the bus's event queue worker, holding an
+ * active reference on the function and its device lock (the driver stays
+ * bound throughout); of the reset pair: the resetting thread, holding an
+ * active reference on the function and its device lock from before
+ * reset_prepare until after reset_done (Linux's pci_error_handlers). None
+ * may remove the function itself.
  */
 struct dl_pci_error_handlers {
 	enum dl_pci_ers_result (*error_detected)(struct dl_device *dev,
 						 void *data);
 	enum dl_pci_ers_result (*slot_reset)(struct dl_device *dev, void *data);
 	void (*resume)(struct dl_device *dev, void *data);
+	void (*reset_prepare)(struct dl_device *dev, void *data);
+	void (*reset_done)(struct dl_device *dev, void *data);
 };
+
+/**
+ * dl_pci_platform_reset_function() - sysfs `reset`: pci_reset_function()
+ * @plat: the platform (whose drivers' handlers are called)
+ * @dev: a PCI function
+ *
+ * Enters @dev (a removal that has begun refuses the reset; one that
+ * begins waits for it), takes a runtime PM reference, then under @dev's
+ * device lock: the bound driver's reset_prepare, the state saved and the
+ * function disabled, the first enabled reset method that works (config
+ * space back to its reset values, src/pci/reset.c says which registers),
+ * the state restored, reset_done.
+ *
+ * Context: any thread holding a lifetime reference on @dev and no device
+ * lock in the tree. May block.
+ * Return: 0; -ENOTTY (no reset method enabled, or none works now);
+ * -ENODEV (removal has begun); -EINVAL (not a PCI function).
+ */
+int dl_pci_platform_reset_function(struct dl_pci_platform *plat,
+				   struct dl_device *dev);
 
 /** Any ID, in struct dl_pci_id (the kernel's PCI_ANY_ID). */
 #define DL_PCI_ANY_ID 0xffffffffu
