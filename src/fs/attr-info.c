@@ -393,3 +393,42 @@ int show_local_cpulist(struct dl_fs *fs, struct dl_device *dev,
 	(void)fs, (void)a;
 	return local_cpus(dev, true, buf, len);
 }
+
+/*
+ * reset (pci-sysfs.c reset_store()): kstrtoul(), its error as is; only 1
+ * (else -EINVAL); pci_reset_function() (dl_pci_platform_reset_function():
+ * the driver's reset_prepare/reset_done around it). Both files exist when
+ * a method probed as the function was added (pci_dev_reset_attr_is_visible()).
+ */
+bool attr_visible_reset(struct dl_fs *fs, struct dl_device *dev)
+{
+	(void)fs;
+	return dl_pci_reset_files(dev);
+}
+
+int store_reset(struct dl_fs *fs, struct dl_device *dev, const char *text)
+{
+	unsigned long v;
+	int r = dl_fs__store_ulong(text, ULONG_MAX, &v);
+
+	if (r < 0)
+		return r;
+	if (v != 1)
+		return -EINVAL;
+	return dl_pci_platform_reset_function(fs->plat, dev);
+}
+
+/* reset_method (pci.c reset_method_show()/_store()) */
+int show_reset_method(struct dl_fs *fs, struct dl_device *dev,
+		      const struct attr *a, char *buf, size_t len)
+{
+	(void)fs, (void)a;
+	return dl_pci_reset_method_show(dev, buf, len);
+}
+
+int store_reset_method(struct dl_fs *fs, struct dl_device *dev,
+		       const char *text)
+{
+	(void)fs;
+	return dl_pci_reset_method_store(dev, dl_device_parent(dev), text);
+}

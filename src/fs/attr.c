@@ -322,6 +322,13 @@ static const struct attr attrs[] = {
 	  .show = show_enable, .store = store_enable },
 	{ .name = "d3cold_allowed", .mode = 0644, .on = ON_PCI, .pci_attr = -1,
 	  .show = show_d3cold, .store = store_d3cold },
+	/* pci-sysfs.c DEVICE_ATTR_WO(reset), pci.c DEVICE_ATTR_RW(reset_method):
+	 * present when a reset method probed as the function was added */
+	{ .name = "reset", .mode = 0200, .on = ON_PCI, .pci_attr = -1,
+	  .visible = attr_visible_reset, .store = store_reset },
+	{ .name = "reset_method", .mode = 0644, .on = ON_PCI, .pci_attr = -1,
+	  .visible = attr_visible_reset, .show = show_reset_method,
+	  .store = store_reset_method },
 	{ .name = "driver_override", .mode = 0644, .on = ON_PCI,
 	  .pci_attr = -1, .show = show_override, .store = store_override },
 	/* pci-sysfs.c: DEVICE_ATTR_IGNORE_LOCKDEP(remove, 0220, ...);

@@ -5,7 +5,8 @@
  *   devices/pciDDDD:BB/.../DDDD:BB:DD.F/                       (K_DEVDIR)
  *     {driver,subsystem,physfn,virtfnN,mdev_type,iommu_group} -> ...
  *                                                            (K_LINK)
- *     its attributes (attr.c), mdev_supported_types/ (dir-mdev.c), and
+ *     its attributes (attr.c), power/ (dir-power.c),
+ *     mdev_supported_types/ (dir-mdev.c), and
  *     the directories of its children (VFs beside their PF)
  *
  * All are served inside the device's active section.
@@ -173,6 +174,11 @@ static void lookup_devdir(fuse_req_t req, struct dl_fs *fs,
 		reply_entry(req, fs, &k);
 		return;
 	}
+	if (strcmp(name, "power") == 0 && is_func(dev)) {
+		k = (struct key){ K_POWER, dev, 0, 0, NULL };
+		reply_entry(req, fs, &k);
+		return;
+	}
 	if (strcmp(name, "mdev_supported_types") == 0 &&
 	    dl_mdev_type_count(dev)) {
 		k = (struct key){ K_MTYPES, dev, 0, 0, NULL };
@@ -227,6 +233,8 @@ static void list_devdir(struct dl_fs *fs, const struct key *dir,
 	struct devvec kids = { 0 };
 
 	attr_list(fs, dev, b);
+	if (is_func(dev))
+		dirbuf_add(b, "power", 0, S_IFDIR);
 	list_links(dev, b);
 	if (dl_device_for_each_child(dev, push_kid, &kids) < 0)
 		b->err = ENOMEM;

@@ -45,6 +45,8 @@ static const struct kind_ops *const table[K_MAX] = {
 	[K_GROUP_ATTR] = &kind_group_attr,
 	[K_GROUP_DEVS] = &kind_group_devs,
 	[K_GROUP_DEVLINK] = &kind_group_devlink,
+	[K_POWER] = &kind_power,
+	[K_POWER_ATTR] = &kind_power_attr,
 };
 
 /* The row of @kind, or NULL if no node has that kind. */

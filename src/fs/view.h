@@ -84,6 +84,8 @@ enum kind {
 	K_GROUP_ATTR,          /* .../N/{reserved_regions,type} (idx, n) */
 	K_GROUP_DEVS,          /* .../N/devices (idx) */
 	K_GROUP_DEVLINK,       /* .../N/devices/NAME (dev, idx) */
+	K_POWER,               /* DDDD:BB:DD.F/power */
+	K_POWER_ATTR,          /* .../power/NAME (idx: its row) */
 	K_MAX
 };
 _Static_assert(K_STATIC_MAX <= K_DEVDIR, "static inodes below the dynamic kinds");
@@ -278,6 +280,7 @@ extern const struct kind_ops kind_kernel, kind_iommu_groups, kind_group,
 	kind_group_attr, kind_group_devs, kind_group_devlink;  /* dir-iommu.c */
 extern const struct kind_ops kind_mtypes, kind_mtype, kind_mtype_attr,
 	kind_mtype_devs, kind_mtype_devlink;                  /* dir-mdev.c */
+extern const struct kind_ops kind_power, kind_power_attr;     /* dir-power.c */
 
 /* node.c: the node table */
 int nodes_init(struct dl_fs *fs);
@@ -359,6 +362,12 @@ int store_enable(struct dl_fs *fs, struct dl_device *dev, const char *text);
 int show_d3cold(struct dl_fs *fs, struct dl_device *dev, const struct attr *a,
 		char *buf, size_t len);
 int store_d3cold(struct dl_fs *fs, struct dl_device *dev, const char *text);
+bool attr_visible_reset(struct dl_fs *fs, struct dl_device *dev);
+int store_reset(struct dl_fs *fs, struct dl_device *dev, const char *text);
+int show_reset_method(struct dl_fs *fs, struct dl_device *dev,
+		      const struct attr *a, char *buf, size_t len);
+int store_reset_method(struct dl_fs *fs, struct dl_device *dev,
+		       const char *text);
 int show_local_cpulist(struct dl_fs *fs, struct dl_device *dev,
 		       const struct attr *a, char *buf, size_t len);
 
