@@ -118,11 +118,14 @@ static int read_config(fuse_req_t req, struct dl_device *dev, char *buf,
 	return want ? dl_pci_config_read(dev, (unsigned int)off, buf, want) : 0;
 }
 
+/* sysfs_kf_bin_write(): at or past the file's size, -EFBIG (a writer
+ * looping on a short count stops there); a write running past it is cut
+ * (and pci_write_config() cuts it again at the space's end). */
 static int write_config(struct dl_device *dev, const char *data, size_t size,
 			off_t off)
 {
-	if (off < 0 || off >= ATTR_MAX)
-		return 0;
+	if (off < 0 || off >= size_config(dev))
+		return -EFBIG;
 	return dl_pci_config_write(dev, (unsigned int)off, data,
 				   size > (size_t)(ATTR_MAX - off)
 					   ? (size_t)(ATTR_MAX - off)

@@ -137,13 +137,16 @@ expect_eq "mdev remove: junk is EINVAL" "$(w $M/remove junk)" EINVAL
 expect_eq "mdev remove: 1" "$(w $M/remove 1) $(test -e $M || echo gone)" "OK gone"
 for u in 2 3; do w $MNT/bus/mdev/devices/${u}1111111-2222-3333-4444-555555555555/remove 1 >/dev/null; done
 
-# pci_write_config(), pci_read_config(): offsets past the end do nothing
+# sysfs_kf_bin_write(): at or past the file's size EFBIG, a write running
+# past it cut; sysfs_kf_bin_read(): past the end reads nothing
 C=$F/config
-expect_eq "config: a write past the end writes nothing" "$(w $C 'AAAA' 8192)" "SHORT 0"
+csize=$(stat -c %s "$C")
+expect_eq "config: a write past the end is EFBIG" "$(w $C 'AAAA' 8192)" EFBIG
+expect_eq "config: a write at the end is EFBIG" "$(w $C 'AAAA' $csize)" EFBIG
+expect_eq "config: a write running past the end is cut" "$(w $C '\x00\x00\x00\x00\x00\x00\x00\x00' $((csize - 4)))" "SHORT 4"
 expect_eq "config: a read past the end reads nothing" "$(python3 -c "import os; fd = os.open('$C', os.O_RDONLY); print(len(os.pread(fd, 64, 8192)))")" 0
 
 # A config read of a function that is gone fails (ENODEV); never short.
-csize=$(stat -c %s "$C")
 python3 - "$C" "$R" >"$WORK/gone.out" <<'PY'
 import errno, os, sys
 fd = os.open(sys.argv[1], os.O_RDONLY)
