@@ -27,6 +27,7 @@
 #include "ctl/scenario-client.h"
 #include "ctl/trace-fmt.h"
 #include "proto.h"
+#include "sendall.h"
 #include "server.h"
 
 static void usage(FILE *f)
@@ -53,22 +54,6 @@ static void usage(FILE *f)
 }
 
 /* Write all of @p; the daemon may close early (a refused request). */
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n) {
-		ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
-
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 static bool monitor_props = false;
 
 /*
@@ -390,7 +375,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	/* A refused write still leaves the daemon's reply to read. */
-	(void)write_all(fd, req, strlen(req));
+	(void)dl_host_send_all(fd, req, strlen(req));
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (!strcmp(argv[optind], "monitor"))
 		printf("monitor will print the received events for:\n"

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "monitor.h"
+#include "sendall.h"
 
 struct client {
 	struct client *next;             /* m->lock */
@@ -100,21 +101,6 @@ void dl_host_monitor_publish(struct dl_host_monitor *m, const char *source,
 	pthread_mutex_unlock(&m->lock);
 }
 
-static int send_all(int fd, const char *p, size_t n)
-{
-	while (n) {
-		ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -errno;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* Send what is queued; 0 or a negative errno. */
 static int drain(struct dl_host_monitor *m, struct client *c)
 {
@@ -138,11 +124,11 @@ static int drain(struct dl_host_monitor *m, struct client *c)
 				   ". dropped %llu events (the reader is too "
 				   "slow)\n", (unsigned long long)dropped);
 
-		r = send_all(c->fd, msg, (size_t)len);
+		r = dl_host_send_all(c->fd, msg, (size_t)len);
 	}
 	for (size_t i = 0; i < n; i++) {
 		if (r == 0)
-			r = send_all(c->fd, batch[i], strlen(batch[i]));
+			r = dl_host_send_all(c->fd, batch[i], strlen(batch[i]));
 		free(batch[i]);
 	}
 	return r;

@@ -19,6 +19,7 @@
 
 #include "platform.h"
 #include "proto.h"
+#include "sendall.h"
 #include "server-internal.h"
 #include "server.h"
 
@@ -125,22 +126,6 @@ void dl_host__out_error(struct out *o, int err, const char *msg)
 	dl_host__out_add(o, "\n", 1);
 }
 
-int dl_host__send_all(int fd, const char *p, size_t n)
-{
-	while (n) {
-		ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
-
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* Send and reset @o. A reply that could not be built in memory becomes
  * an ENOMEM error (its data lines are lost, the framing is kept). */
 int dl_host__out_flush(int fd, struct out *o, bool final)
@@ -150,11 +135,11 @@ int dl_host__out_flush(int fd, struct out *o, bool final)
 	if (o->oom) {
 		static const char enomem[] = "error ENOMEM out of memory\n";
 
-		r = dl_host__send_all(fd, enomem, sizeof(enomem) - 1);
+		r = dl_host_send_all(fd, enomem, sizeof(enomem) - 1);
 		if (r == 0 && !final)
 			r = -ENOMEM; /* a stream cannot go on after that */
 	} else {
-		r = dl_host__send_all(fd, o->p ? o->p : "", o->len);
+		r = dl_host_send_all(fd, o->p ? o->p : "", o->len);
 	}
 	o->len = 0;
 	o->oom = false;

@@ -84,8 +84,6 @@ void dl_host__out_dataf(struct out *o, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* Append the final line of an error reply; @msg is made one line. */
 void dl_host__out_error(struct out *o, int err, const char *msg);
-/* Send all of @p on @fd (no SIGPIPE). */
-int dl_host__send_all(int fd, const char *p, size_t n);
 /* Send and reset @o; a reply that could not be built in memory becomes
  * an ENOMEM error, and with !@final fails the stream. */
 int dl_host__out_flush(int fd, struct out *o, bool final);

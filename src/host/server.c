@@ -28,6 +28,7 @@
 
 #include "platform.h"
 #include "proto.h"
+#include "sendall.h"
 #include "server-internal.h"
 #include "server.h"
 
@@ -60,7 +61,7 @@ static void *conn_main(void *arg)
 			snprintf(reply, sizeof(reply),
 				 "error E2BIG request longer than %d bytes\n",
 				 DL_HOST_LINE_MAX - 1);
-			(void)dl_host__send_all(c->fd, reply, strlen(reply));
+			(void)dl_host_send_all(c->fd, reply, strlen(reply));
 			break;
 		}
 		ssize_t got = recv(c->fd, buf + len, DL_HOST_LINE_MAX - len, 0);

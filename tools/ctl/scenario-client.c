@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "proto.h"
+#include "sendall.h"
 #include "scenario-client.h"
 
 int scen_request(const char *prog, const char *path, char **ret)
@@ -74,16 +75,8 @@ int scen_connect(const char *prog, const char *sock, const char *req)
 			close(fd);
 		return -1;
 	}
-	while (n) {
-		ssize_t w = send(fd, req, n, MSG_NOSIGNAL);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			break; /* a refusal: its reply is still there to read */
-		req += w;
-		n -= (size_t)w;
-	}
+	/* A failed send is a refusal: its reply is still there to read. */
+	(void)dl_host_send_all(fd, req, n);
 	return fd;
 }
 
