@@ -439,6 +439,13 @@ static void fs_times(void *arg, uint64_t ret[2])
 	dl_fs_inval_times(arg, ret);
 }
 
+/* A change returns once its events are sent, as Linux's stores return
+ * after kobject_uevent() broadcast them. */
+static void flush_events(void *arg)
+{
+	dl_uevent_emitter_flush(arg);
+}
+
 /* A write to a device's `uevent`. */
 static int synth(void *arg, struct dl_device *dev, const char *buf, size_t len)
 {
@@ -474,6 +481,7 @@ static int start_events(struct daemon *d, const struct opts *o)
 		return r;
 	}
 	dl_fs_set_uevent_synth(d->fs, synth, d->em);
+	dl_fs_set_settle(d->fs, flush_events, d->em);
 	return 0;
 }
 

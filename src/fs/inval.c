@@ -193,8 +193,11 @@ static void *notify_main(void *arg)
 
 void dl_fs_sync(struct dl_fs *fs)
 {
-	if (fs)
-		dl_fs_inval_wait(fs, dl_fs_inval_mark(fs));
+	if (!fs)
+		return;
+	dl_fs_inval_wait(fs, dl_fs_inval_mark(fs));
+	if (fs->settle)
+		fs->settle(fs->settle_arg);
 }
 
 uint64_t dl_fs_inval_mark(struct dl_fs *fs)

@@ -219,3 +219,9 @@ void dl_fs_set_uevent_synth(struct dl_fs *fs,
 	fs->synth = fn;
 	fs->synth_arg = arg;
 }
+
+void dl_fs_set_settle(struct dl_fs *fs, void (*fn)(void *arg), void *arg)
+{
+	fs->settle = fn;
+	fs->settle_arg = arg;
+}

@@ -172,6 +172,21 @@ void dl_fs_set_uevent_synth(struct dl_fs *fs,
 			    void *arg);
 
 /**
+ * dl_fs_set_settle() - what else a change waits for before it returns
+ * @fs: the filesystem
+ * @fn: called by dl_fs_sync() once the kernel's view agrees, before a
+ *      store's write(2) or a host request returns; for the uevents that
+ *      Linux sends from within the store (device_del() ->
+ *      kobject_uevent()), so that they are on every listening socket
+ *      when the write returns
+ * @arg: passed to @fn
+ *
+ * Context: before dl_fs_run(); @fn runs in FUSE request threads and in
+ * dl_fs_sync()'s callers, holding nothing.
+ */
+void dl_fs_set_settle(struct dl_fs *fs, void (*fn)(void *arg), void *arg);
+
+/**
  * enum dl_fs_op - the operations a hook sees (struct dl_fs_hook)
  */
 enum dl_fs_op {

@@ -162,6 +162,9 @@ struct dl_fs {
 	int (*synth)(void *arg, struct dl_device *dev, const char *buf,
 		     size_t len);
 	void *synth_arg;
+	/* dl_fs_set_settle(); written before dl_fs_run() */
+	void (*settle)(void *arg);
+	void *settle_arg;
 	struct dl_fs_options opts;
 	char *mountpoint;
 	bool mounted;

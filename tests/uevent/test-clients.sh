@@ -5,8 +5,10 @@
 # must see, in order: udevadm monitor --kernel --udev --property, udevadm
 # info, pyudev (Debian's python3-pyudev) Monitor and
 # Context.list_devices, a small libudev program (udev-client.c), and
-# devlifectl monitor, which must print what udevadm monitor prints, and a
-# raw listener on one socket bound to both groups (nl-listen.py).
+# devlifectl monitor, which must print what udevadm monitor prints, a
+# raw listener on one socket bound to both groups (nl-listen.py), and
+# a listener that finds a write's events queued when it returns
+# (write-returns.py).
 #
 # Environment: DEVLIFED, DEVLIFECTL, DEVLIFE_RUN, UDEV_CLIENT.
 set -u
@@ -198,5 +200,12 @@ check "udevadm info: SUBSYSTEM=pci" grep -qx 'E: SUBSYSTEM=pci' "$WORK/info.out"
 check "udevadm info: DRIVER=virtio-pci" grep -qx 'E: DRIVER=virtio-pci' "$WORK/info.out"
 check "udevadm info: USEC_INITIALIZED from the database" grep -q '^E: USEC_INITIALIZED=[1-9]' "$WORK/info.out"
 diag <"$WORK/info.out"
+
+# When a write or a host request returns, its kernel uevents are already
+# on the listening sockets, as Linux sends them from the store itself
+# (write-returns.py says why).
+/usr/bin/python3 "$(dirname "$0")/write-returns.py" 50 "$DEVLIFECTL" "$SOCK" >"$WORK/wr.out" 2>&1
+check "each write's kernel uevents are queued when it returns" grep -qx 'rounds 50 missing 0' "$WORK/wr.out"
+diag <"$WORK/wr.out"
 
 finish
