@@ -424,7 +424,7 @@ static bool fixed_attr(const struct key *k)
 
 static double timeout_attr(const struct key *k)
 {
-	return attrs[k->idx].fixed ? FIXED_TIMEOUT : TIMEOUT;
+	return attrs[k->idx].fixed ? FIXED_TIMEOUT : DEVICE_TIMEOUT;
 }
 
 static void read_attr(fuse_req_t req, struct dl_fs *fs, const struct key *k,

@@ -85,6 +85,7 @@ static int readlink_buslink(struct dl_fs *fs, const struct key *k,
 
 const struct kind_ops kind_buslink = {
 	.stat = stat_buslink, .readlink = readlink_buslink,
+	.timeout = timeout_device,
 };
 
 /* class/mdev_bus/NAME: from depth 2. */

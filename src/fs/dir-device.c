@@ -244,6 +244,7 @@ static void list_devdir(struct dl_fs *fs, const struct key *dir,
 
 const struct kind_ops kind_devdir = {
 	.stat = stat_dir, .lookup = lookup_devdir, .list = list_devdir,
+	.timeout = timeout_device,
 };
 
 /* The target of a link node; -ENOENT once it is gone. */

@@ -38,6 +38,13 @@ bool privileged(struct dl_fs *fs, fuse_req_t req)
 	return uid == 0 || uid == fs->owner_uid;
 }
 
+/* The cache time of a device's directory and bus link (view.h). */
+double timeout_device(const struct key *k)
+{
+	(void)k;
+	return DEVICE_TIMEOUT;
+}
+
 /* A directory that exists as long as its node. */
 int stat_dir(struct dl_fs *fs, const struct key *k, struct stat *st)
 {

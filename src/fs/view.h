@@ -40,6 +40,15 @@
 /* Cache time of those whose contents never change for their device's
  * life (kind_ops.fixed): their entries go when the device is removed. */
 #define FIXED_TIMEOUT 86400.0
+/*
+ * Cache time of the entries and attributes of a device's directory, its
+ * attribute files and its bus/pci/devices link: their attributes are
+ * fixed for the device's life, and every change of whether they exist is
+ * invalidated before it is reported (removal, bind and unbind: inval.c),
+ * so an expiry would only make the kernel ask again (a LOOKUP per file
+ * of every function a second lspci looks at after a second).
+ */
+#define DEVICE_TIMEOUT 86400.0
 /* Largest attribute contents and their st_size (a page, as sysfs). */
 #define ATTR_MAX 4096
 /* Most driver directories whose links are invalidated (a few in use). */
@@ -301,6 +310,7 @@ void node_exit(struct dl_device *dev);
 /* stat.c: attributes and entry replies */
 void fill_stat(struct dl_fs *fs, fuse_ino_t ino, mode_t mode, off_t size,
 	       struct stat *st);
+double timeout_device(const struct key *k);
 int stat_dir(struct dl_fs *fs, const struct key *k, struct stat *st);
 int stat_wronly(struct dl_fs *fs, const struct key *k, struct stat *st);
 int stat_symlink(struct dl_fs *fs, const struct key *k, struct stat *st);

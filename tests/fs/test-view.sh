@@ -108,6 +108,30 @@ expect_eq "caching: the first device's file held open reads ENODEV" "$(pread4)" 
 exec 4<&-
 CTL eject $T5 >/dev/null
 
+# A device's directory, its files and its bus link are cached for a day
+# (DEVICE_TIMEOUT, docs/view.md "Caching"): entries the kernel has held
+# for longer than the second they were cached for before are invalidated
+# all the same when the device goes, by the host channel or by sysfs. A
+# separate process checks right after the operation returns.
+exists_any() { python3 -c '
+import os, sys
+print(" ".join(str(os.path.lexists(p)) for p in sys.argv[1:]))' "$@"; }
+for how in eject remove; do
+	CTL add $T5 vendor=0x1b36 device=0x0005 class=0x00ff00 >/dev/null
+	read_files "$D5/config" "$D5/vendor"
+	stat "$D5/" "$D5/config" "$D5/remove" >/dev/null
+	# not for ordering: the entries must outlive the old cache time
+	sleep 1.5
+	if [ $how = eject ]; then
+		CTL eject $T5 >/dev/null
+	else
+		echo 1 >"$D5/remove"
+	fi
+	expect_eq "long-cached entries: gone right after $how returns" \
+		"$(exists_any "$D5" "$D5/config" "$D5/vendor" "$D5/remove")" \
+		"False False False False"
+done
+
 check "no violations" test "$(violations)" = 0
 check "the daemon stops cleanly" stop_daemon
 finish
