@@ -434,6 +434,11 @@ static void fs_wait(void *arg, uint64_t mark)
 	dl_fs_inval_wait(arg, mark);
 }
 
+static int fs_defer(void *arg, void (*fn)(void *), void *fn_arg)
+{
+	return dl_fs_inval_call(arg, fn, fn_arg);
+}
+
 static void fs_times(void *arg, uint64_t ret[2])
 {
 	dl_fs_inval_times(arg, ret);
@@ -466,7 +471,8 @@ static int start_events(struct daemon *d, const struct opts *o)
 {
 	struct dl_uevent_emitter_opts eo = {
 		.netlink = o->uevents, .mark = fs_mark, .wait = fs_wait,
-		.inval_times = fs_times, .fence_arg = d->fs, .udev_db = o->udev_db, .tap = tap,
+		.inval_times = fs_times, .defer = fs_defer,
+		.fence_arg = d->fs, .udev_db = o->udev_db, .tap = tap,
 	};
 	int r;
 

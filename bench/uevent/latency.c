@@ -110,7 +110,7 @@ static int cmp(const void *a, const void *b)
 #define NSTAGE 10
 static const char *const stage_names[NSTAGE + 1] = {
 	"request -> bus queue runs it", "-> removal starts",
-	"-> remove queued (dead)", "-> emitter takes it",
+	"-> remove queued (dead)", "-> its sender takes it",
 	"(inval thread woke)", "(last notify returned)",
 	"-> inval wait returns", "-> kernel copy + SEQNUM",
 	"-> udev db written", "-> udev copy sent",

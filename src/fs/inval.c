@@ -24,6 +24,8 @@
 
 struct inval {
 	struct inval *next;
+	void (*fn)(void *arg);        /* a call (dl_fs_inval_call()), or NULL */
+	void *arg;
 	fuse_ino_t parent;            /* entry: the directory; inode: the inode */
 	char name[DL_NAME_MAX + 1];   /* entry: the name; inode: "" */
 };
@@ -186,6 +188,11 @@ static void *notify_main(void *arg)
 			break; /* stopped and drained */
 		stop = fs->inval_stop;
 		fs_mutex_unlock(&fs->inval_lock);
+		if (iv->fn) {
+			/* a call runs even when stopping: its caller waits */
+			iv->fn(iv->arg);
+			goto next;
+		}
 		if (!stop && fs->inval_delay_us)
 			usleep(fs->inval_delay_us);
 		/*
@@ -201,11 +208,12 @@ static void *notify_main(void *arg)
 		else if (!stop)
 			fuse_lowlevel_notify_inval_inode(fs->se, iv->parent, 0,
 							 0);
-		free(iv);
 		atomic_store_explicit(&fs->inval_sent_ns, mono_ns(),
 				      memory_order_relaxed);
 		if (!stop)
 			maybe_trim(fs, &trim, false);
+next:
+		free(iv);
 		fs_mutex_lock(&fs->inval_lock);
 		fs->inval_done++;
 		pthread_cond_broadcast(&fs->inval_done_cond);
@@ -239,6 +247,25 @@ void dl_fs_inval_wait(struct dl_fs *fs, uint64_t mark)
 	while (fs->inval_done < mark && !fs->inval_stop)
 		fs_cond_wait(&fs->inval_done_cond, &fs->inval_lock);
 	fs_mutex_unlock(&fs->inval_lock);
+}
+
+int dl_fs_inval_call(struct dl_fs *fs, void (*fn)(void *arg), void *arg)
+{
+	struct inval *iv = calloc(1, sizeof(*iv));
+
+	if (!iv)
+		return -ENOMEM;
+	iv->fn = fn;
+	iv->arg = arg;
+	fs_mutex_lock(&fs->inval_lock);
+	if (fs->inval_stop || !fs->notify_started) {
+		fs_mutex_unlock(&fs->inval_lock);
+		free(iv);
+		return -ESHUTDOWN;
+	}
+	inval_enqueue_locked(fs, iv);
+	fs_mutex_unlock(&fs->inval_lock);
+	return 0;
 }
 
 void dl_fs_inval_times(struct dl_fs *fs, uint64_t ret[2])

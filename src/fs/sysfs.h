@@ -142,6 +142,27 @@ uint64_t dl_fs_inval_mark(struct dl_fs *fs);
 void dl_fs_inval_wait(struct dl_fs *fs, uint64_t mark);
 
 /**
+ * dl_fs_inval_call() - run @fn on the invalidation thread once every
+ * invalidation queued before it reached the kernel
+ * @fs: the filesystem
+ * @fn: what to run (must not wait for a request of this filesystem, nor
+ *      for another call's end)
+ * @arg: its argument
+ *
+ * As a dl_fs_inval_mark() then a dl_fs_inval_wait() on another thread,
+ * without waking one: a tree watcher registered after the view's can
+ * queue the report of an event behind the event's invalidations. Calls
+ * run in the order queued. One accepted runs even if the view stops
+ * meanwhile (its invalidations are then dropped, as dl_fs_inval_wait()
+ * returns at once then).
+ *
+ * Context: any thread, tree watchers included; takes a leaf lock.
+ * Return: 0; -ESHUTDOWN once the view stopped notifying (nothing
+ * queued: the caller runs @fn its own way); -ENOMEM.
+ */
+int dl_fs_inval_call(struct dl_fs *fs, void (*fn)(void *arg), void *arg);
+
+/**
  * dl_fs_inval_times() - when the invalidation thread last woke up with
  * work, and last had a notification returned (CLOCK_MONOTONIC ns), for
  * the event latency benchmark's per-stage figures

@@ -33,7 +33,7 @@ enum stage {
 	ST_HOST,        /* a host event started on the bus's queue */
 	ST_REMOVE,      /* a removal started (DL_EV_REMOVE_START) */
 	ST_QUEUED,      /* this event queued (DL_EV_DEAD's watcher) */
-	ST_PICKED,      /* the sending thread took it */
+	ST_PICKED,      /* the sending thread took it (the view's, or ours) */
 	ST_INVAL_WOKE,  /* the view's invalidation thread last woke */
 	ST_INVAL_SENT,  /* its last notification returned */
 	ST_WAITED,      /* the wait for the view's invalidations returned */
@@ -50,6 +50,7 @@ struct item {
 	uint64_t mark;      /* the view's invalidations to wait for */
 	uint64_t usec;      /* udev's USEC_INITIALIZED */
 	uint64_t ticket;    /* its place in the queue */
+	struct dl_uevent_emitter *e; /* when deferred */
 	uint64_t st[ST_COUNT]; /* with a stage log */
 };
 
@@ -75,6 +76,7 @@ struct dl_uevent_emitter {
 	struct item *head, **tail;
 	uint64_t queued, done;
 	bool stop;
+	bool own_thread;                    /* no more deferred (opts.defer) */
 	struct devrec *recs[NBUCKETS];
 	struct dl_uevent_emitter_stats stats;
 
@@ -130,6 +132,8 @@ static uint64_t rec_usec(struct dl_uevent_emitter *e, uint64_t id, bool add,
 	return usec;
 }
 
+static void run_deferred(void *arg);
+
 /* Queue a built event; returns its ticket, 0 if it could not be queued. */
 static uint64_t enqueue(struct dl_uevent_emitter *e, struct item *it,
 			uint64_t id, bool add, bool remove)
@@ -148,9 +152,16 @@ static uint64_t enqueue(struct dl_uevent_emitter *e, struct item *it,
 	if (!e->stop) {
 		it->usec = rec_usec(e, id, add, remove);
 		it->ticket = t = ++e->queued;
-		*e->tail = it;
-		e->tail = &it->next;
-		pthread_cond_signal(&e->more);
+		it->e = e;
+		/* Under the lock: tickets in the order the calls run. */
+		if (e->own_thread || !e->o.defer ||
+		    e->o.defer(e->o.fence_arg, run_deferred, it) < 0) {
+			/* from now on: never one deferred past it */
+			e->own_thread = true;
+			*e->tail = it;
+			e->tail = &it->next;
+			pthread_cond_signal(&e->more);
+		}
 	}
 	pthread_mutex_unlock(&e->lock);
 	if (!t)
@@ -262,13 +273,13 @@ static void send_failed(struct dl_uevent_emitter *e, int r)
  * (device_monitor_send()): a libudev listener that reads the database on
  * udev's copy finds the device initialized.
  */
-static void send_one(struct dl_uevent_emitter *e, struct item *it)
+static void send_one(struct dl_uevent_emitter *e, struct item *it, bool wait)
 {
 	struct dl_uevent k = it->ev, u;
 	uint64_t seq = 0;
 	int r = 0;
 
-	if (e->o.wait)
+	if (wait && e->o.wait)
 		e->o.wait(e->o.fence_arg, it->mark);
 	if (e->stages && e->o.inval_times) {
 		uint64_t t[2];
@@ -308,6 +319,26 @@ static void send_one(struct dl_uevent_emitter *e, struct item *it)
 	pthread_mutex_unlock(&e->lock);
 }
 
+/*
+ * A deferred event (opts.defer), on the thread that runs it: what its
+ * mark covered reached the kernel, and every earlier event was sent
+ * (deferred before it, in ticket order: enqueue() defers under the
+ * lock, and never again once one went to the emitter's own queue).
+ */
+static void run_deferred(void *arg)
+{
+	struct item *it = arg;
+	struct dl_uevent_emitter *e = it->e;
+
+	stamp(e, it, ST_PICKED);
+	send_one(e, it, false);
+	pthread_mutex_lock(&e->lock);
+	e->done = it->ticket;
+	pthread_cond_broadcast(&e->progress);
+	pthread_mutex_unlock(&e->lock);
+	free(it);
+}
+
 static void *emit_main(void *arg)
 {
 	struct dl_uevent_emitter *e = arg;
@@ -325,9 +356,12 @@ static void *emit_main(void *arg)
 		e->head = it->next;
 		if (!e->head)
 			e->tail = &e->head;
+		/* the events deferred before it went out first */
+		while (e->done + 1 < it->ticket)
+			pthread_cond_wait(&e->progress, &e->lock);
 		pthread_mutex_unlock(&e->lock);
 		stamp(e, it, ST_PICKED);
-		send_one(e, it);
+		send_one(e, it, true);
 		pthread_mutex_lock(&e->lock);
 		e->done = it->ticket;
 		pthread_cond_broadcast(&e->progress);
@@ -455,6 +489,7 @@ void dl_uevent_emitter_free(struct dl_uevent_emitter *e)
 	pthread_mutex_unlock(&e->lock);
 	if (e->started)
 		pthread_join(e->thread, NULL);
+	wait_done(e, e->queued); /* what was deferred */
 	for (int i = 0; i < NBUCKETS; i++)
 		while (e->recs[i]) {
 			struct devrec *r = e->recs[i];

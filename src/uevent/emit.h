@@ -7,13 +7,15 @@
  * DL_EV_UNBIND "unbind", DL_EV_ONLINE/OFFLINE "online"/"offline",
  * DL_EV_CHANGE "change" (with MDEV_STATE for an mdev parent's
  * registration), DL_EV_DEAD "remove". The event is built in the watcher,
- * while the device is what the event says, and queued; one thread sends
- * the queue in order, each event first through the kernel then as udev's
- * copy (netlink.h).
+ * while the device is what the event says, and queued; events are sent
+ * one at a time, in order, each first through the kernel then as udev's
+ * copy (netlink.h): by the view's invalidation thread right after the
+ * invalidations queued before it (the @defer hook), or by the emitter's
+ * own thread (without @defer, or once the view stopped).
  *
  * Order as on Linux for a listener that looks at the view: an event is
  * sent only after the view's cache invalidations queued for the same
- * change reached the kernel (the @mark/@wait hooks), so an "add" comes
+ * change reached the kernel (the @defer hook, or @mark/@wait), so an "add" comes
  * after its directory resolves and a "remove" after its path gives
  * ENOENT; a parent's removal reports its children's removes first (the
  * core removes children first); a "bind" follows its "add".
@@ -41,7 +43,13 @@ struct dl_uevent_emitter;
  * @inval_times: with a stage log (DEVLIFE_UEVENT_STAGES, emit.c), when
  *               the view's invalidation thread last woke and last had a
  *               notification returned, in CLOCK_MONOTONIC ns (NULL: none)
- * @fence_arg: passed to @mark, @wait and @inval_times
+ * @defer: called in the watcher, after @mark, with a function to run on
+ *         another thread once what @mark covers reached the kernel
+ *         (the view's invalidation thread: dl_fs_inval_call()), which
+ *         then sends the event: no thread of the emitter's to wake. 0,
+ *         or negative when it cannot (the emitter's thread sends the
+ *         event, after @wait). NULL: the emitter's thread sends all.
+ * @fence_arg: passed to @mark, @wait, @defer and @inval_times
  * @tap: called on the sending thread with each event as sent: the
  *       kernel's (SEQNUM added) and udev's (NULL: none)
  * @tap_arg: passed to @tap
@@ -53,6 +61,7 @@ struct dl_uevent_emitter_opts {
 	uint64_t (*mark)(void *arg);
 	void (*wait)(void *arg, uint64_t mark);
 	void (*inval_times)(void *arg, uint64_t ret[2]);
+	int (*defer)(void *arg, void (*fn)(void *fn_arg), void *fn_arg);
 	void *fence_arg;
 	void (*tap)(void *arg, const struct dl_uevent *kernel,
 		    const struct dl_uevent *udev);
