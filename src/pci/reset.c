@@ -36,6 +36,7 @@
  */
 #include <pthread.h>
 #include <stdio.h>
+#include <time.h>
 
 #include <linux/pci_regs.h>
 
@@ -312,6 +313,22 @@ static void restore_state(struct dl_pci_func *f, const struct saved *s)
 			wr(f, 4 * i, 4, s->hdr[i]);
 }
 
+/*
+ * How long each method keeps the function in reset before it answers
+ * again, as the kernel waits: pcie_flr() and pci_af_flr() msleep(100);
+ * pci_pm_reset() two pci_dev_d3_sleep()s of the default d3hot_delay
+ * (10 ms); a secondary bus reset pci_bridge_wait_for_secondary_bus()'s
+ * 100 ms (PCIE_RESET_READY_POLL_MS is only a ceiling: the model's
+ * function is ready at once).
+ */
+static void reset_wait(int m)
+{
+	struct timespec ts = { 0, (m == DL_PCI_RESET_PM ? 20 : 100) * DL_NSEC_PER_MSEC };
+
+	while (clock_nanosleep(CLOCK_MONOTONIC, 0, &ts, &ts) == EINTR)
+		;
+}
+
 /* __pci_reset_function_locked(): the first method that does not say
  * -ENOTTY decides. */
 static int reset_locked(struct dl_pci_func *f, struct dl_device *parent)
@@ -327,6 +344,7 @@ static int reset_locked(struct dl_pci_func *f, struct dl_device *parent)
 		if (probe(f, parent, m[i]) < 0)
 			continue;
 		dl_pci_cfg_reset(f->cfg);
+		reset_wait(m[i]);
 		return 0;
 	}
 	return -ENOTTY;

@@ -58,6 +58,8 @@ for t in 0 2 -1 ' 1' '1\n\n' x '\x00' 1x 0x; do
 	expect_eq "reset: '$t' is EINVAL" "$(w $F/reset "$t")" EINVAL
 done
 check "a shell's echo 1 > reset" sh -c "echo 1 > $F/reset"
+ms=$(python3 -c 'import sys, time; t = time.monotonic(); open(sys.argv[1], "w").write("1"); print(int((time.monotonic() - t) * 1000))' $F/reset)
+check "the write returns after the FLR's 100 ms ($ms ms)" test "$ms" -ge 100
 
 # what the reset keeps (the header, as pci_restore_state()) and clears
 # (a register no state save covers: PM Control's PME_En)

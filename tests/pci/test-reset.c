@@ -237,6 +237,7 @@ TEST(reset_calls_the_driver_and_restores_the_state)
 	struct dl_driver *drv;
 	unsigned int exp, msi;
 	uint32_t cmd, devctl;
+	uint64_t t0;
 
 	ASSERT_OK(dl_pci_platform_register_driver(fx.plat, &reset_driver, NULL, &drv));
 	ASSERT_STREQ(drv_of(a), "test-reset");
@@ -253,7 +254,10 @@ TEST(reset_calls_the_driver_and_restores_the_state)
 	cmd = cfg(a, PCI_COMMAND, 2);
 	devctl = cfg(a, exp + PCI_EXP_DEVCTL, 2);
 
+	t0 = test_now_ns();
 	ASSERT_OK(dl_pci_platform_reset_function(fx.plat, a));
+	/* pcie_flr()'s msleep(100) */
+	ASSERT_GE(test_now_ns() - t0, 100000000ull);
 	ASSERT_STREQ(calls, "prepare,done,");
 	ASSERT_EQ(cfg(a, PCI_COMMAND, 2), cmd);
 	ASSERT_EQ(cfg(a, exp + PCI_EXP_DEVCTL, 2), devctl);
