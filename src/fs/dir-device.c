@@ -174,7 +174,7 @@ static void lookup_devdir(fuse_req_t req, struct dl_fs *fs,
 		reply_entry(req, fs, &k);
 		return;
 	}
-	if (strcmp(name, "power") == 0 && is_func(dev)) {
+	if (strcmp(name, "power") == 0 && (is_func(dev) || dl_pci_root_of(dev))) {
 		k = (struct key){ K_POWER, dev, 0, 0, NULL };
 		reply_entry(req, fs, &k);
 		return;
@@ -233,7 +233,7 @@ static void list_devdir(struct dl_fs *fs, const struct key *dir,
 	struct devvec kids = { 0 };
 
 	attr_list(fs, dev, b);
-	if (is_func(dev))
+	if (is_func(dev) || dl_pci_root_of(dev))
 		dirbuf_add(b, "power", 0, S_IFDIR);
 	list_links(dev, b);
 	if (dl_device_for_each_child(dev, push_kid, &kids) < 0)

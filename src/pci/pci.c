@@ -77,6 +77,7 @@ int dl_pci_root_new(struct dl_tree *tree, uint32_t domain, uint8_t bus,
 		return r;
 	root = dl_device_priv(dev);
 	root->domain = domain;
+	atomic_init(&root->pm_forbid, false);
 	root->bus = bus;
 	*ret = dev;
 	return 0;

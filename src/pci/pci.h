@@ -61,10 +61,12 @@ enum dl_pci_func_flags {
  * struct dl_pci_root - private area of a root bus device
  * @domain: PCI domain; written once before add
  * @bus: root bus number; written once before add
+ * @pm_forbid: power/control "on" (pm.c); any time, atomic
  */
 struct dl_pci_root {
 	uint32_t domain;
 	uint8_t bus;
+	atomic_bool pm_forbid;
 };
 
 /**

@@ -37,6 +37,7 @@
  * wakeup_last_time_ms) with one: no devlife device ever signals a wakeup.
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <time.h>
 
@@ -162,11 +163,27 @@ void dl_pci_pm_put(struct dl_device *dev)
 	pthread_mutex_unlock(&pm_lock);
 }
 
+/*
+ * A root bus's device (pci_register_host_bridge()) has runtime PM
+ * disabled: `control` reads "auto" and takes "on" and "auto" (the usage
+ * count changes, nothing resumes), `runtime_status` is "unsupported",
+ * the times stay 0 (update_pm_runtime_accounting() counts nothing while
+ * disabled).
+ */
+static int root_show(struct dl_pci_root *rt, int what, char *buf, size_t len)
+{
+	if (what == 0)
+		return snprintf(buf, len, "%s\n", atomic_load(&rt->pm_forbid) ? "on" : "auto");
+	return snprintf(buf, len, what == 1 ? "unsupported\n" : "0\n");
+}
+
 int dl_pci_pm_control_show(struct dl_device *dev, char *buf, size_t len)
 {
 	struct dl_pci_func *f = dl_pci_func_of(dev);
 	bool on;
 
+	if (!f && dl_pci_root_of(dev))
+		return root_show(dl_pci_root_of(dev), 0, buf, len);
 	assert_return(f, -EINVAL);
 	pthread_mutex_lock(&pm_lock);
 	on = !f->pm.runtime_auto;
@@ -182,13 +199,18 @@ int dl_pci_pm_control_store(struct dl_device *dev, const char *text)
 	struct dl_pci_func *f = dl_pci_func_of(dev);
 	bool allow;
 
-	assert_return(f && text, -EINVAL);
+	assert_return(text, -EINVAL);
 	if (strcmp(text, "auto") == 0)
 		allow = true;
 	else if (strcmp(text, "on") == 0)
 		allow = false;
 	else
 		return -EINVAL;
+	if (!f && dl_pci_root_of(dev)) {
+		atomic_store(&dl_pci_root_of(dev)->pm_forbid, !allow);
+		return 0;
+	}
+	assert_return(f, -EINVAL);
 	dl_device_lock(dev);
 	pthread_mutex_lock(&pm_lock);
 	if (allow && !f->pm.runtime_auto) {
@@ -210,6 +232,8 @@ int dl_pci_pm_status_show(struct dl_device *dev, char *buf, size_t len)
 	struct dl_pci_func *f = dl_pci_func_of(dev);
 	bool s;
 
+	if (!f && dl_pci_root_of(dev))
+		return root_show(dl_pci_root_of(dev), 1, buf, len);
 	assert_return(f, -EINVAL);
 	pthread_mutex_lock(&pm_lock);
 	s = f->pm.suspended;
@@ -224,6 +248,8 @@ int dl_pci_pm_time_show(struct dl_device *dev, bool suspended, char *buf,
 	struct dl_pci_func *f = dl_pci_func_of(dev);
 	uint64_t ns;
 
+	if (!f && dl_pci_root_of(dev))
+		return root_show(dl_pci_root_of(dev), 2, buf, len);
 	assert_return(f, -EINVAL);
 	pthread_mutex_lock(&pm_lock);
 	account_locked(&f->pm);

@@ -96,6 +96,13 @@ expect_eq "power/ of a function that can wake (PM capability with PME)" \
 expect_eq "power/ of a host bridge: no PM capability, no wakeup files" \
 	"$(ls $H/power | tr '\n' ' ')" "$want "
 check "power is listed as a directory" test -d $F/power
+R=$MNT/devices/pci0000:00/power
+expect_eq "a root bus: the runtime files, runtime PM unsupported" \
+	"$(ls $R | tr '\n' ' ')| $(cat $R/control $R/runtime_status $R/runtime_active_time $R/runtime_suspended_time | tr '\n' ' ')" \
+	"$want | auto unsupported 0 0 "
+expect_eq "a root bus: control takes on, nothing else changes; bogus is EINVAL" \
+	"$(w $R/control on) $(cat $R/control $R/runtime_status | tr '\n' ' ')$(w $R/control bogus) $(w $R/control auto)" "OK on unsupported EINVAL OK"
+expect_eq "a root bus: autosuspend_delay_ms is EIO" "$(r $R/autosuspend_delay_ms)" EIO
 expect_eq "modes" "$(cd $F/power && stat -c '%n %a' control runtime_status runtime_active_time runtime_suspended_time autosuspend_delay_ms wakeup wakeup_count | tr '\n' ' ')" \
 	"control 644 runtime_status 444 runtime_active_time 444 runtime_suspended_time 444 autosuspend_delay_ms 644 wakeup 644 wakeup_count 444 "
 expect_eq "pci_pm_init() forbids: on, active, never suspended" \
