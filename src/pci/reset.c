@@ -28,7 +28,8 @@
  * back (pci_restore_state()): the standard header (64 bytes, command
  * register last), the PCI Express control registers (DEVCTL, LNKCTL,
  * SLTCTL, RTCTL and their "2" versions) and the SR-IOV control, NumVFs
- * and page size (the VFs stay). Everything else a driver or setpci
+ * and page size (the VFs stay; a PF's reset puts its VFs' registers
+ * back to their reset values, none of which is restored). Everything else a driver or setpci
  * wrote - other capabilities' registers (MSI, MSI-X: no MSI model
  * enables them), device-specific registers above the header - is at its
  * reset value afterwards. The enable count (`enable`) is kernel state
@@ -329,6 +330,15 @@ static void reset_wait(int m)
 		;
 }
 
+static int reset_vf(struct dl_device *c, void *arg)
+{
+	struct dl_pci_func *vf = dl_pci_func_of(c);
+
+	if (vf && (vf->flags & DL_PCI_F_VF) && vf->physfn == arg)
+		dl_pci_cfg_reset(vf->cfg);
+	return 0;
+}
+
 /* __pci_reset_function_locked(): the first method that does not say
  * -ENOTTY decides. */
 static int reset_locked(struct dl_pci_func *f, struct dl_device *parent)
@@ -344,6 +354,11 @@ static int reset_locked(struct dl_pci_func *f, struct dl_device *parent)
 		if (probe(f, parent, m[i]) < 0)
 			continue;
 		dl_pci_cfg_reset(f->cfg);
+		/* a PF's reset resets its VFs too (VF Enable drops); the
+		 * kernel restores the PF's SR-IOV control, never a VF's
+		 * registers */
+		if (f->sriov)
+			(void)dl_device_for_each_child(f->dev, reset_vf, f->dev);
 		reset_wait(m[i]);
 		return 0;
 	}

@@ -71,6 +71,15 @@ echo 1 >$F/reset
 expect_eq "after: Command restored, PME_En back at its reset value" \
 	"$($SETPCI -s 01:00.0 COMMAND) $($SETPCI -s 01:00.0 CAP_PM+4.w)" "0146 0008"
 expect_eq "the driver stays bound" "$(basename "$(readlink $F/driver)")" devlife-nic
+# a PF's reset: its VFs stay, their registers back at reset values
+echo 1 >$F/sriov_numvfs
+VF=$(basename "$(readlink $F/virtfn0)")
+$SETPCI -s $VF COMMAND=0004
+expect_eq "a VF's Command as written" "$($SETPCI -s $VF COMMAND)" 0004
+echo 1 >$F/reset
+expect_eq "after the PF's reset: the VF is there, its Command at reset value" \
+	"$(cat $F/sriov_numvfs) $($SETPCI -s $VF COMMAND)" "1 0000"
+echo 0 >$F/sriov_numvfs
 
 # reset_method_store(): names separated by spaces, each supported
 expect_eq "reset_method: flr" "$(w $F/reset_method 'flr\n') $(cat $F/reset_method)" "OK flr"
