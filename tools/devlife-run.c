@@ -18,11 +18,12 @@
  * (--attach). It exits with COMMAND's status (128+N when a signal N
  * killed it). Whatever way COMMAND ends, or the runner is asked to stop
  * (SIGINT, SIGTERM, SIGHUP: passed on to COMMAND), it ends what COMMAND
- * left running, stops the daemon and removes its staging directory; the
- * namespace, and every mount in it, goes with the last process in it. If
- * the runner itself is killed outright, the daemon gets SIGTERM and
- * COMMAND SIGKILL (PR_SET_PDEATHSIG); only the empty staging directory
- * remains.
+ * left running (COMMAND has a PID namespace of its own), stops the daemon
+ * and removes its staging directory; the namespace, and every mount in
+ * it, goes with the last process in it. If the runner itself is killed
+ * outright, the daemon gets SIGTERM and COMMAND's init SIGKILL
+ * (PR_SET_PDEATHSIG), which kills all of COMMAND's namespace; only the
+ * empty staging directory remains.
  *
  * With --scenario FILE, the daemon loads the scenario (every rule armed)
  * before COMMAND starts; its report goes to standard error and the exit
@@ -33,7 +34,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -301,8 +301,7 @@ int main(int argc, char **argv)
 	}
 	if (r.scenario && scen_request("devlife-run", r.scenario, &scen_req))
 		return SCEN_ERROR;
-	if (run_setup_signals(&r) < 0 ||
-	    prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) {
+	if (run_setup_signals(&r) < 0) {
 		perror("devlife-run: signals");
 		return 1;
 	}
@@ -323,7 +322,6 @@ int main(int argc, char **argv)
 	if (scen_fd >= 0)
 		close(scen_fd);
 	free(scen_req);
-	run_end_leftovers(&r);
 	run_stop_daemon(&r);
 	remove_staging(&r);
 	for (int i = 0; i < r.nshadows; i++)

@@ -169,33 +169,39 @@ expect_eq "a COMMAND that cannot run: 126" "$?" 126
 "$RUN" /tmp -- true 2>/dev/null; expect_eq "a mount point given: usage, 2" "$?" 2
 
 # --- nothing left behind -----------------------------------------------
-# ns_users NS: the processes in mount namespace NS
-ns_users() { for p in /proc/[0-9]*; do [ "$(readlink "$p/ns/mnt" 2>/dev/null)" = "$1" ] && echo "${p#/proc/}"; done; }
-# nothing_left WHAT: the namespace, the staging directory, the daemon
-# and COMMAND's leftover (as noted in $WORK/run.out) are gone
+# ns_users KIND NS: the processes in namespace NS (KIND: mnt or pid)
+ns_users() { for p in /proc/[0-9]*; do [ "$(readlink "$p/ns/$1" 2>/dev/null)" = "$2" ] && echo "${p#/proc/}"; done; }
+ns_empty() { [ -z "$(ns_users "$1" "$2")" ]; }
+# COMMAND's line in $WORK/run.out: its namespaces and the socket
+IDS='echo $(readlink /proc/self/ns/mnt) $DEVLIFE_SOCKET $(readlink /proc/self/ns/pid)'
+# nothing_left WHAT: COMMAND's namespaces, the staging directory and
+# the mounts in it are gone
 nothing_left() {
-	local ns sock sleeper
-	read -r ns sock sleeper <"$WORK/run.out"
-	expect_eq "$1: no process in its mount namespace (its mounts gone)" "$(ns_users "$ns")" ""
+	local ns sock pidns
+	read -r ns sock pidns <"$WORK/run.out"
+	expect_eq "$1: no process in COMMAND's mount namespace (its mounts gone)" "$(ns_users mnt "$ns")" ""
+	expect_eq "$1: none in its PID namespace (what it left in the background ended)" "$(ns_users pid "$pidns")" ""
 	expect_eq "$1: no staging directory, no socket" "$(ls -d "$(dirname "$sock")" 2>/dev/null)" ""
-	[ -n "$sleeper" ] && expect_eq "$1: COMMAND's background child ended" "$(ps -o pid= -p "$sleeper")" ""
+	expect_eq "$1: no mount of the runner's" "$(grep -c "$(dirname "$sock")" /proc/self/mountinfo)" 0
 }
-in_run 'echo $(readlink /proc/self/ns/mnt) $DEVLIFE_SOCKET; sleep 1000 & true'
+mkfifo "$WORK/ready"
+in_run "$IDS"'; sleep 1000 & true'
 nothing_left "COMMAND exits"
-in_run 'echo $(readlink /proc/self/ns/mnt) $DEVLIFE_SOCKET; sleep 1000 & kill -SEGV $$'
+in_run "$IDS"'; sleep 1000 & kill -SEGV $$'
 expect_eq "COMMAND crashes: 139" "$?" 139
 nothing_left "COMMAND crashes"
-in_run 'sh -c "trap \"\" TERM; exec sleep 1000" & echo $(readlink /proc/self/ns/mnt) $DEVLIFE_SOCKET $!'
+in_run 'sh -c "trap \"\" TERM; echo >'"$WORK/ready"'; exec sleep 1000" & read x <'"$WORK/ready"'; '"$IDS"
+expect_eq "a leftover that ignores SIGTERM: COMMAND's status" "$?" 0
 nothing_left "a leftover that ignores SIGTERM"
 
 # The runner signalled while COMMAND waits: it passes the signal on,
 # exits 128 + it, and leaves nothing.
-mkfifo "$WORK/ready"
 start_waiting() {
-	"$RUN" -- sh -c 'sleep 1000 & echo $(readlink /proc/self/ns/mnt) $DEVLIFE_SOCKET $! >'"$WORK/run.out"'; echo >'"$WORK/ready"'; wait' \
+	"$RUN" -- sh -c 'sleep 1000 & '"$IDS"' >'"$WORK/run.out"'; echo >'"$WORK/ready"'; wait' \
 		2>"$WORK/run.err" &
 	RPID=$!
 	read -r _ <"$WORK/ready"
+	RNS=$(readlink /proc/$RPID/ns/mnt)
 }
 for sig in INT TERM HUP; do
 	start_waiting
@@ -205,25 +211,26 @@ for sig in INT TERM HUP; do
 	n=$(kill -l $sig)
 	expect_eq "SIG$sig to the runner: COMMAND gets it, the runner exits 128+$n" "$rc" $((128 + n))
 	nothing_left "SIG$sig"
+	expect_eq "SIG$sig: none in the runner's mount namespace (the daemon's)" "$(ns_users mnt "$RNS")" ""
 done
 
-# The runner killed outright: the daemon gets SIGTERM, COMMAND SIGKILL
-# (PR_SET_PDEATHSIG); the daemon unmounts and removes its socket. What
-# COMMAND started in the background outlives it (no PID namespace): the
-# test ends it.
+# The runner killed outright: the daemon gets SIGTERM, COMMAND's init
+# SIGKILL (PR_SET_PDEATHSIG), and with it all of COMMAND's PID namespace,
+# the background child too; the daemon unmounts and removes its socket.
 start_waiting
 kids=$(for p in /proc/[0-9]*; do awk -v r=$RPID '$4 == r { print $1 }' "$p/stat" 2>/dev/null; done)
 dpid=$(for k in $kids; do [ "$(cat /proc/$k/comm)" = devlifed ] && echo $k; done)
-check "the runner's children: the daemon and COMMAND" test "$(echo $kids | wc -w)" = 2 -a -n "$dpid"
+check "the runner's children: the daemon and COMMAND's init" test "$(echo $kids | wc -w)" = 2 -a -n "$dpid"
+read -r ns sock pidns <"$WORK/run.out"
+check "COMMAND's PID namespace holds the init, COMMAND and its background child" test "$(ns_users pid "$pidns" | wc -l)" = 3
 kill -KILL $RPID
 wait $RPID 2>/dev/null
 check "the daemon ends" wait_until test ! -e /proc/$dpid
-read -r ns sock sleeper <"$WORK/run.out"
-cpid=$(echo $kids | tr ' ' '\n' | grep -vx "$dpid")
-check "so does COMMAND" wait_until test ! -e /proc/$cpid
-expect_eq "what is left in the namespace: COMMAND's background child alone" "$(ns_users "$ns")" "$sleeper"
-kill -KILL "$sleeper"
+check "nothing is left in COMMAND's PID namespace, the background child neither" wait_until ns_empty pid "$pidns"
+check "nor in its mount namespace" wait_until ns_empty mnt "$ns"
+check "nor in the runner's (the daemon's FUSE mount goes with it)" wait_until ns_empty mnt "$RNS"
 check "the socket is gone" test ! -e "$sock"
+expect_eq "no mount of the runner's" "$(grep -c "$(dirname "$sock")" /proc/self/mountinfo)" 0
 expect_eq "only the empty staging directory is left" "$(ls -A "$(dirname "$sock")" | tr '\n' ' ')" "mnt work "
 rm -rf "$(dirname "$sock")"
 

@@ -3,7 +3,6 @@
  * devlife-run's processes: its signals, the daemon, COMMAND, and
  * whatever COMMAND leaves running (the runner is their subreaper).
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -21,7 +20,7 @@
 static const int handled_signals[3] = { SIGINT, SIGTERM, SIGHUP };
 
 /* Restore, in a child about to exec, what the runner changed. */
-static void child_restore_signals(const struct run *r)
+void run_child_restore_signals(const struct run *r)
 {
 	for (int i = 0; i < 3; i++)
 		sigaction(handled_signals[i], &r->orig_act[i], NULL);
@@ -118,7 +117,7 @@ static void start_child_common(const struct run *r, pid_t runner, int deathsig)
 	prctl(PR_SET_PDEATHSIG, deathsig);
 	if (getppid() != runner)
 		_exit(127);
-	child_restore_signals(r);
+	run_child_restore_signals(r);
 }
 
 /*
@@ -200,41 +199,10 @@ int run_start_daemon(struct run *r)
 	return -1;
 }
 
-int run_command(struct run *r)
-{
-	int errpipe[2], err = 0;
-
-	pid_t runner = getpid();
-
-	if (pipe2(errpipe, O_CLOEXEC) < 0)
-		return -1;
-	r->child = fork();
-	if (r->child < 0)
-		return -1;
-	if (r->child == 0) {
-		start_child_common(r, runner, SIGKILL);
-		if (!r->attach && !r->socket)
-			setenv("DEVLIFE_SOCKET", r->sock_path, 1);
-		execvp(r->command[0], r->command);
-		err = errno;
-		if (write(errpipe[1], &err, sizeof(err)) < 0)
-			_exit(127);
-		_exit(err == ENOENT ? 127 : 126);
-	}
-	close(errpipe[1]);
-	/* The exec closed the pipe; or the child says why it failed. */
-	if (read(errpipe[0], &err, sizeof(err)) == sizeof(err))
-		fprintf(stderr, "devlife-run: %s: %s\n", r->command[0],
-			strerror(err));
-	close(errpipe[0]);
-	return 0;
-}
-
 /*
- * Until COMMAND ends: a stop request is passed on to it, unless the
- * terminal sent it (the kernel did: COMMAND, in our process group, has
- * it already). Orphans of COMMAND's, adopted by the runner as a
- * subreaper, are reaped as they end.
+ * Until COMMAND's init ends (COMMAND has, and what it left: pid1.c): a
+ * stop request is passed on to it, unless the terminal sent it (the
+ * kernel did: COMMAND, in our process group, has it already).
  */
 void run_wait_command(struct run *r)
 {
@@ -246,7 +214,7 @@ void run_wait_command(struct run *r)
 	for (;;) {
 		while ((got = waitpid(-1, &status, WNOHANG)) > 0) {
 			if (got == r->child) {
-				r->child_status = status;
+				r->child_status = run_command_status(r, status);
 				r->child = 0;
 				return;
 			}
@@ -261,65 +229,6 @@ void run_wait_command(struct run *r)
 		while (read(r->sigfd, &si, sizeof(si)) == sizeof(si))
 			if (si.ssi_signo != SIGCHLD && si.ssi_code != SI_KERNEL)
 				kill(r->child, (int)si.ssi_signo);
-	}
-}
-
-/* The runner's children but the daemon: what COMMAND left running. */
-static int list_leftovers(const struct run *r, pid_t *out, int max)
-{
-	char path[64], buf[512], *p;
-	struct dirent *e;
-	int n = 0, ppid;
-	DIR *d = opendir("/proc");
-	FILE *f;
-
-	if (!d)
-		return 0;
-	while (n < max && (e = readdir(d))) {
-		pid_t pid = (pid_t)atoi(e->d_name);
-
-		if (pid <= 0 || pid == r->daemon)
-			continue;
-		snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-		if (!(f = fopen(path, "re")))
-			continue;
-		p = fgets(buf, sizeof(buf), f) ? strrchr(buf, ')') : NULL;
-		fclose(f);
-		if (p && sscanf(p, ") %*c %d", &ppid) == 1 && ppid == getpid())
-			out[n++] = pid;
-	}
-	closedir(d);
-	return n;
-}
-
-/* SIGTERM to each (once), SIGKILL to those still there after the
- * grace period, until none is left. */
-void run_end_leftovers(struct run *r)
-{
-	pid_t kids[256], told[1024];
-	int n, ntold = 0, status;
-	long deadline = run_now_ms() + GRACE_MS;
-
-	while ((n = list_leftovers(r, kids, 256)) > 0) {
-		bool late = run_now_ms() >= deadline;
-
-		for (int i = 0; i < n; i++) {
-			bool known = false;
-
-			for (int j = 0; j < ntold && !known; j++)
-				known = told[j] == kids[i];
-			if (late || !known) {
-				kill(kids[i], late ? SIGKILL : SIGTERM);
-				kill(kids[i], SIGCONT);
-			}
-			if (!known && ntold < 1024)
-				told[ntold++] = kids[i];
-		}
-		if (r->verbose)
-			fprintf(stderr, "devlife-run: ending %d process%s COMMAND "
-					"left\n", n, n > 1 ? "es" : "");
-		status = run_reap(r, -1, late ? 100 : (int)(deadline - run_now_ms()));
-		(void)status;
 	}
 }
 

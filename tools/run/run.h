@@ -2,7 +2,8 @@
 /*
  * devlife-run's parts: the namespaces (namespaces.c), /sys with the
  * tree grafted in (sysfs.c), /lib/modules naming the tree's drivers as
- * built in (modules.c), the daemon and COMMAND (process.c); the
+ * built in (modules.c), the daemon (process.c), COMMAND under an init
+ * of its own PID namespace (pid1.c); the
  * options and the order of things are in ../devlife-run.c.
  */
 #ifndef DEVLIFE_RUN_H
@@ -42,8 +43,10 @@ struct run {
 	} shadows[MAX_SHADOWS];
 	int nshadows;
 	pid_t daemon;
-	pid_t child;
-	int child_status;
+	pid_t child;              /* COMMAND's init (pid1.c) */
+	int child_status;         /* COMMAND's */
+	int status_pipe[2];       /* the init hands COMMAND's status */
+	int alive_fd;             /* open while the runner lives */
 	int sigfd;
 	int stop_signal;          /* the signal that stopped setup, or 0 */
 	sigset_t orig_mask;
@@ -83,10 +86,13 @@ int run_private_udev(struct run *r);
 int run_setup_signals(struct run *r);
 long run_now_ms(void);
 int run_reap(struct run *r, pid_t pid, int timeout_ms);
+void run_child_restore_signals(const struct run *r);
 int run_start_daemon(struct run *r);
-int run_command(struct run *r);
 void run_wait_command(struct run *r);
-void run_end_leftovers(struct run *r);
 int run_stop_daemon(struct run *r);
+
+/* pid1.c */
+int run_command(struct run *r);
+int run_command_status(struct run *r, int init_status);
 
 #endif
