@@ -174,30 +174,34 @@ ns_users() { for p in /proc/[0-9]*; do [ "$(readlink "$p/ns/$1" 2>/dev/null)" = 
 ns_empty() { [ -z "$(ns_users "$1" "$2")" ]; }
 # COMMAND's line in $WORK/run.out: its namespaces and the socket
 IDS='echo $(readlink /proc/self/ns/mnt) $DEVLIFE_SOCKET $(readlink /proc/self/ns/pid)'
-# nothing_left WHAT: COMMAND's namespaces, the staging directory and
-# the mounts in it are gone
+# COMMAND's background child, found by its arguments
+BG="sleep 1000 $$"
+# nothing_left WHAT: COMMAND's background child, its namespaces, the
+# staging directory and the mounts in it are gone
 nothing_left() {
 	local ns sock pidns
 	read -r ns sock pidns <"$WORK/run.out"
+	expect_eq "$1: COMMAND's background child ended" "$(pgrep -fx "$BG")" ""
 	expect_eq "$1: no process in COMMAND's mount namespace (its mounts gone)" "$(ns_users mnt "$ns")" ""
 	expect_eq "$1: none in its PID namespace (what it left in the background ended)" "$(ns_users pid "$pidns")" ""
 	expect_eq "$1: no staging directory, no socket" "$(ls -d "$(dirname "$sock")" 2>/dev/null)" ""
 	expect_eq "$1: no mount of the runner's" "$(grep -c "$(dirname "$sock")" /proc/self/mountinfo)" 0
 }
 mkfifo "$WORK/ready"
-in_run "$IDS"'; sleep 1000 & true'
+in_run "$IDS; $BG & true"
+check "COMMAND has a PID namespace of its own" test "$(cut -d' ' -f3 "$WORK/run.out")" != "$(readlink /proc/self/ns/pid)"
 nothing_left "COMMAND exits"
-in_run "$IDS"'; sleep 1000 & kill -SEGV $$'
+in_run "$IDS; $BG & kill -SEGV \$\$"
 expect_eq "COMMAND crashes: 139" "$?" 139
 nothing_left "COMMAND crashes"
-in_run 'sh -c "trap \"\" TERM; echo >'"$WORK/ready"'; exec sleep 1000" & read x <'"$WORK/ready"'; '"$IDS"
+in_run 'sh -c "trap \"\" TERM; echo >'"$WORK/ready"'; exec '"$BG"'" & read x <'"$WORK/ready"'; '"$IDS"
 expect_eq "a leftover that ignores SIGTERM: COMMAND's status" "$?" 0
 nothing_left "a leftover that ignores SIGTERM"
 
 # The runner signalled while COMMAND waits: it passes the signal on,
 # exits 128 + it, and leaves nothing.
 start_waiting() {
-	"$RUN" -- sh -c 'sleep 1000 & '"$IDS"' >'"$WORK/run.out"'; echo >'"$WORK/ready"'; wait' \
+	"$RUN" -- sh -c "$BG & $IDS"' >'"$WORK/run.out"'; echo >'"$WORK/ready"'; wait' \
 		2>"$WORK/run.err" &
 	RPID=$!
 	read -r _ <"$WORK/ready"
@@ -226,6 +230,7 @@ check "COMMAND's PID namespace holds the init, COMMAND and its background child"
 kill -KILL $RPID
 wait $RPID 2>/dev/null
 check "the daemon ends" wait_until test ! -e /proc/$dpid
+check "COMMAND's background child ends" wait_until sh -c "! pgrep -fx '$BG'"
 check "nothing is left in COMMAND's PID namespace, the background child neither" wait_until ns_empty pid "$pidns"
 check "nor in its mount namespace" wait_until ns_empty mnt "$ns"
 check "nor in the runner's (the daemon's FUSE mount goes with it)" wait_until ns_empty mnt "$RNS"
