@@ -234,7 +234,7 @@ class Tree:
         sock = os.path.join(str(workdir), "host.sock")
         proc = subprocess.Popen(
             [devlife_run, "-s", sock, *daemon_args, "--",
-             "sh", "-c", "echo $$; exec cat >/dev/null"],
+             "sh", "-c", "echo $DEVLIFE_NS_PID; exec cat >/dev/null"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE)
         line = proc.stdout.readline()
         if not line.strip().isdigit():

@@ -17,6 +17,10 @@
  * /proc/self agree with its PIDs; the runner's and the daemon's /proc
  * stay the host's.
  *
+ * COMMAND finds the init's PID as the runner's caller sees it in
+ * $DEVLIFE_NS_PID: `nsenter -t $DEVLIFE_NS_PID -m -p` enters its
+ * namespaces, /proc/$DEVLIFE_NS_PID/root/sys is its /sys.
+ *
  * The init runs COMMAND, passes on the stop signals the runner passes to
  * it (the init of a PID namespace gets no signal it has no handler for:
  * it reads them, blocked, with sigtimedwait()), and, once COMMAND has
@@ -93,6 +97,8 @@ static _Noreturn void pid1(const struct run *r, int alive_fd, int status_fd,
 	static const int stop[3] = { SIGINT, SIGTERM, SIGHUP };
 	struct pollfd p = { .fd = alive_fd, .events = POLLIN };
 	int cmd_status = 0, err;
+	char outside[32];
+	ssize_t n;
 	pid_t cmd;
 	sigset_t set;
 	siginfo_t si;
@@ -102,6 +108,13 @@ static _Noreturn void pid1(const struct run *r, int alive_fd, int status_fd,
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (poll(&p, 1, 0) != 0)
 		_exit(127);
+	/* Our PID outside, while /proc is still the outside's: for COMMAND,
+	 * to reach its namespaces from outside (nsenter -t, /proc/PID/root). */
+	n = readlink("/proc/self", outside, sizeof(outside) - 1);
+	if (n > 0) {
+		outside[n] = '\0';
+		setenv("DEVLIFE_NS_PID", outside, 1);
+	}
 	/* (propagation private: a copy of the runner's namespace) */
 	if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC,
 		  NULL) < 0)
