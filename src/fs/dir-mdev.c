@@ -187,16 +187,11 @@ static int path_mtype_attr(struct dl_fs *fs, const struct key *k, char *buf,
 			   size_t len)
 {
 	struct dl_device *dev = (struct dl_device *)k->dev;
-	int n;
 
 	(void)fs;
-	if (dev_path(dev, buf, len) < 0)
-		return -ENAMETOOLONG;
-	n = (int)strlen(buf);
-	return snprintf(buf + n, len - (size_t)n, "/mdev_supported_types/%s/%s",
-			dl_mdev_type_name(dev, (unsigned int)k->idx),
-			dl_mdev_attr_name((enum dl_mdev_type_attr)k->n)) <
-			       (int)(len - (size_t)n) ? 0 : -ENAMETOOLONG;
+	return dev_file_path(dev, buf, len, "mdev_supported_types/%s/%s",
+			     dl_mdev_type_name(dev, (unsigned int)k->idx),
+			     dl_mdev_attr_name((enum dl_mdev_type_attr)k->n));
 }
 
 const struct kind_ops kind_mtype_attr = {

@@ -203,16 +203,9 @@ static void write_pattr(fuse_req_t req, struct dl_fs *fs, const struct key *k,
 static int path_pattr(struct dl_fs *fs, const struct key *k, char *buf,
 		      size_t len)
 {
-	int n;
-
 	(void)fs;
-	n = dev_path((struct dl_device *)k->dev, buf, len);
-	if (n < 0)
-		return n;
-	n = (int)strlen(buf);
-	return snprintf(buf + n, len - (size_t)n, "/power/%s",
-			pattrs[k->idx].name) < (int)(len - (size_t)n)
-		       ? 0 : -ENAMETOOLONG;
+	return dev_file_path((struct dl_device *)k->dev, buf, len, "power/%s",
+			     pattrs[k->idx].name);
 }
 
 const struct kind_ops kind_power_attr = {

@@ -5,6 +5,7 @@
  * attr.c, its links in dir-device.c.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -63,6 +64,27 @@ int dev_path(struct dl_device *dev, char *buf, size_t len)
 					 names[i]);
 	}
 	return used < len ? depth + 1 : -ENAMETOOLONG;
+}
+
+/* dev_path() of @dev followed by "/" and the formatted rest (a file
+ * below the device's directory, for scenario hooks): 0 or -ENAMETOOLONG. */
+int dev_file_path(struct dl_device *dev, char *buf, size_t len,
+		  const char *fmt, ...)
+{
+	va_list ap;
+	size_t n;
+	int r;
+
+	if (dev_path(dev, buf, len) < 0)
+		return -ENAMETOOLONG;
+	n = strlen(buf);
+	if (n + 1 >= len)
+		return -ENAMETOOLONG;
+	buf[n++] = '/';
+	va_start(ap, fmt);
+	r = vsnprintf(buf + n, len - n, fmt, ap);
+	va_end(ap);
+	return r >= 0 && (size_t)r < len - n ? 0 : -ENAMETOOLONG;
 }
 
 /* Symlink text from a directory at @depth below the root to @target. */

@@ -328,6 +328,8 @@ bool is_mdev(struct dl_device *dev);
 bool is_vf(struct dl_device *dev);
 struct dl_device *fs_parent(struct dl_device *dev);
 int dev_path(struct dl_device *dev, char *buf, size_t len);
+int dev_file_path(struct dl_device *dev, char *buf, size_t len,
+		  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 int rel_link(int depth, const char *target, char *buf, size_t len);
 int kids_push(struct devvec *k, struct dl_device *dev);
 int push_kid(struct dl_device *c, void *arg);

@@ -18,7 +18,7 @@
 
 #include "core/pause.h"
 #include "mdev.h"
-#include "pci-test.h"
+#include "platform-test.h"
 #include "pci.h"
 #include "platform.h"
 #include "topology.h"
@@ -42,15 +42,9 @@ struct fixture {
 
 static struct fixture setup(void)
 {
-	struct dl_pci_error err = { 0, "" };
-	struct dl_pci_desc *d;
 	struct fixture fx;
 
-	ASSERT_OK(dl_tree_new(&fx.tree));
-	if (dl_pci_desc_parse_topology(topo, strlen(topo), "t", &err, &d) < 0)
-		FAIL_AT("%s", err.msg);
-	if (dl_pci_platform_new(fx.tree, d, &err, &fx.plat) < 0)
-		FAIL_AT("platform: %s", err.msg);
+	fx.plat = test_platform(topo, &fx.tree);
 	ASSERT_OK(dl_device_lookup(fx.tree, "0000:00:02.0", &fx.gpu));
 	return fx;
 }

@@ -14,7 +14,7 @@
 #include <urcu-bp.h>
 
 #include "mutex.h"
-#include "pci-test.h"
+#include "platform-test.h"
 #include "platform-internal.h"
 #include "topology.h"
 
@@ -118,16 +118,7 @@ static const char topo[] =
 
 static struct dl_pci_platform *platform(struct dl_tree **ret_tree)
 {
-	struct dl_pci_error err = { 0, "" };
-	struct dl_pci_platform *plat;
-	struct dl_pci_desc *d;
-
-	ASSERT_OK(dl_tree_new(ret_tree));
-	if (dl_pci_desc_parse_topology(topo, strlen(topo), "t", &err, &d) < 0)
-		FAIL_AT("%s", err.msg);
-	if (dl_pci_platform_new(*ret_tree, d, &err, &plat) < 0)
-		FAIL_AT("platform: %s", err.msg);
-	return plat;
+	return test_platform(topo, ret_tree);
 }
 
 static void find_spec_unlocked(void *arg)

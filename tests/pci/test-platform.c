@@ -14,7 +14,7 @@
 #include <urcu-bp.h>
 
 #include "core/pause.h"
-#include "pci-test.h"
+#include "platform-test.h"
 #include "pci.h"
 #include "platform.h"
 #include "topology.h"
@@ -38,15 +38,9 @@ struct fixture {
 
 static struct fixture setup(void)
 {
-	struct dl_pci_error err = { 0, "" };
-	struct dl_pci_desc *d;
 	struct fixture fx;
 
-	ASSERT_OK(dl_tree_new(&fx.tree));
-	if (dl_pci_desc_parse_topology(topo, strlen(topo), "t", &err, &d) < 0)
-		FAIL_AT("%s", err.msg);
-	if (dl_pci_platform_new(fx.tree, d, &err, &fx.plat) < 0)
-		FAIL_AT("platform: %s", err.msg);
+	fx.plat = test_platform(topo, &fx.tree);
 	return fx;
 }
 
