@@ -22,6 +22,15 @@
 #define PCI_EXP_LNKCAP 0x0c
 #define PCI_EXP_LNKSTA 0x12
 #define PCI_EXP_LNKCAP2 0x2c
+#define PCI_EXP_LNKCAP_SLS 0x0000000f
+#define PCI_EXP_FLAGS_TYPE 0x00f0
+#define PCI_EXP_FLAGS_SLOT 0x0100
+#define PCI_EXP_TYPE_ROOT_PORT 0x4
+#define PCI_EXP_TYPE_DOWNSTREAM 0x6
+#define PCI_EXP_SLTCAP 0x14
+#define PCI_EXP_SLTCAP_HPC 0x00000040
+#define PCI_EXP_SLTCAP_PSN 0xfff80000
+#define PCI_SECONDARY_BUS 0x19
 /* Most capabilities a list can hold (the kernel's PCI_FIND_CAP_TTL). */
 #define CAP_TTL 48
 /* Most CPUs the local CPU attributes describe. */
@@ -156,6 +165,53 @@ int show_cur_link_speed(struct dl_fs *fs, struct dl_device *dev,
 {
 	(void)fs, (void)a;
 	return link_speed(dev, false, buf, len);
+}
+
+/*
+ * The hot-plug slot below a port, as pciehp registers it (pcie_init():
+ * a root or downstream port whose PCI Express Capabilities say Slot
+ * Implemented and whose Slot Capabilities say Hot-Plug Capable; the
+ * slot is named by the Physical Slot Number): that number, else -1.
+ */
+int slot_psn(struct dl_device *dev)
+{
+	unsigned int pos = pcie_cap(dev);
+	uint32_t flags, sltcap, type;
+
+	if (!pos || cfg_read(dev, pos + PCI_EXP_FLAGS, 2, &flags) < 0)
+		return -1;
+	type = (flags & PCI_EXP_FLAGS_TYPE) >> 4;
+	if ((type != PCI_EXP_TYPE_ROOT_PORT &&
+	     type != PCI_EXP_TYPE_DOWNSTREAM) ||
+	    !(flags & PCI_EXP_FLAGS_SLOT) ||
+	    cfg_read(dev, pos + PCI_EXP_SLTCAP, 4, &sltcap) < 0 ||
+	    !(sltcap & PCI_EXP_SLTCAP_HPC))
+		return -1;
+	return (int)((sltcap & PCI_EXP_SLTCAP_PSN) >> 19);
+}
+
+/*
+ * bus_speed_read() of the slot's bus (drivers/pci/slot.c): its
+ * max_bus_speed and cur_bus_speed, which pci_set_bus_speed() takes from
+ * the port's Link Capabilities (Max Link Speed) and Link Status
+ * (Current Link Speed), each through pcie_link_speed[].
+ */
+int slot_bus_speed(struct dl_device *port, bool max, char *buf, size_t len)
+{
+	uint32_t v;
+
+	if (pcie_read(port, max ? PCI_EXP_LNKCAP : PCI_EXP_LNKSTA,
+		      max ? 4 : 2, &v) < 0)
+		return -EINVAL;
+	return snprintf(buf, len, "%s\n", speed_string(v & PCI_EXP_LNKCAP_SLS));
+}
+
+/* The port's secondary bus number, or -1. */
+int slot_bus(struct dl_device *port)
+{
+	uint32_t v;
+
+	return cfg_read(port, PCI_SECONDARY_BUS, 1, &v) < 0 ? -1 : (int)v;
 }
 
 int show_max_link_speed(struct dl_fs *fs, struct dl_device *dev,

@@ -6,7 +6,8 @@
  *   /  bus/  bus/pci/  bus/pci/{devices,drivers}/  bus/pci/rescan
  *   bus/pci/drivers_probe  bus/pci/drivers_autoprobe
  *   bus/mdev/  bus/mdev/devices/  devices/  class/  class/mdev_bus/
- *   (kernel/ and kernel/iommu_groups/ are dir-iommu.c's)
+ *   (kernel/ and kernel/iommu_groups/ are dir-iommu.c's, bus/pci/slots/
+ *   dir-slot.c's)
  *
  * None names a device: their operations hold no active reference, those
  * on the entries they list take the entry's own.
@@ -51,6 +52,7 @@ static const struct fixed buspci_entries[] = {
 	{ "drivers_autoprobe", K_BUSPCI_DRIVERS_AUTOPROBE, S_IFREG },
 	{ "drivers_probe", K_BUSPCI_DRIVERS_PROBE, S_IFREG },
 	{ "rescan", K_BUSPCI_RESCAN, S_IFREG },
+	{ "slots", K_BUSPCI_SLOTS, S_IFDIR },
 	FIXED_END
 };
 

@@ -24,6 +24,7 @@ static const struct kind_ops *const table[K_MAX] = {
 	[K_KERNEL] = &kind_kernel,
 	[K_IOMMU_GROUPS] = &kind_iommu_groups,
 	[K_BUSPCI_DRIVERS_AUTOPROBE] = &kind_buspci_drivers_autoprobe,
+	[K_BUSPCI_SLOTS] = &kind_buspci_slots,
 	[K_DEVDIR] = &kind_devdir,
 	[K_ATTR] = &kind_attr,
 	[K_LINK] = &kind_link,
@@ -47,6 +48,8 @@ static const struct kind_ops *const table[K_MAX] = {
 	[K_GROUP_DEVLINK] = &kind_group_devlink,
 	[K_POWER] = &kind_power,
 	[K_POWER_ATTR] = &kind_power_attr,
+	[K_SLOT] = &kind_slot,
+	[K_SLOT_ATTR] = &kind_slot_attr,
 };
 
 /* The row of @kind, or NULL if no node has that kind. */

@@ -71,6 +71,7 @@ enum kind {
 	K_KERNEL,              /* kernel                  (static) */
 	K_IOMMU_GROUPS,        /* kernel/iommu_groups     (static) */
 	K_BUSPCI_DRIVERS_AUTOPROBE, /* bus/pci/drivers_autoprobe (static) */
+	K_BUSPCI_SLOTS,        /* bus/pci/slots           (static) */
 	K_STATIC_MAX,
 	K_DEVDIR = 32,         /* a root bus or function directory */
 	K_ATTR,                /* an attribute of a function */
@@ -95,6 +96,8 @@ enum kind {
 	K_GROUP_DEVLINK,       /* .../N/devices/NAME (dev, idx) */
 	K_POWER,               /* DDDD:BB:DD.F/power */
 	K_POWER_ATTR,          /* .../power/NAME (idx: its row) */
+	K_SLOT,                /* bus/pci/slots/NAME (dev: the port) */
+	K_SLOT_ATTR,           /* .../NAME/{address,...} (dev, idx) */
 	K_MAX
 };
 _Static_assert(K_STATIC_MAX <= K_DEVDIR, "static inodes below the dynamic kinds");
@@ -293,6 +296,8 @@ extern const struct kind_ops kind_kernel, kind_iommu_groups, kind_group,
 extern const struct kind_ops kind_mtypes, kind_mtype, kind_mtype_attr,
 	kind_mtype_devs, kind_mtype_devlink;                  /* dir-mdev.c */
 extern const struct kind_ops kind_power, kind_power_attr;     /* dir-power.c */
+extern const struct kind_ops kind_buspci_slots, kind_slot,
+	kind_slot_attr;                                       /* dir-slot.c */
 
 /* node.c: the node table */
 int nodes_init(struct dl_fs *fs);
@@ -361,6 +366,9 @@ int show_uevent(struct dl_fs *fs, struct dl_device *dev, const struct attr *a,
 		char *buf, size_t len);
 int show_cur_link_speed(struct dl_fs *fs, struct dl_device *dev,
 			const struct attr *a, char *buf, size_t len);
+int slot_psn(struct dl_device *dev);
+int slot_bus_speed(struct dl_device *port, bool max, char *buf, size_t len);
+int slot_bus(struct dl_device *port);
 int show_max_link_speed(struct dl_fs *fs, struct dl_device *dev,
 			const struct attr *a, char *buf, size_t len);
 int show_cur_link_width(struct dl_fs *fs, struct dl_device *dev,
