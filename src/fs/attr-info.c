@@ -172,12 +172,17 @@ int show_cur_link_speed(struct dl_fs *fs, struct dl_device *dev,
  * a root or downstream port whose PCI Express Capabilities say Slot
  * Implemented and whose Slot Capabilities say Hot-Plug Capable; the
  * slot is named by the Physical Slot Number): that number, else -1.
+ * An import has none: its source's slots are not known.
  */
 int slot_psn(struct dl_device *dev)
 {
-	unsigned int pos = pcie_cap(dev);
+	const struct dl_pci_func *f = dl_pci_func_of(dev);
+	unsigned int pos;
 	uint32_t flags, sltcap, type;
 
+	if (!f || f->no_slot)
+		return -1;
+	pos = pcie_cap(dev);
 	if (!pos || cfg_read(dev, pos + PCI_EXP_FLAGS, 2, &flags) < 0)
 		return -1;
 	type = (flags & PCI_EXP_FLAGS_TYPE) >> 4;

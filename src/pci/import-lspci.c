@@ -86,6 +86,10 @@ static void lspci_text(struct lspci_dev *dv, const char *p, size_t n)
 	} else if (starts(p, n, "NUMA node: ")) {
 		if (dl_pci__parse_u64(p + 11, n - 11, false, &v) && v < 1024)
 			s->numa_node = (int)v;
+	} else if (starts(p, n, "Physical Slot: ")) {
+		/* show_verbose(): d->phy_slot, from the slot whose address
+		 * is this function's bus and device (sysfs_fill_slots()) */
+		s->in_slot = true;
 	} else if (starts(p, n, "IOMMU group: ")) {
 		/* lspci's show_kernel_machine()/show_verbose(): the
 		 * iommu_group link's last component */
@@ -303,6 +307,7 @@ static int lspci_complete(struct dl_pci_desc *d, struct dl_pci_error *err)
 	int r;
 
 	mark_unbound(d);
+	dl_pci__import_slots(d);
 	vf_of = malloc(d->n * sizeof(*vf_of));
 	if (!vf_of)
 		return -ENOMEM;

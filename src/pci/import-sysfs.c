@@ -433,6 +433,37 @@ static void sysfs_vf_of(char **names, size_t nn, char (*physfn)[32], long *vf_of
 	}
 }
 
+/*
+ * DIR/slots/NAME/address ("DDDD:BB:DD", or "DDDD:BB" for a slot without
+ * a device number: drivers/pci/slot.c address_read_file()): the ports
+ * that had a slot. A source without slots/ had none.
+ */
+static void sysfs_slots(const char *dir, struct dl_pci_desc *d)
+{
+	char path[PATH_MAX], text[32];
+	struct dirent *e;
+	DIR *dh;
+
+	if (snprintf(path, sizeof(path), "%s/slots", dir) >= (int)sizeof(path) ||
+	    !(dh = opendir(path)))
+		return;
+	while ((e = readdir(dh))) {
+		unsigned int domain, bus;
+		FILE *f;
+
+		if (e->d_name[0] == '.' ||
+		    snprintf(path, sizeof(path), "%s/slots/%s/address", dir,
+			     e->d_name) >= (int)sizeof(path) ||
+		    !(f = fopen(path, "re")))
+			continue;
+		if (fgets(text, sizeof(text), f) &&
+		    sscanf(text, "%x:%x", &domain, &bus) == 2 && bus <= 0xff)
+			dl_pci__import_slot_at(d, domain, bus);
+		fclose(f);
+	}
+	closedir(dh);
+}
+
 int dl_pci_desc_load_sysfs(const char *dir, struct dl_pci_error *err,
 			   struct dl_pci_desc **ret)
 {
@@ -487,6 +518,7 @@ int dl_pci_desc_load_sysfs(const char *dir, struct dl_pci_error *err,
 	if (r < 0)
 		goto out;
 	sysfs_vf_of(names, nn, physfn, vf_of);
+	sysfs_slots(dir, d);
 	r = dl_pci__fold_vfs(d, vf_of, err);
 	if (r == 0)
 		r = dl_pci_desc_validate(d, err);

@@ -235,3 +235,23 @@ int dl_pci__find_vfs_by_rid(struct dl_pci_desc *d, long *vf_of)
 	}
 	return 0;
 }
+
+void dl_pci__import_slot_at(struct dl_pci_desc *d, uint32_t domain, unsigned int bus)
+{
+	for (size_t i = 0; i < d->n; i++) {
+		struct dl_pci_spec *p = &d->specs[i];
+
+		if (p->domain == domain && p->secbus == (int)bus &&
+		    (p->type == DL_PCI_SPEC_ROOTPORT ||
+		     p->type == DL_PCI_SPEC_DOWNSTREAM))
+			p->slot_known = true;
+	}
+}
+
+void dl_pci__import_slots(struct dl_pci_desc *d)
+{
+	for (size_t i = 0; i < d->n; i++)
+		if (d->specs[i].in_slot)
+			dl_pci__import_slot_at(d, d->specs[i].domain,
+					       d->specs[i].bus);
+}

@@ -38,6 +38,17 @@ int dl_pci__fold_vfs(struct dl_pci_desc *d, const long *vf_of, struct dl_pci_err
  */
 int dl_pci__find_vfs_by_rid(struct dl_pci_desc *d, long *vf_of);
 
+/*
+ * An import has a hot-plug slot only where its source had one (a dump
+ * of config space does not say; the Slot Capabilities only say that one
+ * could be registered): dl_pci__import_slot_at() marks the root or
+ * downstream port whose secondary bus is @domain:@bus (a slot's address
+ * in sysfs), dl_pci__import_slots() the port above each function lspci
+ * printed a "Physical Slot" for.
+ */
+void dl_pci__import_slot_at(struct dl_pci_desc *d, uint32_t domain, unsigned int bus);
+void dl_pci__import_slots(struct dl_pci_desc *d);
+
 /* Append "SOURCE:LINE: note" (no LINE if 0) to d->notes; 0 or -ENOMEM. */
 int dl_pci__note(struct dl_pci_desc *d, unsigned int line, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

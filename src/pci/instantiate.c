@@ -80,6 +80,7 @@ int dl_pci__spec_add(const struct dl_pci_desc *d, size_t idx, struct dl_tree *tr
 	struct dl_pci_func_attrs a = {
 		.numa_node = s->numa_node,
 		.no_iov_res = s->no_iov_res,
+		.no_slot = s->config != NULL && !s->slot_known,
 		.irq = s->irq,
 		.delay_us = s->delay_us,
 		.driver_name = s->driver,

@@ -152,6 +152,7 @@ int dl_pci_func_new(struct dl_tree *tree, uint32_t domain, uint8_t bus,
 		f->numa_node = attrs->numa_node;
 		note_node(attrs->numa_node);
 		f->no_iov_res = attrs->no_iov_res;
+		f->no_slot = attrs->no_slot;
 		f->irq = attrs->irq;
 		atomic_store_explicit(&f->delay_us, attrs->delay_us, memory_order_relaxed);
 		if (attrs->driver_name && !(f->driver_name = strdup(attrs->driver_name)))

@@ -127,6 +127,9 @@ struct dl_mdev_parent;
  * @no_iov_res: `resource` has no SR-IOV lines (7, 11 for a bridge), as
  *              an imported kernel built without CONFIG_PCI_IOV printed;
  *              written once before add
+ * @no_slot: no hot-plug slot below this port whatever its Slot
+ *           Capabilities say: an import, whose source's slots are not
+ *           known (a dump does not name them); written once before add
  * @irq: legacy IRQ, 0 for none; written once before add
  * @driver_name: driver to bind, or NULL; written once before add; owned
  * @mdev_types: "name:instances,..." or NULL; written once before add;
@@ -213,6 +216,7 @@ struct dl_pci_func {
 	atomic_uint delay_us;
 	int numa_node;
 	bool no_iov_res;
+	bool no_slot;
 	unsigned int irq;
 	char *driver_name;
 	char *mdev_types;
@@ -239,6 +243,7 @@ struct dl_pci_func {
  * struct dl_pci_func_attrs - optional settings of a new function
  * @numa_node: NUMA node, -1 for none
  * @no_iov_res: `resource` without SR-IOV lines (an import's source kernel)
+ * @no_slot: no hot-plug slot below this port (an import)
  * @irq: legacy IRQ, 0 for none
  * @delay_us: config access delay in microseconds (the slow device)
  * @driver_name: driver to bind (copied), or NULL
@@ -257,6 +262,7 @@ struct dl_pci_func {
 struct dl_pci_func_attrs {
 	int numa_node;
 	bool no_iov_res;
+	bool no_slot;
 	unsigned int irq;
 	uint32_t delay_us;
 	const char *driver_name;

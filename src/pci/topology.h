@@ -190,6 +190,8 @@ struct dl_pci_spec {
 	struct dl_pci_drv_params params;
 	int numa_node;
 	bool no_iov_res; /* an import whose `resource` had no IOV lines */
+	bool slot_known; /* an import: the source had a slot below this port */
+	bool in_slot;    /* an lspci import: lspci named this one's slot */
 	unsigned int irq;
 	bool unbound;
 	char *resource;

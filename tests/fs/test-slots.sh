@@ -42,5 +42,33 @@ expect_eq "the others stay" "$(ls "$S" | sort | tr '\n' ' ')" "1 7 "
 check "rescan" sh -c "echo 1 > '$MNT/bus/pci/rescan'"
 check "the slot is back" test -e "$S/1-1"
 expect_eq "at its address" "$(cat "$S/1-1/address")" 0000:05:00
+
+# An import has the slots its source had (sysfs: slots/*/address), and
+# no others: a dump of config space cannot say whether a slot was
+# registered (the Slot Capabilities say only that one could be).
+M2=$WORK/mnt2
+mkdir -p "$M2"
+"$DEVLIFED" -f -s "$WORK/sock2" --import-sysfs "$MNT/bus/pci" "$M2" >"$WORK/d2.log" 2>&1 &
+P2=$!
+wait_until test -e "$M2/bus/pci/devices"
+expect_eq "an import of the view: its slots" "$(ls "$M2/bus/pci/slots" | sort | tr '\n' ' ')" "1 1-1 7 "
+expect_eq "at the same addresses" "$(cat "$M2"/bus/pci/slots/*/address | sort | tr '\n' ' ')" \
+	"$(cat "$S"/*/address | sort | tr '\n' ' ')"
+kill "$P2"; wait "$P2" 2>/dev/null
+mountpoint -q "$M2" && fusermount3 -u "$M2"
+for f in 0000:00:00.0 0000:00:01.0 0000:01:00.0; do # the files, no links
+	mkdir -p "$WORK/src/devices/$f"
+	for a in "$D/$f"/*; do
+		[ -f "$a" ] && [ ! -L "$a" ] && cat "$a" >"$WORK/src/devices/$f/${a##*/}" 2>/dev/null
+	done
+done
+"$DEVLIFED" -f -s "$WORK/sock2" --import-sysfs "$WORK/src" "$M2" >"$WORK/d2.log" 2>&1 &
+P2=$!
+wait_until test -e "$M2/bus/pci/devices"
+expect_eq "the import of files alone has its functions" "$(ls "$M2/bus/pci/devices" | tr '\n' ' ')" \
+	"0000:00:00.0 0000:00:01.0 0000:01:00.0 "
+expect_eq "a source without slots/: none" "$(ls "$M2/bus/pci/slots" | tr '\n' ' ')" ""
+kill "$P2"; wait "$P2" 2>/dev/null
+mountpoint -q "$M2" && fusermount3 -u "$M2"
 check "the daemon stops cleanly" stop_daemon
 finish
