@@ -441,10 +441,7 @@ static void read_attr(fuse_req_t req, struct dl_fs *fs, const struct key *k,
 		return;
 	}
 	if (dl_device_enter_tagged(dev, a->name) < 0) {
-		/* refused: a scenario still sees it (no reference held) */
-		r = hook_begin(fs, &hc, DL_FS_READ, req, k, NULL, NULL);
-		hook_end(fs, &hc, -ENODEV);
-		fuse_reply_err(req, ENODEV);
+		reply_refused(fs, req, DL_FS_READ, k);
 		return;
 	}
 	/* A readable attribute shows its contents one way or the other. */

@@ -167,10 +167,7 @@ static void write_create(fuse_req_t req, struct dl_fs *fs, const struct key *k,
 		return;
 	}
 	if (dl_device_enter_tagged(dev, "mdev create") < 0) {
-		/* refused: a scenario still sees it (no reference held) */
-		r = hook_begin(fs, &hc, DL_FS_WRITE, req, k, NULL, NULL);
-		hook_end(fs, &hc, -ENODEV);
-		fuse_reply_err(req, ENODEV);
+		reply_refused(fs, req, DL_FS_WRITE, k);
 		return;
 	}
 	r = hook_begin(fs, &hc, DL_FS_WRITE, req, k, NULL, dev);

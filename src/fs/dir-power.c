@@ -150,9 +150,7 @@ static void read_pattr(fuse_req_t req, struct dl_fs *fs, const struct key *k,
 	int r;
 
 	if (dl_device_enter_tagged(dev, "power") < 0) {
-		r = hook_begin(fs, &hc, DL_FS_READ, req, k, NULL, NULL);
-		hook_end(fs, &hc, -ENODEV);
-		fuse_reply_err(req, ENODEV);
+		reply_refused(fs, req, DL_FS_READ, k);
 		return;
 	}
 	r = hook_begin(fs, &hc, DL_FS_READ, req, k, NULL, dev);
@@ -184,9 +182,7 @@ static void write_pattr(fuse_req_t req, struct dl_fs *fs, const struct key *k,
 		return;
 	}
 	if (dl_device_enter_tagged(dev, "power") < 0) {
-		r = hook_begin(fs, &hc, DL_FS_WRITE, req, k, NULL, NULL);
-		hook_end(fs, &hc, -ENODEV);
-		fuse_reply_err(req, ENODEV);
+		reply_refused(fs, req, DL_FS_WRITE, k);
 		return;
 	}
 	r = hook_begin(fs, &hc, DL_FS_WRITE, req, k, NULL, dev);

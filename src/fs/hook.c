@@ -131,3 +131,18 @@ void hook_destroy(struct dl_fs *fs)
 	pthread_mutex_destroy(&fs->hook_lock);
 	pthread_cond_destroy(&fs->hook_cond);
 }
+
+/*
+ * The answer to a request refused before it entered its device (the
+ * device's removal began): ENODEV, and a scenario still sees the
+ * operation, begun and ended with no reference held.
+ */
+void reply_refused(struct dl_fs *fs, fuse_req_t req, enum dl_fs_op op,
+		   const struct key *k)
+{
+	struct hookctx hc;
+
+	(void)hook_begin(fs, &hc, op, req, k, NULL, NULL);
+	hook_end(fs, &hc, -ENODEV);
+	fuse_reply_err(req, ENODEV);
+}

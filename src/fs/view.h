@@ -413,6 +413,8 @@ int hook_begin_slow(struct dl_fs *fs, struct hookctx *c, enum dl_fs_op op,
 		    struct dl_device *dev);
 void hook_end_slow(struct dl_fs *fs, struct hookctx *c, int result);
 void hook_init(struct dl_fs *fs);
+void reply_refused(struct dl_fs *fs, fuse_req_t req, enum dl_fs_op op,
+		   const struct key *k);
 void hook_destroy(struct dl_fs *fs);
 
 static inline int hook_begin(struct dl_fs *fs, struct hookctx *c,
