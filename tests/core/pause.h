@@ -118,6 +118,28 @@ static inline void *join(pthread_t t)
 }
 
 /*
+ * A removal on a thread of its own: `struct remover rm = REMOVER(d,
+ * DL_REMOVE_WAIT); t = spawn(remove_thread, &rm);` rm.ret stays 1 until
+ * dl_device_remove() returned (set .timeout for a deadline).
+ */
+struct remover {
+	struct dl_device *dev;
+	unsigned int flags;
+	int64_t timeout;
+	int ret;
+};
+
+#define REMOVER(d, fl) ((struct remover){ (d), (fl), DL_NO_TIMEOUT, 1 })
+
+static inline void *remove_thread(void *arg)
+{
+	struct remover *r = arg;
+
+	r->ret = dl_device_remove(r->dev, r->flags, r->timeout);
+	return NULL;
+}
+
+/*
  * Start fn(arg), a removal of dev, on a thread of its own and return once
  * that removal waits for dev's active users to leave: it has reached the
  * pause point "drain:wait" (pause slot i), so dev is unpublished and

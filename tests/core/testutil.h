@@ -135,28 +135,6 @@ static inline void gate_open(struct gate *g)
 }
 
 /*
- * A removal on a thread of its own: `struct remover rm = REMOVER(d,
- * DL_REMOVE_WAIT); t = spawn(remove_thread, &rm);` rm.ret stays 1 until
- * dl_device_remove() returned (set .timeout for a deadline).
- */
-struct remover {
-	struct dl_device *dev;
-	unsigned int flags;
-	int64_t timeout;
-	int ret;
-};
-
-#define REMOVER(d, fl) ((struct remover){ (d), (fl), DL_NO_TIMEOUT, 1 })
-
-static inline void *remove_thread(void *arg)
-{
-	struct remover *r = arg;
-
-	r->ret = dl_device_remove(r->dev, r->flags, r->timeout);
-	return NULL;
-}
-
-/*
  * Death test: run fn in a forked child (before the test has started any
  * thread of its own) and expect it to abort with a message containing
  * needle on stderr.

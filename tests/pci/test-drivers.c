@@ -563,19 +563,6 @@ static void *numvfs_writer(void *arg)
 	return NULL;
 }
 
-struct remover_arg {
-	struct dl_device *dev;
-	int r;
-};
-
-static void *remover(void *arg)
-{
-	struct remover_arg *rm = arg;
-
-	rm->r = dl_device_remove(rm->dev, DL_REMOVE_WAIT, DL_NO_TIMEOUT);
-	return NULL;
-}
-
 TEST(s5_numvfs_while_pf_removed)
 {
 	/* a) The write is adding its first VF (inside the PF, under the PF's
@@ -586,19 +573,19 @@ TEST(s5_numvfs_while_pf_removed)
 		struct fixture fx = setup();
 		struct dl_device *pf = dev_must(fx.tree, "0000:01:00.0");
 		struct writer w = { &fx, pf, 8, 1 };
-		struct remover_arg rm = { pf, 1 };
+		struct remover rm = REMOVER(pf, DL_REMOVE_WAIT);
 		pthread_t tw, tr;
 
 		pause_arm(0, "add:parent-entered", NULL);
 		tw = spawn(numvfs_writer, &w);
 		pause_wait(0);
-		tr = spawn_until_draining(1, pf, remover, &rm);
+		tr = spawn_until_draining(1, pf, remove_thread, &rm);
 		ASSERT_TRUE(still_running(tr, 0)); /* drains the writer */
 		pause_release(0);
 		join(tw);
 		join(tr);
 		ASSERT_EQ(w.r, -ENODEV);
-		ASSERT_EQ(rm.r, 0);
+		ASSERT_EQ(rm.ret, 0);
 		ASSERT_EQ(dl_device_state(pf), DL_STATE_DEAD);
 		ASSERT_EQ(vfs_of(&fx, pf), 0);
 		ASSERT_FALSE(dev_exists(fx.tree, "0000:01:18.0"));
@@ -611,7 +598,7 @@ TEST(s5_numvfs_while_pf_removed)
 		struct fixture fx = setup();
 		struct dl_device *pf = dev_must(fx.tree, "0000:01:00.0"), *vf2;
 		struct writer w = { &fx, pf, 8, 1 };
-		struct remover_arg rm = { pf, 1 };
+		struct remover rm = REMOVER(pf, DL_REMOVE_WAIT);
 		pthread_t tw, tr;
 
 		/* each slot stops one add: VF 0, VF 1, then VF 2 is held */
@@ -624,13 +611,13 @@ TEST(s5_numvfs_while_pf_removed)
 		pause_release(1);
 		pause_wait(2);
 		vf2 = dev_must(fx.tree, "0000:01:18.4");
-		tr = spawn_until_draining(3, pf, remover, &rm);
+		tr = spawn_until_draining(3, pf, remove_thread, &rm);
 		ASSERT_TRUE(still_running(tr, 0));
 		pause_release(2);
 		join(tw);
 		join(tr);
 		ASSERT_EQ(w.r, -ENODEV);
-		ASSERT_EQ(rm.r, 0);
+		ASSERT_EQ(rm.ret, 0);
 		ASSERT_EQ(dl_device_state(vf2), DL_STATE_DEAD);
 		ASSERT_EQ(vfs_of(&fx, pf), 0);
 		dl_device_put(vf2);
@@ -643,17 +630,17 @@ TEST(s5_numvfs_while_pf_removed)
 		struct fixture fx = setup();
 		struct dl_device *pf = dev_must(fx.tree, "0000:01:00.0");
 		struct writer w = { &fx, pf, 8, 1 };
-		struct remover_arg rm = { pf, 1 };
+		struct remover rm = REMOVER(pf, DL_REMOVE_WAIT);
 		pthread_t tr;
 
 		pause_arm(0, "remove:drained", pf);
-		tr = spawn(remover, &rm);
+		tr = spawn(remove_thread, &rm);
 		pause_wait(0);
 		join(spawn(numvfs_writer, &w));
 		ASSERT_EQ(w.r, -ENODEV);
 		pause_release(0);
 		join(tr);
-		ASSERT_EQ(rm.r, 0);
+		ASSERT_EQ(rm.ret, 0);
 		ASSERT_EQ(vfs_of(&fx, pf), 0);
 		dl_device_put(pf);
 		teardown(&fx);
@@ -665,7 +652,7 @@ TEST(s5_numvfs_while_pf_removed)
 		struct fixture fx = setup();
 		struct dl_device *pf = dev_must(fx.tree, "0000:01:00.1");
 		struct writer w = { &fx, pf, 0, 1 };
-		struct remover_arg rm = { pf, 1 };
+		struct remover rm = REMOVER(pf, DL_REMOVE_WAIT);
 		pthread_t tw, tr;
 
 		ASSERT_OK(dl_device_unbind(pf)); /* VFs off, then on by hand */
@@ -673,7 +660,7 @@ TEST(s5_numvfs_while_pf_removed)
 		ASSERT_OK(dl_device_bind(pf, NULL));
 		ASSERT_EQ(nvfs(pf), 4);
 		pause_arm(0, "remove:driver-remove", pf);
-		tr = spawn(remover, &rm);
+		tr = spawn(remove_thread, &rm);
 		pause_wait(0); /* holds the PF's device lock, VFs already gone */
 		ASSERT_EQ(nvfs(pf), 0);
 		tw = spawn(numvfs_writer, &w);
@@ -681,7 +668,7 @@ TEST(s5_numvfs_while_pf_removed)
 		ASSERT_EQ(w.r, -ENODEV);
 		pause_release(0);
 		join(tr);
-		ASSERT_EQ(rm.r, 0);
+		ASSERT_EQ(rm.ret, 0);
 		ASSERT_EQ(vfs_of(&fx, pf), 0);
 		dl_device_put(pf);
 		teardown(&fx);
@@ -776,7 +763,7 @@ TEST(s10_auto_online_vs_remove)
 	{
 		struct fixture fx = setup();
 		struct dl_device *dev;
-		struct remover_arg rm;
+		struct remover rm;
 		pthread_t tr;
 		char ev[1024];
 
@@ -785,12 +772,12 @@ TEST(s10_auto_online_vs_remove)
 		ASSERT_EQ(dl_pci_platform_rescan(fx.plat, NULL), 1);
 		pause_wait(0);
 		dev = dev_must(fx.tree, "0000:00:03.0");
-		rm = (struct remover_arg){ dev, 1 };
-		tr = spawn_until_draining(1, dev, remover, &rm);
+		rm = REMOVER(dev, DL_REMOVE_WAIT);
+		tr = spawn_until_draining(1, dev, remove_thread, &rm);
 		ASSERT_TRUE(still_running(tr, 0));
 		pause_release(0);
 		join(tr);
-		ASSERT_EQ(rm.r, 0);
+		ASSERT_EQ(rm.ret, 0);
 		ASSERT_FALSE(dl_device_is_online(dev));
 		/* the second life of 00:03.0 never went online */
 		events_of(&fx, "0000:00:03.0", ev, sizeof(ev));
@@ -867,18 +854,18 @@ TEST(online_refused_once_removal_began)
 {
 	struct fixture fx = setup();
 	struct dl_device *dev = dev_must(fx.tree, "0000:00:04.0");
-	struct remover_arg rm = { dev, 1 };
+	struct remover rm = REMOVER(dev, DL_REMOVE_WAIT);
 	pthread_t tr;
 
 	ASSERT_OK(dl_device_online(dev));
 	pause_arm(0, "remove:driver-remove", dev);
-	tr = spawn(remover, &rm);
+	tr = spawn(remove_thread, &rm);
 	pause_wait(0);
 	ASSERT_EQ(dl_device_offline(dev), -ENODEV);
 	ASSERT_EQ(dl_device_online(dev), -ENODEV);
 	pause_release(0);
 	join(tr);
-	ASSERT_EQ(rm.r, 0);
+	ASSERT_EQ(rm.ret, 0);
 	ASSERT_EQ(dl_device_offline(dev), -ENODEV);
 	dl_device_put(dev);
 	teardown(&fx);

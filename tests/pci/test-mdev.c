@@ -265,7 +265,7 @@ static void *creator_thread(void *arg)
 	return NULL;
 }
 
-struct remover {
+struct parent_op {
 	struct dl_device *dev;
 	int r;
 	enum dl_device_state after;
@@ -273,7 +273,7 @@ struct remover {
 
 static void *remover_thread(void *arg)
 {
-	struct remover *rm = arg;
+	struct parent_op *rm = arg;
 
 	rm->r = dl_device_remove(rm->dev, DL_REMOVE_WAIT, DL_NO_TIMEOUT);
 	rm->after = dl_device_state(rm->dev);
@@ -282,7 +282,7 @@ static void *remover_thread(void *arg)
 
 static void *unbinder_thread(void *arg)
 {
-	struct remover *rm = arg;
+	struct parent_op *rm = arg;
 
 	rm->r = dl_device_unbind(rm->dev);
 	rm->after = dl_device_state(rm->dev);
@@ -296,7 +296,7 @@ TEST(s8_create_during_parent_removal)
 	{
 		struct fixture fx = setup();
 		struct creator c = { fx.gpu, U1, 1 };
-		struct remover rm = { fx.gpu, 1, 0 };
+		struct parent_op rm = { fx.gpu, 1, 0 };
 		pthread_t tc, tr;
 
 		pause_arm(0, "add:parent-entered", NULL);
@@ -319,7 +319,7 @@ TEST(s8_create_during_parent_removal)
 	{
 		struct fixture fx = setup();
 		struct creator c = { fx.gpu, U1, 1 };
-		struct remover rm = { fx.gpu, 1, 0 };
+		struct parent_op rm = { fx.gpu, 1, 0 };
 		struct dl_device *child;
 		pthread_t tc, tr;
 
@@ -344,7 +344,7 @@ TEST(s8_create_during_parent_removal)
 	{
 		struct fixture fx = setup();
 		struct creator c = { fx.gpu, U1, 1 };
-		struct remover rm = { fx.gpu, 1, 0 };
+		struct parent_op rm = { fx.gpu, 1, 0 };
 		pthread_t tr;
 
 		pause_arm(0, "remove:deactivated", fx.gpu);
@@ -366,7 +366,7 @@ TEST(s8_create_during_parent_removal)
 	{
 		struct fixture fx = setup();
 		struct creator c = { fx.gpu, U1, 1 };
-		struct remover rm = { fx.gpu, 1, 0 };
+		struct parent_op rm = { fx.gpu, 1, 0 };
 		pthread_t tc, tu;
 
 		pause_arm(0, "add:published", NULL);
@@ -393,13 +393,13 @@ static void s9(bool unbind)
 {
 	struct fixture fx = setup();
 	struct dl_device *child;
-	struct remover rp = { fx.gpu, 1, 0 }, rc;
+	struct parent_op rp = { fx.gpu, 1, 0 }, rc;
 	pthread_t tp, tc;
 	char ev[512];
 
 	ASSERT_OK(create(fx.gpu, "gvt-a", U1));
 	ASSERT_OK(dl_device_lookup(fx.tree, U1, &child));
-	rc = (struct remover){ child, 1, 0 };
+	rc = (struct parent_op){ child, 1, 0 };
 	/* The user's removal of the child wins the child and is stopped
 	 * just before the child's driver remove (the parent driver's hook). */
 	pause_arm(0, "remove:driver-remove", child);

@@ -524,19 +524,6 @@ TEST(buses_do_not_wait_for_each_other)
 	teardown(&fx);
 }
 
-struct remover {
-	struct dl_device *dev;
-	int r;
-};
-
-static void *remove_dev(void *arg)
-{
-	struct remover *rm = arg;
-
-	rm->r = dl_device_remove(rm->dev, DL_REMOVE_WAIT, DL_NO_TIMEOUT);
-	return NULL;
-}
-
 static atomic_int handler_calls;
 
 static enum dl_pci_ers_result count_detected(struct dl_device *dev, void *data)
@@ -565,7 +552,7 @@ TEST(removing_a_bridge_cancels_its_queued_events)
 	struct dl_device *ep = dev_must(fx.tree, "0000:01:00.1");
 	struct dl_pci_host_ticket *e1, *e2, *e3;
 	struct dl_driver *cnt;
-	struct remover rm = { port, -1 };
+	struct remover rm = REMOVER(port, DL_REMOVE_WAIT);
 	char msg[256];
 	pthread_t t;
 
@@ -584,7 +571,7 @@ TEST(removing_a_bridge_cancels_its_queued_events)
 					      none, msg, sizeof(msg), &e2));
 	ASSERT_OK(dl_pci_platform_host_submit(fx.plat, DL_PCI_HOST_ERROR, 0, 1, 0x01,
 					      NULL, msg, sizeof(msg), &e3));
-	t = spawn(remove_dev, &rm);
+	t = spawn(remove_thread, &rm);
 	/* the removal cancels what had not started ... */
 	ASSERT_EQ(dl_pci_platform_host_wait(e2, msg, sizeof(msg)), -ENODEV);
 	ASSERT_CONTAINS(msg, "cancelled");
@@ -597,7 +584,7 @@ TEST(removing_a_bridge_cancels_its_queued_events)
 	ASSERT_EQ(dl_pci_platform_host_wait(e1, msg, sizeof(msg)), -ENODEV);
 	ASSERT_CONTAINS(msg, "skipped");
 	join(t);
-	ASSERT_EQ(rm.r, 0);
+	ASSERT_EQ(rm.ret, 0);
 	/* no handler ran: nothing was marked absent, no error handler */
 	ASSERT_EQ(atomic_load(&handler_calls), 0);
 	ASSERT_EQ(present(&fx, "0000:01:00.0"), 1);

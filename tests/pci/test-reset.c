@@ -278,19 +278,6 @@ static void *reset_thread(void *arg)
 	return NULL;
 }
 
-struct remover_arg {
-	struct dl_device *dev;
-	int ret;
-};
-
-static void *remove_fn(void *arg)
-{
-	struct remover_arg *r = arg;
-
-	r->ret = dl_device_remove(r->dev, DL_REMOVE_WAIT, DL_NO_TIMEOUT);
-	return NULL;
-}
-
 /*
  * A removal that begins while a reset runs waits for it: the reset is
  * inside the function's active section (held in reset_prepare here), so
@@ -301,7 +288,7 @@ TEST(removal_waits_for_a_reset)
 {
 	struct fixture fx = setup();
 	struct resetter rs = { fx.plat, dev_must(fx.tree, "0000:01:00.0"), 1 };
-	struct remover_arg rm = { rs.dev, 1 };
+	struct remover rm = REMOVER(rs.dev, DL_REMOVE_WAIT);
 	struct dl_driver *drv;
 	pthread_t tr, tm;
 
@@ -314,7 +301,7 @@ TEST(removal_waits_for_a_reset)
 	pthread_mutex_unlock(&gate_lock);
 
 	pause_arm(0, "drain:wait", rs.dev);
-	tm = spawn(remove_fn, &rm);
+	tm = spawn(remove_thread, &rm);
 	pause_wait(0); /* the removal found the reset inside */
 	pause_release(0);
 	ASSERT_TRUE(still_running(tm, 100));
@@ -365,7 +352,7 @@ TEST(reset_refused_once_removal_began)
 	struct holder h = { dev_must(fx.tree, "0000:01:00.0"),
 			    PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER,
 			    false, false };
-	struct remover_arg rm = { h.dev, 1 };
+	struct remover rm = REMOVER(h.dev, DL_REMOVE_WAIT);
 	struct dl_driver *drv;
 	pthread_t th, tm;
 
@@ -376,7 +363,7 @@ TEST(reset_refused_once_removal_began)
 		pthread_cond_wait(&h.cond, &h.lock);
 	pthread_mutex_unlock(&h.lock);
 	pause_arm(0, "drain:wait", h.dev);
-	tm = spawn(remove_fn, &rm);
+	tm = spawn(remove_thread, &rm);
 	pause_wait(0); /* removal begun, waiting for the holder */
 	ASSERT_EQ(dl_pci_platform_reset_function(fx.plat, h.dev), -ENODEV);
 	ASSERT_STREQ(calls, "");

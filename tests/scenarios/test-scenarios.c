@@ -141,7 +141,7 @@ static void assert_full_data(const unsigned char *buf)
 		ASSERT_EQ(buf[i], i);
 }
 
-struct remover {
+struct removal {
 	struct dl_device *dev;
 	unsigned int flags;
 	int64_t timeout;
@@ -151,16 +151,16 @@ struct remover {
 
 static void *remover_thread(void *arg)
 {
-	struct remover *r = arg;
+	struct removal *r = arg;
 
 	r->ret = dl_device_remove(r->dev, r->flags, r->timeout);
 	r->state_after = dl_device_state(r->dev);
 	return NULL;
 }
 
-static struct remover *remover(struct dl_device *dev, unsigned int flags)
+static struct removal *remover(struct dl_device *dev, unsigned int flags)
 {
-	struct remover *r = calloc(1, sizeof(*r));
+	struct removal *r = calloc(1, sizeof(*r));
 
 	r->dev = dev;
 	r->flags = flags;
@@ -179,7 +179,7 @@ TEST(s1_eject_waits_for_inflight_config_read)
 	struct fn_priv *p = dl_device_priv(fn);
 	struct gate slow = GATE_INIT;
 	struct reader rd = { .dev = fn };
-	struct remover *ej = remover(fn, DL_REMOVE_WAIT);
+	struct removal *ej = remover(fn, DL_REMOVE_WAIT);
 	struct dl_device *found;
 	unsigned char buf[256];
 	pthread_t tr, te;
@@ -348,7 +348,7 @@ TEST(s3_bus_removed_with_events_queued)
 {
 	struct dl_tree *tree = mktree();
 	struct dl_device *bus, *child;
-	struct remover *rm;
+	struct removal *rm;
 	pthread_t t;
 
 	memset(&bst, 0, sizeof(bst));
@@ -644,7 +644,7 @@ TEST(s5_numvfs_write_while_pf_removed)
 		struct dl_device *port, *pf;
 		struct dl_tree *tree = pf_setup(&port, &pf);
 		struct numvfs_arg a = { .pf = pf, .n = 3, .gated = true };
-		struct remover *rm = remover(pf, DL_REMOVE_WAIT);
+		struct removal *rm = remover(pf, DL_REMOVE_WAIT);
 		pthread_t tw, tr;
 
 		numvfs_gate = (struct gate)GATE_INIT;
@@ -673,7 +673,7 @@ TEST(s5_numvfs_write_while_pf_removed)
 		struct dl_device *port, *pf;
 		struct dl_tree *tree = pf_setup(&port, &pf);
 		struct numvfs_arg a = { .pf = pf, .n = 3 };
-		struct remover *rm = remover(pf, DL_REMOVE_WAIT);
+		struct removal *rm = remover(pf, DL_REMOVE_WAIT);
 		pthread_t tr;
 
 		pause_arm(0, "remove:drained", pf);
@@ -796,7 +796,7 @@ TEST(s6_try_remove_races_with_enter)
 	 * no enter succeeds. */
 	struct dl_tree *tree = mktree();
 	struct dl_device *dev = mkdev(tree, NULL, "dev0");
-	struct remover *rm = remover(dev, DL_REMOVE_TRY);
+	struct removal *rm = remover(dev, DL_REMOVE_TRY);
 	struct enter_arg e = { .dev = dev, .ret = 1 };
 	pthread_t t, et;
 
@@ -917,7 +917,7 @@ TEST(s8_child_added_during_parent_removal)
 		struct dl_device *parent = mkdev(tree, NULL, "parent");
 		struct dl_device *child, *found;
 		struct adder ad;
-		struct remover *rm = remover(parent, DL_REMOVE_WAIT);
+		struct removal *rm = remover(parent, DL_REMOVE_WAIT);
 		pthread_t ta, tr;
 
 		ASSERT_EQ(dl_device_new(tree, &test_type, "mdev-1", 0, &child),
@@ -948,7 +948,7 @@ TEST(s8_child_added_during_parent_removal)
 		struct dl_device *parent = mkdev(tree, NULL, "parent");
 		struct dl_device *child, *found;
 		struct adder ad;
-		struct remover *rm = remover(parent, DL_REMOVE_WAIT);
+		struct removal *rm = remover(parent, DL_REMOVE_WAIT);
 		pthread_t ta, tr;
 
 		ASSERT_EQ(dl_device_new(tree, &test_type, "mdev-1", 0, &child),
@@ -977,7 +977,7 @@ TEST(s8_child_added_during_parent_removal)
 		struct dl_tree *tree = mktree();
 		struct dl_device *parent = mkdev(tree, NULL, "parent");
 		struct dl_device *child, *found;
-		struct remover *rm = remover(parent, DL_REMOVE_WAIT);
+		struct removal *rm = remover(parent, DL_REMOVE_WAIT);
 		pthread_t tr;
 
 		ASSERT_EQ(dl_device_new(tree, &test_type, "mdev-1", 0, &child),
@@ -1037,7 +1037,7 @@ TEST(s9_child_removed_by_user_during_parent_removal)
 {
 	struct dl_tree *tree = mktree();
 	struct dl_device *parent, *child;
-	struct remover *rp, *rc;
+	struct removal *rp, *rc;
 	pthread_t tp, tc;
 	uint64_t cursor = 0;
 	struct dl_trace_record rec[256];
@@ -1236,7 +1236,7 @@ TEST(s10_async_online_vs_remove)
 	{
 		struct dl_tree *tree = mktree();
 		struct dl_device *dev;
-		struct remover *rm;
+		struct removal *rm;
 		pthread_t t;
 
 		s10_reset();
