@@ -153,12 +153,6 @@ const struct kind_ops kind_iommu_groups = {
 	.stat = stat_dir, .lookup = lookup_groups, .list = list_groups,
 };
 
-static double no_cache(const struct key *k)
-{
-	(void)k;
-	return 0;
-}
-
 static int stat_group(struct dl_fs *fs, const struct key *k, struct stat *st)
 {
 	if (!group_exists(fs, k->idx))

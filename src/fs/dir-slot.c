@@ -127,12 +127,6 @@ static void list_slots(struct dl_fs *fs, const struct key *dir,
 	slots_clear(&s);
 }
 
-static double no_cache(const struct key *k)
-{
-	(void)k;
-	return 0;
-}
-
 const struct kind_ops kind_buspci_slots = {
 	.stat = stat_dir, .lookup = lookup_slots, .list = list_slots,
 	.timeout = no_cache,

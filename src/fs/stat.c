@@ -45,6 +45,14 @@ double timeout_device(const struct key *k)
 	return DEVICE_TIMEOUT;
 }
 
+/* No cache time: entries whose existence or name can change without a
+ * notification (IOMMU groups, slots) are looked up each time. */
+double no_cache(const struct key *k)
+{
+	(void)k;
+	return 0;
+}
+
 /* A directory that exists as long as its node. */
 int stat_dir(struct dl_fs *fs, const struct key *k, struct stat *st)
 {

@@ -316,6 +316,7 @@ void node_exit(struct dl_device *dev);
 void fill_stat(struct dl_fs *fs, fuse_ino_t ino, mode_t mode, off_t size,
 	       struct stat *st);
 double timeout_device(const struct key *k);
+double no_cache(const struct key *k);
 int stat_dir(struct dl_fs *fs, const struct key *k, struct stat *st);
 int stat_wronly(struct dl_fs *fs, const struct key *k, struct stat *st);
 int stat_symlink(struct dl_fs *fs, const struct key *k, struct stat *st);
