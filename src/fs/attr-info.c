@@ -180,7 +180,10 @@ int slot_psn(struct dl_device *dev)
 	unsigned int pos;
 	uint32_t flags, sltcap, type;
 
-	if (!f || f->no_slot)
+	/* Ports are bridges: the endpoints and VFs of a large tree are
+	 * passed over without a config read (slots_get() asks every
+	 * function). */
+	if (!f || f->no_slot || !(f->flags & DL_PCI_F_BRIDGE))
 		return -1;
 	pos = pcie_cap(dev);
 	if (!pos || cfg_read(dev, pos + PCI_EXP_FLAGS, 2, &flags) < 0)
